@@ -1,0 +1,37 @@
+/**
+ * Command-line arguments, parsed with Node's built-in `util.parseArgs`: three commands and a few
+ * flags do not justify a CLI framework's start-up cost in a sidecar.
+ */
+import { parseArgs } from "node:util"
+
+export type Command =
+  | { readonly _tag: "Run"; readonly once: boolean }
+  | { readonly _tag: "Zones"; readonly search: string | undefined }
+  | { readonly _tag: "Help" }
+  | { readonly _tag: "UsageError"; readonly message: string }
+
+export const USAGE = `usage: carbon-poller [--once]        poll every POLL_INTERVAL_MINUTES (or once, then exit)
+       carbon-poller zones [WORD]      list zone keys and names, optionally filtered by WORD
+       carbon-poller --help
+
+Configuration comes from environment variables; see README.md.
+Exit codes: 0 ok or stopped by a signal; 1 --once wrote no cache; 2 invalid configuration or usage;
+3 no configured zone exists.`
+
+export const parseCommand = (argv: ReadonlyArray<string>): Command => {
+  try {
+    const { values, positionals } = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: { once: { type: "boolean", default: false }, help: { type: "boolean", short: "h", default: false } }
+    })
+    if (values.help) return { _tag: "Help" }
+    const [command, ...rest] = positionals
+    if (command === undefined) return { _tag: "Run", once: values.once }
+    if (command === "zones") return { _tag: "Zones", search: rest.length > 0 ? rest.join(" ") : undefined }
+    return { _tag: "UsageError", message: `unknown command ${JSON.stringify(command)}` }
+  } catch (error) {
+    return { _tag: "UsageError", message: error instanceof Error ? error.message : String(error) }
+  }
+}

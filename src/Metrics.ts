@@ -1,0 +1,58 @@
+/**
+ * The service's metrics, declared once with Effect's `Metric` API and exposed on `/metrics`.
+ * Names follow Prometheus conventions: a `carbon_poller_` prefix, base units in the name,
+ * `_total` for counters.
+ */
+import { Metric, MetricBoundaries, MetricLabel } from "effect"
+
+export const carbonIntensity = Metric.gauge("carbon_poller_zone_carbon_intensity_grams_per_kwh", {
+  description: "Latest carbon intensity per zone, in gCO2eq/kWh, as reported by Electricity Maps"
+})
+
+export const fetches = Metric.counter("carbon_poller_fetches_total", {
+  description: "Zone fetches by zone and outcome (ok or the failure reason), after retries",
+  incremental: true
+})
+
+export const retries = Metric.counter("carbon_poller_fetch_retries_total", {
+  description: "Retried requests to Electricity Maps, by zone and the reason of the failed attempt",
+  incremental: true
+})
+
+export const pollDuration = Metric.histogram(
+  "carbon_poller_poll_duration_seconds",
+  MetricBoundaries.fromIterable([0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120]),
+  "Wall time of one poll: fetch every zone, rank, write"
+)
+
+export const polls = Metric.counter("carbon_poller_polls_total", {
+  description: "Polls by outcome: written, nothing_usable, write_failed",
+  incremental: true
+})
+
+export const lastWriteTimestamp = Metric.gauge("carbon_poller_last_write_timestamp_seconds", {
+  description: "Unix time of the last successful cache write"
+})
+
+export const cacheWriteFailures = Metric.counter("carbon_poller_cache_write_failures_total", {
+  description: "Cache writes that failed (the previous file was left intact)",
+  incremental: true
+})
+
+export const zonesConfigured = Metric.gauge("carbon_poller_zones_configured", {
+  description: "Zones the service polls"
+})
+
+export const zonesUsable = Metric.gauge("carbon_poller_zones_usable", {
+  description: "Zones in the last written cache (fresh or still within TTL)"
+})
+
+/** Adds one to a counter under the given labels. */
+export const increment = (
+  counter: Metric.Metric.Counter<number>,
+  labels: Readonly<Record<string, string>>
+) => Metric.update(Metric.taggedWithLabels(counter, Object.entries(labels).map(([k, v]) => MetricLabel.make(k, v))), 1)
+
+/** Sets a gauge under the given labels. */
+export const set = (gauge: Metric.Metric.Gauge<number>, labels: Readonly<Record<string, string>>, value: number) =>
+  Metric.set(Metric.taggedWithLabels(gauge, Object.entries(labels).map(([k, v]) => MetricLabel.make(k, v))), value)

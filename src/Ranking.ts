@@ -1,0 +1,110 @@
+/**
+ * From one poll's results and the previous cache, the next cache value. Plain functions over plain
+ * data: no Effect, no clock, no I/O; the current time is an argument. This is where CONTRACT
+ * section 3's rules live: ranking and ties, last-known-good within the TTL, nothing usable means
+ * no write.
+ */
+import type { CacheEntry, CacheFile, UnavailableZone, UsableReading } from "./Domain.js"
+import { formatCacheTimestamp, formatRfc3339, parseCacheTimestamp } from "./Timestamps.js"
+
+export interface FreshReading {
+  /** The configured zone key the reading was asked for. */
+  readonly zone: string
+  readonly reading: UsableReading
+}
+
+export interface ZoneFailure {
+  readonly zone: string
+  readonly reason: string
+  readonly message: string
+}
+
+export interface RankInput {
+  readonly configuredZones: ReadonlyArray<string>
+  readonly fresh: ReadonlyArray<FreshReading>
+  readonly failures: ReadonlyArray<ZoneFailure>
+  readonly previous: CacheFile | undefined
+  /** Epoch milliseconds of this poll. */
+  readonly now: number
+  readonly ttlMinutes: number
+}
+
+const MILLIS_PER_MINUTE = 60_000
+
+/** The cache entry of a fresh reading: the API's fields as sent, in the contract's order. */
+export const toCacheEntry = (reading: UsableReading, fetchedAt: number): CacheEntry => ({
+  zone: reading.zone,
+  carbonIntensity: reading.carbonIntensity,
+  datetime: reading.datetime,
+  updatedAt: reading.updatedAt,
+  ...(reading.createdAt !== undefined ? { createdAt: reading.createdAt } : {}),
+  emissionFactorType: reading.emissionFactorType,
+  isEstimated: reading.isEstimated,
+  ...(reading.estimationMethod !== undefined ? { estimationMethod: reading.estimationMethod } : {}),
+  ...(reading.temporalGranularity !== undefined
+    ? { temporalGranularity: reading.temporalGranularity }
+    : {}),
+  timestamp: formatCacheTimestamp(fetchedAt)
+})
+
+/** An entry may stand in for a failed fetch only while its own `timestamp` is younger than the TTL. */
+export const isWithinTtl = (entry: CacheEntry, now: number, ttlMinutes: number): boolean => {
+  const fetchedAt = parseCacheTimestamp(entry.timestamp)
+  if (fetchedAt === undefined) return false
+  const age = now - fetchedAt
+  return age >= 0 && age < ttlMinutes * MILLIS_PER_MINUTE
+}
+
+const compareZoneKeys = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
+
+/** Cleanest first; equal intensities by zone key, so the order never depends on fetch order. */
+export const rankZones = (regions: Readonly<Record<string, CacheEntry>>): Array<string> =>
+  Object.keys(regions).sort((a, b) => {
+    const byIntensity = regions[a]!.carbonIntensity - regions[b]!.carbonIntensity
+    return byIntensity !== 0 ? byIntensity : compareZoneKeys(a, b)
+  })
+
+/**
+ * The next cache, or `undefined` when this poll produced no usable zone: then nothing is written
+ * and the previous file stays until it expires on its own.
+ */
+export const nextCache = (input: RankInput): CacheFile | undefined => {
+  if (input.fresh.length === 0) return undefined
+
+  const regions: Record<string, CacheEntry> = {}
+  const freshByZone = new Map(input.fresh.map((f) => [f.zone, f.reading] as const))
+  for (const zone of input.configuredZones) {
+    const reading = freshByZone.get(zone)
+    if (reading !== undefined) {
+      regions[zone] = toCacheEntry(reading, input.now)
+      continue
+    }
+    const lastGood = input.previous?.regions[zone]
+    if (lastGood !== undefined && isWithinTtl(lastGood, input.now, input.ttlMinutes)) {
+      regions[zone] = lastGood
+    }
+  }
+
+  const sorted = rankZones(regions)
+  const producedAt = Math.floor(input.now / 1000) * 1000
+  const failureByZone = new Map(input.failures.map((f) => [f.zone, f] as const))
+  const unavailable: Record<string, UnavailableZone> = {}
+  for (const zone of input.configuredZones) {
+    if (zone in regions) continue
+    const failure = failureByZone.get(zone)
+    unavailable[zone] = failure
+      ? { reason: failure.reason, message: failure.message }
+      : { reason: "Unknown", message: "no result for this zone in this poll" }
+  }
+
+  return {
+    timestamp: formatCacheTimestamp(producedAt),
+    ttl_minutes: input.ttlMinutes,
+    regions,
+    sorted_by_carbon: sorted,
+    best_region: sorted[0]!,
+    worst_region: sorted[sorted.length - 1]!,
+    expires_at: formatRfc3339(producedAt + input.ttlMinutes * MILLIS_PER_MINUTE),
+    unavailable
+  }
+}
