@@ -1,0 +1,97 @@
+/**
+ * An `HttpClient` made with `HttpClient.make` that answers like Electricity Maps from the recorded
+ * fixtures, with scripted faults per zone, and records what it was asked. Built per test, so no
+ * state leaks between tests.
+ */
+import { HttpClient, HttpClientError, HttpClientResponse, type HttpClientRequest } from "@effect/platform"
+import { Duration, Effect, Layer } from "effect"
+import { fixtureText, latestBody } from "./fixtures.js"
+
+export type Answer =
+  | { readonly _tag: "Respond"; readonly status: number; readonly body: string; readonly headers?: Record<string, string> }
+  | { readonly _tag: "Transport" }
+  | { readonly _tag: "Hang" }
+  | { readonly _tag: "Delay"; readonly delay: Duration.DurationInput; readonly then: Answer }
+
+export const respond = (status: number, body: string, headers: Record<string, string> = {}): Answer => ({
+  _tag: "Respond",
+  status,
+  body,
+  headers
+})
+export const transport: Answer = { _tag: "Transport" }
+export const hang: Answer = { _tag: "Hang" }
+export const delayed = (delay: Duration.DurationInput, then: Answer): Answer => ({ _tag: "Delay", delay, then })
+
+export interface RecordedRequest {
+  readonly url: URL
+  readonly headers: Readonly<Record<string, string>>
+}
+
+export interface FakeApiOptions {
+  /** Carbon intensity per zone for healthy answers; zones not listed answer 404 like the API. */
+  readonly intensities?: Readonly<Record<string, number | null>>
+  /** Scripted answers per zone, used one per request before falling back to the healthy answer. */
+  readonly scripts?: Readonly<Record<string, ReadonlyArray<Answer>>>
+  /** The body of `GET /zones`. */
+  readonly zonesBody?: string
+}
+
+export const makeFakeApi = (options: FakeApiOptions = {}) => {
+  const scripts = new Map(Object.entries(options.scripts ?? {}).map(([zone, answers]) => [zone, [...answers]]))
+  const requests: Array<RecordedRequest> = []
+  const perZone = new Map<string, number>()
+  let inFlight = 0
+  let maxInFlight = 0
+
+  const healthy = (zone: string): Answer => {
+    const intensities = options.intensities ?? {}
+    if (!(zone in intensities)) return respond(404, JSON.stringify({ error: `Zone '${zone}' does not exist` }))
+    return respond(200, latestBody(zone, intensities[zone] ?? null))
+  }
+
+  const play = (request: HttpClientRequest.HttpClientRequest, answer: Answer): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> => {
+    switch (answer._tag) {
+      case "Respond":
+        return Effect.succeed(
+          HttpClientResponse.fromWeb(request, new Response(answer.body, { status: answer.status, headers: answer.headers ?? {} }))
+        )
+      case "Transport":
+        return Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause: new Error("connect ECONNREFUSED 127.0.0.1:1") }))
+      case "Hang":
+        return Effect.never
+      case "Delay":
+        return Effect.zipRight(Effect.sleep(answer.delay), play(request, answer.then))
+    }
+  }
+
+  const client = HttpClient.make((request, url) => {
+    requests.push({ url, headers: { ...request.headers } })
+    if (url.pathname.endsWith("/zones")) {
+      return play(request, respond(200, options.zonesBody ?? fixtureText("zones.json")))
+    }
+    const zone = url.searchParams.get("zone") ?? ""
+    perZone.set(zone, (perZone.get(zone) ?? 0) + 1)
+    const answer = scripts.get(zone)?.shift() ?? healthy(zone)
+    return Effect.acquireUseRelease(
+      Effect.sync(() => {
+        inFlight++
+        maxInFlight = Math.max(maxInFlight, inFlight)
+      }),
+      () => play(request, answer),
+      () => Effect.sync(() => inFlight--)
+    )
+  })
+
+  return {
+    layer: Layer.succeed(HttpClient.HttpClient, client),
+    requests,
+    requestsFor: (zone: string) => perZone.get(zone) ?? 0,
+    get maxInFlight() {
+      return maxInFlight
+    },
+    get totalLatestRequests() {
+      return [...perZone.values()].reduce((a, b) => a + b, 0)
+    }
+  }
+}

@@ -1,0 +1,16 @@
+/** The recorded Electricity Maps bodies (copied verbatim from shared/fixtures, see its SOURCES.md). */
+import { readdirSync, readFileSync } from "node:fs"
+import { fileURLToPath } from "node:url"
+
+export const FIXTURES_DIR = fileURLToPath(new URL("../fixtures/electricity-maps/", import.meta.url))
+
+export const fixtureText = (name: string): string => readFileSync(`${FIXTURES_DIR}${name}`, "utf8")
+
+export const fixtureJson = (name: string): Record<string, unknown> => JSON.parse(fixtureText(name)) as Record<string, unknown>
+
+export const fixtureNames = (prefix: string): Array<string> =>
+  readdirSync(FIXTURES_DIR).filter((name) => name.startsWith(prefix)).sort()
+
+/** A realistic `latest` body for any zone: the recorded FR answer with the zone and value swapped. */
+export const latestBody = (zone: string, carbonIntensity: number | null, overrides: Record<string, unknown> = {}) =>
+  JSON.stringify({ ...fixtureJson("latest.FR.json"), zone, carbonIntensity, ...overrides })
