@@ -3,13 +3,14 @@
  * Layers are composed here once; `main.ts` only adds the Node platform and runs.
  */
 import type { Teardown } from "@effect/platform/Runtime"
-import { Cause, Console, Data, Duration, Effect, Exit, Layer, Option, Schedule } from "effect"
+import { Cause, Clock, Console, Data, Duration, Effect, Exit, Layer, Option } from "effect"
 import type { ApiError } from "./ApiError.js"
 import { CacheStore } from "./CacheStore.js"
 import { USAGE, type Command } from "./Cli.js"
 import { PollerConfig } from "./Config.js"
 import { ElectricityMaps } from "./ElectricityMaps.js"
 import { Poller } from "./Poller.js"
+import { fixedRateFrom } from "./PollSchedule.js"
 import { PollStatus } from "./PollStatus.js"
 import { RequestRateLimiter } from "./RequestRateLimiter.js"
 import { checkConfiguredZones, listZones, type NoValidZones } from "./ZoneCheck.js"
@@ -74,9 +75,9 @@ export const pollForever = (background: Effect.Effect<void, never, never> = Effe
     const zones = yield* prepare
     const poller = yield* Poller
     yield* Effect.forkScoped(background)
-    return yield* poller
-      .pollOnce(zones)
-      .pipe(Effect.repeat(Schedule.fixed(Duration.millis(settings.pollIntervalMinutes * 60_000))), Effect.zipRight(Effect.never))
+    const firstStart = yield* Clock.currentTimeMillis
+    const cadence = fixedRateFrom(Duration.millis(settings.pollIntervalMinutes * 60_000), firstStart)
+    return yield* poller.pollOnce(zones).pipe(Effect.repeat(cadence), Effect.zipRight(Effect.never))
   }).pipe(Effect.scoped)
 
 export const printZones = (search: string | undefined) =>

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Schema } from "effect"
-import * as fc from "fast-check"
+import { FastCheck as fc, Schema } from "effect"
+
 import { CacheFile, type CacheEntry, type UsableReading } from "../src/Domain.js"
 import { isWithinTtl, nextCache, rankZones, type FreshReading } from "../src/Ranking.js"
 import { formatCacheTimestamp, parseCacheTimestamp } from "../src/Timestamps.js"

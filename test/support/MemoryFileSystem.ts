@@ -96,7 +96,7 @@ export const makeMemoryFileSystem = (options: MemoryFileSystemOptions = {}) => {
             new PlatformError.SystemError({ reason: "AlreadyExists", module: "FileSystem", method: "open", pathOrDescriptor: path })
           )
         }
-        const entry = { contents: new Uint8Array(), mode: openOptions?.mode ?? 0o666 }
+        const entry: { contents: Uint8Array; mode: number } = { contents: new Uint8Array(), mode: openOptions?.mode ?? 0o666 }
         files.set(path, entry)
         everCreated.add(path)
         const file: FileSystem.File = {

@@ -1,0 +1,91 @@
+# carbon-poller container image.
+#
+#   docker build -t carbon-api:latest .
+#   docker run -e ELECTRICITY_MAPS_API_KEY="your-key" carbon-api:latest
+#
+# Three stages:
+#   build      full install from the lockfile (npm ci) and TypeScript compile (npm run build)
+#   prod-deps  production dependencies only (npm ci --omit=dev), installed apart so that neither dev
+#              packages nor npm's download cache end up in the runtime image
+#   runtime    slim Node LTS image + package.json + prod node_modules + dist/, numeric non-root user
+#
+# .ci/production-run.sh repeats these steps outside Docker (there is no Docker engine in CI) and runs
+# the result against the built-in Electricity Maps simulator; keep the two in step.
+
+# Node 24 is the active LTS line (maintained until April 2028); Node 20 is end of life.
+# bookworm-slim (Debian 12, glibc) rather than alpine: Node's musl builds are "experimental" tier, and
+# the prebuilt native optional packages in the lockfile (@parcel/watcher, msgpackr-extract) are
+# primarily tested on glibc. For a reproducible release build, pin the digest as well, e.g.
+#   --build-arg NODE_IMAGE=node:24-bookworm-slim@sha256:<digest>
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+# ---------------------------------------------------------------------------------------------------
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+# Manifests first: the dependency layer is reused as long as the lockfile does not change.
+COPY package.json package-lock.json ./
+# npm ci installs exactly what package-lock.json says and fails if it disagrees with package.json.
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+# ---------------------------------------------------------------------------------------------------
+FROM ${NODE_IMAGE} AS prod-deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+# --omit=dev: no typescript/vitest/tsx in the image. --ignore-scripts: no third-party install scripts
+# at build time; the native optional packages ship prebuilt binaries, and the scripts only build
+# from source when asked to.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+
+# ---------------------------------------------------------------------------------------------------
+FROM ${NODE_IMAGE} AS runtime
+
+# Re-declared so the global value is visible in this stage (for the base.name label).
+ARG NODE_IMAGE
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+LABEL org.opencontainers.image.title="carbon-poller" \
+      org.opencontainers.image.description="Polls Electricity Maps for the carbon intensity of grid zones, ranks them and atomically writes a JSON cache for schedulers." \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.licenses="MIT" \
+      org.opencontainers.image.base.name="${NODE_IMAGE}"
+
+# Production mode; the cache path the Go scheduler reads (same default as the service itself).
+ENV NODE_ENV=production \
+    CACHE_FILE=/cache/carbon_cache.json
+
+# Dedicated unprivileged user 10001 (not 1000, which often collides with a real user on the host
+# when bind-mounting). k8s.yaml runs the pod with the same runAsUser/fsGroup.
+# /cache is created here and owned by that user so that a plain `docker run` without a volume can
+# write the cache; in Kubernetes an emptyDir is mounted over it.
+RUN groupadd --system --gid 10001 carbon \
+ && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
+            --shell /usr/sbin/nologin carbon \
+ && mkdir -p /cache \
+ && chown 10001:10001 /cache \
+ && chmod 0755 /cache
+
+WORKDIR /app
+# package.json is needed at runtime: its "type": "module" makes dist/*.js load as ES modules.
+# Everything is owned by root and read-only for the service user: it can write only /cache.
+COPY package.json ./
+COPY --from=prod-deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+
+USER 10001:10001
+
+# HTTP_PORT default: /healthz, /readyz, /metrics, /cache.
+EXPOSE 9477
+
+# Docker-only health check (Kubernetes ignores it and uses the probes in k8s.yaml). No curl/wget in
+# the image: Node's own fetch. Follows HTTP_PORT; with HTTP_PORT=0 (server disabled) it reports healthy.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "const p=process.env.HTTP_PORT||'9477';if(p==='0')process.exit(0);fetch('http://127.0.0.1:'+p+'/healthz',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+
+# Exec form, node itself as PID 1: SIGTERM from `docker stop` / the kubelet reaches the service
+# directly (it handles SIGTERM/SIGINT and exits 0 within 2 s). No npm or shell wrapper, which would
+# swallow the signal. Source maps (emitted by tsconfig.build.json) give TypeScript stack traces.
+CMD ["node", "--enable-source-maps", "dist/main.js"]

@@ -1,0 +1,34 @@
+/**
+ * The whole service over fakes: mock HttpClient, in-memory FileSystem, test settings, and a
+ * logger that captures every line as the JSON the container would print.
+ */
+import { Path } from "@effect/platform"
+import { Effect, Layer, Logger, Random } from "effect"
+import { ServicesLayer } from "../../src/App.js"
+import type { Settings } from "../../src/Config.js"
+import { makeFakeApi, type FakeApiOptions } from "./FakeApi.js"
+import { makeMemoryFileSystem, type MemoryFileSystemOptions } from "./MemoryFileSystem.js"
+import { testConfigLayer } from "./settings.js"
+
+export const makeHarness = (options: {
+  readonly api?: FakeApiOptions
+  readonly fs?: MemoryFileSystemOptions
+  readonly settings?: Partial<Settings>
+}) => {
+  const api = makeFakeApi(options.api)
+  const memory = makeMemoryFileSystem(options.fs)
+  const logLines: Array<string> = []
+  const captureLogger = Logger.map(Logger.jsonLogger, (line) => {
+    logLines.push(line)
+  })
+  const config = testConfigLayer(options.settings)
+  const layer = ServicesLayer.pipe(
+    Layer.provideMerge(config),
+    Layer.provide(Layer.mergeAll(api.layer, memory.layer, Path.layer)),
+    Layer.provideMerge(Logger.replace(Logger.defaultLogger, captureLogger))
+  )
+  /** Runs an effect against the harness, with deterministic jitter. */
+  const run = <A, E, R extends Layer.Layer.Success<typeof layer>>(effect: Effect.Effect<A, E, R>) =>
+    effect.pipe(Effect.provide(layer), Effect.withRandom(Random.make("harness")))
+  return { api, memory, logLines, run }
+}
