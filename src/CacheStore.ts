@@ -4,7 +4,8 @@
  * renamed over the target. The temporary file belongs to a scope whose finalizer removes it on
  * success, failure and interruption; a SIGKILL can still leave one, so start-up sweeps them.
  */
-import { FileSystem, Path } from "@effect/platform"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
 import { Data, Effect, Option, Random, Schema } from "effect"
 import { PollerConfig } from "./Config.js"
 import { CacheFile } from "./Domain.js"

@@ -3,7 +3,7 @@
  * validated into one typed value. All problems are collected and reported together, so an
  * operator fixes a deployment in one round instead of one variable per restart.
  */
-import { FileSystem } from "@effect/platform"
+import * as FileSystem from "@effect/platform/FileSystem"
 import { Config, Context, Data, Duration, Effect, Layer, LogLevel, Option, Redacted } from "effect"
 import { ZONE_KEY_PATTERN, type EmissionFactorType } from "./Domain.js"
 

@@ -3,7 +3,9 @@
  * once (base URL, `auth-token`, JSON); every call has a timeout, a bounded body, a typed error and
  * the retry policy of CONTRACT section 4.
  */
-import { HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { Chunk, Clock, Duration, Effect, Either, Option, ParseResult, Redacted, Schedule, Schema, Stream } from "effect"
 import { ApiError, parseRetryAfter, reasonForStatus, summarizeErrorBody } from "./ApiError.js"
 import { PollerConfig, type Settings } from "./Config.js"

@@ -1,8 +1,11 @@
 /**
  * carbon-poller's entry point: parse the command, provide the Node platform and the layers, run.
  */
-import { FetchHttpClient } from "@effect/platform"
-import { NodeFileSystem, NodePath, NodeRuntime } from "@effect/platform-node"
+// Deep imports: the package barrels load every module (cluster, workers, ...) and cost start-up time.
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodePath from "@effect/platform-node/NodePath"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Layer } from "effect"
 import { commandProgram, reportFatal, ServicesLayer, teardown } from "./App.js"
 import { parseCommand } from "./Cli.js"
