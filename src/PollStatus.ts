@@ -2,8 +2,9 @@
  * What the poll loop has done so far, kept in memory for liveness, readiness and `/cache`.
  * Written only by the poller; read by the HTTP endpoints.
  */
-import { Effect, Option, Ref } from "effect"
+import { Effect, Option, PubSub, Ref, type Scope, Stream } from "effect"
 import type { CacheFile } from "./Domain.js"
+import type { PollSummary } from "./Poller.js"
 
 export interface WrittenCache {
   readonly cache: CacheFile
@@ -21,6 +22,8 @@ export interface StatusSnapshot {
 
 export class PollStatus extends Effect.Service<PollStatus>()("carbon-poller/PollStatus", {
   effect: Effect.gen(function* () {
+    // Sliding: a slow watcher (the demo's table) drops old summaries instead of slowing polls.
+    const summaries = yield* PubSub.sliding<PollSummary>(16)
     const ref = yield* Ref.make<StatusSnapshot>({
       lastPollStartedAt: Option.none(),
       lastWrite: Option.none(),
@@ -31,7 +34,11 @@ export class PollStatus extends Effect.Service<PollStatus>()("carbon-poller/Poll
       pollStarted: (at: number) => Ref.update(ref, (s) => ({ ...s, lastPollStartedAt: Option.some(at) })),
       written: (written: WrittenCache) =>
         Ref.update(ref, (s) => ({ ...s, lastWrite: Option.some(written), lastWriteError: Option.none() })),
-      writeFailed: (message: string) => Ref.update(ref, (s) => ({ ...s, lastWriteError: Option.some(message) }))
+      writeFailed: (message: string) => Ref.update(ref, (s) => ({ ...s, lastWriteError: Option.some(message) })),
+      pollCompleted: (summary: PollSummary) => PubSub.publish(summaries, summary),
+      /** Every poll's summary from the moment of subscription (the scope ends the subscription). */
+      subscribe: PubSub.subscribe(summaries) satisfies Effect.Effect<unknown, never, Scope.Scope>,
+      summaries: Stream.fromPubSub(summaries)
     } as const
   })
 }) {}

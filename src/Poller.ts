@@ -111,7 +111,9 @@ export class Poller extends Effect.Service<Poller>()("carbon-poller/Poller", {
           duration_ms: durationMillis,
           ...(next ? { best_region: next.best_region, worst_region: next.worst_region } : {})
         })
-        return { fresh, failures, written, durationMillis }
+        const summary: PollSummary = { fresh, failures, written, durationMillis }
+        yield* status.pollCompleted(summary)
+        return summary
       }).pipe(
         Effect.withSpan("Poller.pollOnce"),
         Effect.tap((summary) => Metric.update(Metrics.pollDuration, summary.durationMillis / 1000))

@@ -1,0 +1,50 @@
+/**
+ * Error bodies the simulator sends. The recorded ones are copied from
+ * `shared/fixtures/electricity-maps/` (see its SOURCES.md); the rest are the simulator's own
+ * wording, marked as such, because the real API's text for those cases was never recorded.
+ */
+
+/** error.missing-header.json (Electricity Maps help centre, "API authentication errors"). */
+export const missingHeader = {
+  error: "Invalid auth-token",
+  message:
+    "Please provide a valid authentication header. See https://portal.electricitymaps.com/docs/getting-started#authorization for details"
+} as const
+
+/** error.invalid-token.json (same source). */
+export const invalidToken = {
+  error: "Invalid auth-token",
+  message:
+    "The provided token is invalid. If this token used to work, please visit https://help.electricitymaps.com to get support"
+} as const
+
+/** Shaped like error.zone-not-in-plan.json (electricitymaps-contrib issue 4668), for our endpoint. */
+export const zoneNotInPlan = (zone: string) =>
+  ({ error: `Request unauthorized for zoneKey=${zone},requestType=latest,dataType=carbon-intensity.` }) as const
+
+/** error.no-recent-data.json (ml-energy/zeus), for any zone. */
+export const noRecentData = (zone: string) => ({ error: `No recent data for zone "${zone}"` }) as const
+
+/**
+ * error.no-recent-data.invalid-json.txt (ml-energy/zeus): the same message once served with its
+ * inner quotes unescaped, so it is not JSON. Byte-identical to the recording for US-MIDW-MISO.
+ */
+export const noRecentDataInvalidJson = (zone: string): string => `{"error":"No recent data for zone "${zone}""}`
+
+/** A proxy in front of the API failing; the shape nginx and most CDNs use. */
+export const proxyBadGatewayHtml = "<html><body><h1>502 Bad Gateway</h1></body></html>"
+
+// The simulator's own wording below.
+
+/** Users report the real API answers a rate limit with 401; its exact text is not recorded. */
+export const rateLimitExceeded = { error: "Rate limit exceeded" } as const
+
+export const tooManyRequests = { error: "Too many requests" } as const
+
+export const unknownZone = (zone: string) => ({ error: `Zone '${zone}' does not exist` }) as const
+
+export const serverError = (status: number) => ({ error: `Internal server error (${status})` }) as const
+
+export const badRequest = (message: string) => ({ error: message }) as const
+
+export const notFound = { error: "Not found" } as const

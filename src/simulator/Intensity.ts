@@ -1,0 +1,120 @@
+/**
+ * The simulated grid: a deterministic carbon intensity per zone and hour.
+ *
+ * Pure functions of (seed, zone, time): the same seed at the same instant gives the same numbers,
+ * on any machine and in any process, so tests, the demo and the benchmark can compare runs.
+ * No clock here; the caller passes the instant.
+ */
+
+export type EmissionFactorType = "lifecycle" | "direct"
+
+/** The body of `GET /v3/carbon-intensity/latest`, fields in the order the real API sends them. */
+export interface LatestBody {
+  readonly zone: string
+  readonly carbonIntensity: number | null
+  readonly datetime: string
+  readonly updatedAt: string
+  readonly createdAt: string
+  readonly emissionFactorType: EmissionFactorType
+  readonly isEstimated: boolean
+  readonly estimationMethod: string | null
+  readonly temporalGranularity: "hourly"
+}
+
+const HOUR_MS = 3_600_000
+const MINUTE_MS = 60_000
+const DAY_MS = 24 * HOUR_MS
+
+/**
+ * FNV-1a with a murmur3 finaliser: tiny, stable across platforms, and well spread even for keys
+ * that differ in one character (`SE-SE1` vs `SE-SE2`).
+ */
+const hash32 = (text: string): number => {
+  let h = 0x811c9dc5
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i)
+    h = Math.imul(h, 0x01000193)
+  }
+  h ^= h >>> 16
+  h = Math.imul(h, 0x85ebca6b)
+  h ^= h >>> 13
+  h = Math.imul(h, 0xc2b2ae35)
+  h ^= h >>> 16
+  return h >>> 0
+}
+
+/** A number in [0, 1) fixed by the seed and the parts. */
+export const unit = (seed: string, ...parts: ReadonlyArray<string | number>): number =>
+  hash32([seed, ...parts].join("|")) / 0x1_0000_0000
+
+// Hydro- and nuclear-dominated grids, so rankings look like the real world's.
+const LOW_CARBON_FAMILIES: ReadonlyArray<string> = ["SE", "NO"]
+const LOW_CARBON_ZONES: ReadonlySet<string> = new Set([
+  "FR", "CA-QC", "CA-BC", "CA-MB", "CA-ON", "IS", "CH", "PY", "UY"
+])
+
+export const isLowCarbon = (zone: string): boolean =>
+  LOW_CARBON_ZONES.has(zone) ||
+  LOW_CARBON_FAMILIES.some((family) => zone === family || zone.startsWith(`${family}-`))
+
+/** The zone's average lifecycle intensity, gCO2eq/kWh: 20..120 for low-carbon grids, else 120..800. */
+export const baseIntensity = (seed: string, zone: string): number => {
+  const u = unit(seed, zone, "base")
+  return isLowCarbon(zone) ? 20 + u * 100 : 120 + u * 680
+}
+
+/**
+ * Lifecycle intensity for the hour starting at `hourStartMs`: the base, swung ±25% by a daily sine
+ * whose peak hour depends on the zone (grids peak at different UTC hours), plus ±3% hourly noise.
+ */
+export const lifecycleIntensity = (seed: string, zone: string, hourStartMs: number): number => {
+  const hourIndex = Math.floor(hourStartMs / HOUR_MS)
+  const hourOfDay = ((hourIndex % 24) + 24) % 24
+  const peakHour = unit(seed, zone, "peak") * 24
+  const swing = 0.25 * Math.cos((2 * Math.PI * (hourOfDay - peakHour)) / 24)
+  const noise = (unit(seed, zone, "noise", hourIndex) - 0.5) * 0.06
+  return Math.max(1, Math.round(baseIntensity(seed, zone) * (1 + swing + noise)))
+}
+
+/** Direct emissions leave out the supply chain: much lower for low-carbon grids, a bit lower elsewhere. */
+export const carbonIntensity = (
+  seed: string,
+  zone: string,
+  hourStartMs: number,
+  factorType: EmissionFactorType
+): number => {
+  const lifecycle = lifecycleIntensity(seed, zone, hourStartMs)
+  if (factorType === "lifecycle") return lifecycle
+  return Math.max(0, Math.round(lifecycle * (isLowCarbon(zone) ? 0.3 : 0.88)))
+}
+
+export const hourStart = (nowMs: number): number => Math.floor(nowMs / HOUR_MS) * HOUR_MS
+
+/**
+ * The latest reading at `nowMs`. Like the recorded answers, `datetime` is the current hour,
+ * `updatedAt` a few minutes before it and `createdAt` about three days earlier; most current hours
+ * are estimates (`TIME_SLICER_AVERAGE`), about one in four is measured (`estimationMethod: null`).
+ */
+export const latestReading = (
+  seed: string,
+  zone: string,
+  nowMs: number,
+  factorType: EmissionFactorType
+): LatestBody => {
+  const start = hourStart(nowMs)
+  const hourIndex = start / HOUR_MS
+  const updatedAt = start - Math.round((8 + unit(seed, zone, "updated", hourIndex) * 8) * MINUTE_MS)
+  const createdAt = start - 3 * DAY_MS + Math.round((45 + unit(seed, zone, "created", hourIndex) * 5) * MINUTE_MS)
+  const isEstimated = unit(seed, zone, "measured", hourIndex) >= 0.25
+  return {
+    zone,
+    carbonIntensity: carbonIntensity(seed, zone, start, factorType),
+    datetime: new Date(start).toISOString(),
+    updatedAt: new Date(updatedAt).toISOString(),
+    createdAt: new Date(createdAt).toISOString(),
+    emissionFactorType: factorType,
+    isEstimated,
+    estimationMethod: isEstimated ? "TIME_SLICER_AVERAGE" : null,
+    temporalGranularity: "hourly"
+  }
+}
