@@ -69,7 +69,7 @@ export const pollOnceAndExit = Effect.gen(function* () {
  * First poll at once, then one every `POLL_INTERVAL_MINUTES` at a fixed rate: a poll that overruns
  * is followed by the next one straight away, never by a burst of missed ones.
  */
-export const pollForever = (background: Effect.Effect<void, never, never> = Effect.void) =>
+export const pollForever = <R = never>(background: Effect.Effect<void, never, R> = Effect.void) =>
   Effect.gen(function* () {
     const settings = yield* PollerConfig
     const zones = yield* prepare

@@ -1,0 +1,31 @@
+/**
+ * The demo's view of a poll: the ranked zones as a table a person reads at a glance, marking
+ * values kept from an earlier poll (last-known-good) and the zones that are missing.
+ */
+import type { CacheFile } from "../Domain.js"
+import type { PollSummary } from "../Poller.js"
+
+const pad = (text: string, width: number) => text.padEnd(width)
+const padLeft = (text: string, width: number) => text.padStart(width)
+
+export const renderPoll = (pollNumber: number, summary: PollSummary, cache: CacheFile | undefined, cacheFile: string): string => {
+  const header = `poll ${pollNumber}: ${summary.fresh.length} zone(s) fresh, ${summary.failures.length} failed, ${summary.durationMillis} ms`
+  if (cache === undefined) {
+    return `${header}\n  nothing usable: ${cacheFile} left as it was\n`
+  }
+  const written = summary.written._tag === "Some" ? `wrote ${cacheFile}` : `write FAILED, ${cacheFile} left as it was`
+  const zoneWidth = Math.max(4, ...cache.sorted_by_carbon.map((z) => z.length))
+  const rows = cache.sorted_by_carbon.map((zone, index) => {
+    const entry = cache.regions[zone]!
+    const kept = entry.timestamp !== cache.timestamp ? `kept from ${entry.timestamp.slice(11)}` : "fresh"
+    return `  ${padLeft(String(index + 1), 4)}  ${pad(zone, zoneWidth)}  ${padLeft(entry.carbonIntensity.toFixed(0), 10)}  ${pad(entry.isEstimated ? "yes" : "no", 9)}  ${kept}`
+  })
+  const missing = Object.entries(cache.unavailable ?? {}).map(([zone, why]) => `  missing: ${zone} (${why.reason}: ${why.message})`)
+  return [
+    `${header}; ${written}, valid until ${cache.expires_at ?? "?"}`,
+    `  ${padLeft("rank", 4)}  ${pad("zone", zoneWidth)}  ${padLeft("gCO2eq/kWh", 10)}  ${pad("estimated", 9)}  value`,
+    ...rows,
+    ...missing,
+    ""
+  ].join("\n")
+}
