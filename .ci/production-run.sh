@@ -2,11 +2,13 @@
 # Production run without Docker: repeats the Dockerfile's build steps on this machine and runs the
 # result against the built-in Electricity Maps simulator.
 #
-#   build stage      copy package.json, package-lock.json, tsconfig*.json, src/ -> npm ci -> npm run build
-#   prod-deps stage  package.json + package-lock.json -> npm ci --omit=dev --ignore-scripts
-#   runtime stage    package.json + prod node_modules + dist/, NODE_ENV=production
+#   build stage    copy package.json, package-lock.json, tsconfig.json, src/ -> npm ci -> npm run build
+#                  (esbuild: dist/main.js with every production dependency inlined, + source map)
+#   runtime stage  a clean folder with ONLY package.json and dist/, no node_modules in it or in any
+#                  folder above it: the run proves the bundle is self-contained. NODE_ENV=production,
+#                  no --enable-source-maps (as the image's CMD).
 #
-# Then:
+# Then, with the simulator started from the repo:
 #   1. `node dist/main.js --once` against the simulator: exit 0, a cache file with the contract's
 #      shape, mode 0644, no temp files left behind.
 #   2. `node dist/main.js` as a server: /healthz and /readyz answer 200 on HTTP_PORT (the probes in
@@ -14,7 +16,8 @@
 #
 # Usage: .ci/production-run.sh            (KEEP_WORKDIR=1 keeps the temp dir for inspection)
 # Needs: node + npm (Node 22/24 like the image; Node 20 works for a local run), a network path to
-# the npm registry for npm ci.
+# the npm registry for npm ci, and the repo's own dev dependencies installed (npm ci in the repo)
+# for the simulator.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -93,7 +96,7 @@ fi
 log "build stage: copy the build context (exactly what the Dockerfile COPYs)"
 build="$work/build"
 mkdir -p "$build"
-cp "$repo/package.json" "$repo/package-lock.json" "$repo/tsconfig.json" "$repo/tsconfig.build.json" "$build/"
+cp "$repo/package.json" "$repo/package-lock.json" "$repo/tsconfig.json" "$build/"
 # src/ as the working tree has it (uncommitted files included), minus anything .dockerignore drops.
 (cd "$repo" && tar --exclude='node_modules' --exclude='*.tsbuildinfo' -cf - src) | (cd "$build" && tar -xf -)
 
@@ -103,26 +106,37 @@ log "build stage: npm ci"
 log "build stage: npm run build"
 (cd "$build" && npm run build)
 [[ -f "$build/dist/main.js" ]] || die "npm run build did not produce dist/main.js"
+[[ -f "$build/dist/main.js.map" ]] || die "npm run build did not produce dist/main.js.map"
+ls -l "$build/dist"
 
 # ------------------------------------------------------------------------------------------------
-log "prod-deps stage: npm ci --omit=dev --ignore-scripts"
+log "runtime stage: a clean folder with only package.json and dist/"
 app="$work/app"
 mkdir -p "$app"
-cp "$repo/package.json" "$repo/package-lock.json" "$app/"
-(cd "$app" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund)
-for dev_pkg in typescript vitest tsx yaml kubernetes-models; do
-  [[ ! -e "$app/node_modules/$dev_pkg" ]] || die "dev dependency $dev_pkg is in the production node_modules"
-done
-
-log "runtime stage: add dist/"
+cp "$repo/package.json" "$app/"
 cp -R "$build/dist" "$app/dist"
-printf 'runtime tree: node_modules %s, dist %s\n' "$(du -sh "$app/node_modules" | cut -f1)" "$(du -sh "$app/dist" | cut -f1)"
+# Exactly package.json and dist/ at the top, and no node_modules anywhere in it.
+top="$(cd "$app" && find . -mindepth 1 -maxdepth 1 -printf '%f\n' | sort | tr '\n' ' ')"
+[[ "$top" == "dist package.json " ]] || die "runtime folder holds more than package.json and dist/: $top"
+nm="$(find "$app" -name node_modules -print -quit)"
+[[ -z "$nm" ]] || die "node_modules in the runtime folder: $nm"
+# Node also resolves bare imports from node_modules in every folder above; none may exist, or a run
+# could pass by borrowing packages from there. (NODE_PATH is cleared below by env -i.)
+dir="$app"
+while [[ "$dir" != "/" ]]; do
+  dir="$(dirname "$dir")"
+  [[ ! -e "$dir/node_modules" ]] || die "$dir/node_modules exists: the run would not prove the bundle is self-contained"
+done
+printf 'runtime tree: %s (no node_modules)\n' "$(du -sh "$app" | cut -f1)"
+(cd "$app" && find . -type f -printf '  %p %s bytes\n' | sort)
 
 # ------------------------------------------------------------------------------------------------
-log "simulator: start on a free port"
-# Run from the build tree (it has src/ and the dev dependencies). `node --import tsx` is what
-# `npx tsx` does, minus the npm and tsx wrapper processes, so $! is the simulator itself.
-(cd "$build" && exec node --import tsx src/simulator/main.ts --port 0) >"$work/simulator.log" 2>&1 &
+log "simulator: start from the repo on a free port"
+# The simulator is test tooling, not part of the image: it runs from the repo with the repo's dev
+# dependencies (tsx). `node --import tsx` is what `npx tsx` does, minus the npm and tsx wrapper
+# processes, so $! is the simulator itself and the cleanup's SIGTERM reaches it.
+[[ -e "$repo/node_modules/tsx" ]] || die "tsx is not installed in $repo (run npm ci there first)"
+(cd "$repo" && exec node --import tsx src/simulator/main.ts --port 0) >"$work/simulator.log" 2>&1 &
 sim_pid=$!
 sim_url=""
 for _ in $(seq 1 120); do
@@ -150,7 +164,7 @@ cache_dir="$work/cache"
 cache_file="$cache_dir/carbon_cache.json"
 set +e
 (cd "$app" && timeout 60 "${run_env[@]}" CACHE_FILE="$cache_file" HTTP_PORT=0 \
-  node --enable-source-maps dist/main.js --once) >"$work/once.log" 2>&1
+  node dist/main.js --once) >"$work/once.log" 2>&1
 once_rc=$?
 set -e
 printf 'exit code %s; log:\n' "$once_rc"
@@ -196,7 +210,7 @@ log "runtime: node dist/main.js as a server (probes, HEALTHCHECK, SIGTERM)"
 port="$(free_port)"
 server_cache="$work/server-cache/carbon_cache.json"
 (cd "$app" && exec "${run_env[@]}" CACHE_FILE="$server_cache" HTTP_PORT="$port" \
-  node --enable-source-maps dist/main.js) >"$work/server.log" 2>&1 &
+  node dist/main.js) >"$work/server.log" 2>&1 &
 svc_pid=$!
 printf 'service pid %s on port %s\n' "$svc_pid" "$port"
 

@@ -170,7 +170,18 @@ const of = (stage: Stage, keyword: string): Array<Instruction> => stage.instruct
 const npmCi = /\bnpm\s+ci\b/
 const omitDev = /--omit[= ]dev\b|--only[= ]prod(uction)?\b|--production\b/
 
-function dockerfileProblems(dockerfile: string, dockerignore: string): Array<string> {
+/** The build context as the checks see it: the repository on disk, or a stand-in in a test. */
+interface ContextFiles {
+  readonly exists: (rel: string) => boolean
+  readonly read: (rel: string) => string
+}
+
+const diskFiles: ContextFiles = {
+  exists: (rel) => existsSync(path.join(root, rel)),
+  read: (rel) => readFileSync(path.join(root, rel), "utf8")
+}
+
+function dockerfileProblems(dockerfile: string, dockerignore: string, files: ContextFiles = diskFiles): Array<string> {
   const problems: Array<string> = []
   const fail = (msg: string): void => {
     problems.push(msg)
@@ -212,18 +223,19 @@ function dockerfileProblems(dockerfile: string, dockerignore: string): Array<str
     for (const r of runs(stage)) if (/\bnpm\s+(install|i)\b/.test(r)) fail(`stage ${stage.name ?? stage.index}: use npm ci, not npm install`)
   }
 
-  // --- runtime: production dependencies only, package.json (for "type": "module"), dist from the build
-  const finalCopies = of(final, "COPY").map((i) => parseCopy(i.args))
-  const nodeModulesCopy = finalCopies.find((c) => c.sources.some((s) => /node_modules\/?$/.test(s)))
-  if (runs(final).some((r) => npmCi.test(r) && omitDev.test(r))) {
-    // installed in place
-  } else if (nodeModulesCopy?.from !== undefined) {
-    const source = stageByName(nodeModulesCopy.from)
-    if (source === undefined || !runs(source).some((r) => npmCi.test(r) && omitDev.test(r))) {
-      fail(`runtime node_modules come from stage ${nodeModulesCopy.from}, which does not run \`npm ci --omit=dev\``)
+  // --- runtime: package.json (for "type": "module") and the bundle in dist/, nothing else. The bundle
+  // is the production dependency set (inlined and tree-shaken by esbuild), so the runtime stage has
+  // no node_modules and never runs npm.
+  const finalCopies = of(final, "COPY").concat(of(final, "ADD")).map((i) => parseCopy(i.args))
+  for (const c of finalCopies) {
+    for (const src of c.sources) {
+      const where = c.from === undefined ? "" : ` from ${c.from}`
+      if (/(^|\/)node_modules(\/|$)/.test(src)) fail(`runtime stage must not copy node_modules (${src}${where}): the bundle has its dependencies`)
+      else if (!/(^|\/)(package\*?\.json|dist\/?)$/.test(src)) fail(`runtime stage copies ${src}${where}; it needs only package.json and dist/`)
     }
-  } else {
-    fail("runtime stage must get its node_modules from `npm ci --omit=dev` (in place or from a prod-deps stage)")
+  }
+  for (const r of runs(final)) {
+    if (/\b(npm|npx|yarn|pnpm|corepack)\b/.test(r)) fail(`runtime stage must not run npm (nothing to install: the bundle has its dependencies): ${r}`)
   }
   if (!finalCopies.some((c) => c.from === undefined && c.sources.some((s) => s === "package.json" || s === "package*.json"))) {
     fail('runtime stage must COPY package.json (its "type": "module" makes dist/*.js ES modules)')
@@ -263,6 +275,10 @@ function dockerfileProblems(dockerfile: string, dockerignore: string): Array<str
   else {
     if (argv[0] !== "node" && argv[0] !== "/usr/local/bin/node") fail(`command must start with node, got ${argv[0]}`)
     if (argv.some((a) => /^(npm|npx|sh|bash|\/bin\/sh|yarn)$/.test(a))) fail("no npm/shell wrapper in the command")
+    // Parsing the 8 MB source map costs ~250 ms of start-up; NODE_OPTIONS=--enable-source-maps turns it on when debugging.
+    if (argv.includes("--enable-source-maps") || /--enable-source-maps/.test(env.get("NODE_OPTIONS") ?? "")) {
+      fail("--enable-source-maps must not be on by default (NODE_OPTIONS=--enable-source-maps when debugging)")
+    }
     const script = argv.slice(1).find((a) => !a.startsWith("-"))
     if (script === undefined || !/(^|\/)dist\/main\.js$/.test(script)) fail(`command must run dist/main.js, got ${script}`)
     else {
@@ -305,11 +321,12 @@ function dockerfileProblems(dockerfile: string, dockerignore: string): Array<str
   for (const src of contextSources) {
     const rel = src.replace(/^\.\//, "").replace(/\/$/, "")
     if (isIgnored(rel, dockerignore)) fail(`.dockerignore excludes ${rel}, which the Dockerfile copies`)
-    if (!rel.includes("*") && !existsSync(path.join(root, rel))) fail(`COPY source ${rel} does not exist`)
+    if (!rel.includes("*") && !files.exists(rel)) fail(`COPY source ${rel} does not exist`)
   }
   // A copied tsconfig that extends another needs that one too.
   for (const src of contextSources.filter((s) => /tsconfig.*\.json$/.test(s))) {
-    const parsed: unknown = JSON.parse(readFileSync(path.join(root, src), "utf8"))
+    if (!files.exists(src)) continue // reported above
+    const parsed: unknown = JSON.parse(files.read(src))
     const ext = typeof parsed === "object" && parsed !== null && "extends" in parsed ? parsed.extends : undefined
     if (typeof ext === "string" && !contextSources.includes(path.posix.normalize(ext))) fail(`${src} extends ${ext}, which is not copied`)
   }
@@ -323,7 +340,7 @@ function dockerfileProblems(dockerfile: string, dockerignore: string): Array<str
 describe("Dockerfile", () => {
   it("parses into stages", () => {
     const stages = parseDockerfile(dockerfileText)
-    expect(stages.map((s) => s.name)).toEqual(["build", "prod-deps", "runtime"])
+    expect(stages.map((s) => s.name)).toEqual(["build", "runtime"])
     expect(stages.every((s) => s.image.startsWith("node:"))).toBe(true)
   })
 
@@ -371,15 +388,22 @@ const dockerfileMutations: ReadonlyArray<readonly [string, (t: string) => string
   ["Node 20 base", edit(/^ARG NODE_IMAGE=node:24-bookworm-slim$/m, "ARG NODE_IMAGE=node:20-bookworm-slim"), /Node 20 is not a maintained LTS/],
   ["non-node base", edit(/^ARG NODE_IMAGE=node:24-bookworm-slim$/m, "ARG NODE_IMAGE=debian:bookworm-slim"), /not an official node/],
   ["full (non-slim) runtime base", edit(/^FROM \$\{NODE_IMAGE\} AS runtime$/m, "FROM node:24-bookworm AS runtime"), /slim or alpine/],
-  ["npm install instead of npm ci", edit("RUN npm ci --no-audit --no-fund", "RUN npm install --no-audit --no-fund"), /npm ci/],
+  ["npm install instead of npm ci", edit("RUN npm ci --no-audit --no-fund", "RUN npm install --no-audit --no-fund"), /use npm ci, not npm install/],
+  ["build stage without its dev dependencies", edit("RUN npm ci --no-audit --no-fund", "RUN npm ci --omit=dev --no-audit --no-fund"), /build stage must install with `npm ci` \(full/],
+  ["npm ci after npm run build", (t) => edit("RUN npm run build\n", "RUN npm run build\nRUN npm ci --no-audit --no-fund\n")(edit("RUN npm ci --no-audit --no-fund\n", "")(t)), /`npm ci` must come before `npm run build`/],
   ["lockfile not copied before npm ci", edit("COPY package.json package-lock.json ./", "COPY package.json ./"), /COPY package-lock.json before/],
   ["no build", edit("RUN npm run build", "RUN true"), /npm run build/],
-  ["prod deps with dev dependencies", edit("npm ci --omit=dev --ignore-scripts", "npm ci --ignore-scripts"), /npm ci --omit=dev/],
-  ["node_modules from the build stage", edit("COPY --from=prod-deps /app/node_modules", "COPY --from=build /app/node_modules"), /from stage build/],
-  ["no node_modules in runtime", edit(/^COPY --from=prod-deps.*\n/m, ""), /node_modules from `npm ci --omit=dev`/],
+  ["node_modules copied into runtime", edit(/^(COPY --from=build \/app\/dist .*\n)/m, "$1COPY --from=build /app/node_modules ./node_modules\n"), /must not copy node_modules \(\/app\/node_modules from build\)/],
+  ["host node_modules copied into runtime", edit(/^(COPY package\.json \.\/\n)/m, "$1COPY node_modules ./node_modules\n"), /must not copy node_modules/],
+  ["whole build tree copied into runtime", edit("COPY --from=build /app/dist ./dist", "COPY --from=build /app ./"), /copies \/app from build; it needs only package.json and dist/],
+  ["prod install in runtime", edit(/^(COPY package\.json \.\/\n)/m, "COPY package.json package-lock.json ./\nRUN npm ci --omit=dev --no-audit --no-fund\n"), /runtime stage must not run npm/],
+  ["npx in runtime", edit(/^(USER 10001:10001\n)/m, "RUN npx --yes some-tool\n$1"), /runtime stage must not run npm/],
   ["package.json not in runtime", edit(/^COPY package\.json \.\/\n/m, ""), /COPY package.json/],
   ["dist not copied", edit(/^COPY --from=build \/app\/dist.*\n/m, ""), /COPY dist/],
   ["dist copied elsewhere", edit("COPY --from=build /app/dist ./dist", "COPY --from=build /app/dist ./build"), /but the command runs/],
+  ["dist from another stage", (t) => edit("COPY --from=build /app/dist ./dist", "COPY --from=stale /app/dist ./dist")(
+    edit(/^(FROM \$\{NODE_IMAGE\} AS runtime)$/m, "FROM ${NODE_IMAGE} AS stale\nRUN mkdir -p /app/dist\n$1")(t)), /dist is copied from stale, not the build stage/],
+  ["COPY source missing", edit("COPY src ./src", "COPY source ./src"), /COPY source source does not exist/],
   ["no USER", edit(/^USER .*\n/m, ""), /no USER/],
   ["named USER", edit("USER 10001:10001", "USER carbon"), /must be numeric/],
   ["root USER", edit("USER 10001:10001", "USER 0"), /not be root/],
@@ -389,9 +413,13 @@ const dockerfileMutations: ReadonlyArray<readonly [string, (t: string) => string
   ["CACHE_FILE missing", edit("CACHE_FILE=/cache/carbon_cache.json", "CACHE_FILE=/tmp/c.json"), /CACHE_FILE/],
   ["shell-form CMD", edit(/^CMD \[.*\]$/m, "CMD node dist/main.js"), /CMD must be in exec/],
   ["npm start", edit(/^CMD \[.*\]$/m, 'CMD ["npm", "start"]'), /must start with node/],
-  ["shell wrapper", edit(/^CMD \[.*\]$/m, 'CMD ["node", "dist/main.js"]\nENTRYPOINT ["/bin/sh", "-c"]'), /must start with node/],
+  ["shell wrapper", edit(/^CMD \[.*\]$/m, 'CMD ["node", "dist/main.js"]\nENTRYPOINT ["/bin/sh", "-c"]'), /no npm\/shell wrapper/],
+  ["shell-form ENTRYPOINT", edit(/^CMD \[.*\]$/m, 'ENTRYPOINT node\nCMD ["dist/main.js"]'), /ENTRYPOINT must be in exec/],
+  ["no CMD", edit(/^CMD \[.*\]\n?/m, ""), /no CMD\/ENTRYPOINT/],
+  ["source maps on by default", edit(/^CMD \[.*\]$/m, 'CMD ["node", "--enable-source-maps", "dist/main.js"]'), /--enable-source-maps/],
   ["wrong script", edit(/^CMD \[.*\]$/m, 'CMD ["node", "dist/index.js"]'), /must run dist\/main.js/],
   ["no HEALTHCHECK", (t) => t.replace(/^HEALTHCHECK[^\n]*\\\n[^\n]*\n/m, ""), /HEALTHCHECK missing/],
+  ["shell-form HEALTHCHECK", edit(/^HEALTHCHECK[^\n]*\\\n[^\n]*\n/m, "HEALTHCHECK CMD node -e \"fetch('http://127.0.0.1:9477/healthz')\"\n"), /HEALTHCHECK should be/],
   ["HEALTHCHECK with curl", edit(/^HEALTHCHECK[^\n]*\\\n[^\n]*\n/m, "HEALTHCHECK CMD curl -f http://127.0.0.1:9477/healthz\n"), /curl\/wget/],
   ["HEALTHCHECK on another path", edit("/healthz',", "/readyz',"), /must hit \/healthz/],
   ["no EXPOSE", edit(/^EXPOSE 9477$/m, "EXPOSE 8080"), /EXPOSE 9477/],
@@ -422,7 +450,11 @@ describe("Dockerfile checks can fail", () => {
   })
 
   it("a tsconfig extending one that is not copied is reported", () => {
-    const problems = dockerfileProblems(dockerfileText.replace("COPY tsconfig.json tsconfig.build.json ./", "COPY tsconfig.build.json ./"), dockerignoreText)
-    expect(problems).toContainEqual(expect.stringMatching(/extends .*tsconfig.json/))
+    const files: ContextFiles = {
+      exists: diskFiles.exists,
+      read: (rel) => (rel === "tsconfig.json" ? JSON.stringify({ extends: "./tsconfig.base.json" }) : diskFiles.read(rel))
+    }
+    const problems = dockerfileProblems(dockerfileText, dockerignoreText, files)
+    expect(problems).toContainEqual(expect.stringMatching(/tsconfig.json extends .\/tsconfig.base.json, which is not copied/))
   })
 })
