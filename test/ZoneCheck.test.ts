@@ -3,7 +3,7 @@ import { Effect, Exit, FiberId } from "effect"
 import { exitCodeOf, pollOnceAndExit } from "../src/App.js"
 import { parseCommand } from "../src/Cli.js"
 import type { ZoneCatalog } from "../src/Domain.js"
-import { checkAgainstCatalog, coversLatest, suggestZones } from "../src/ZoneCheck.js"
+import { checkAgainstCatalog, coversLatest, listZones, suggestZones } from "../src/ZoneCheck.js"
 import { respond, transport } from "./support/FakeApi.js"
 import { fixtureJson } from "./support/fixtures.js"
 import { makeHarness } from "./support/harness.js"
@@ -83,6 +83,28 @@ describe("start-up zone check in the service", () => {
       const exit = yield* Effect.exit(h.run(pollOnceAndExit))
       assert.isTrue(Exit.isFailure(exit))
       assert.strictEqual(exitCodeOf(exit), 1)
+    })
+  )
+})
+
+describe("the zones command", () => {
+  it.effect("finds Texas by name, case-insensitively", () =>
+    Effect.gen(function* () {
+      const h = makeHarness({})
+      const lines = yield* h.run(listZones("texas"))
+      assert.strictEqual(lines.length, 1)
+      assert.match(lines[0]!, /^US-TEX-ERCO\s+Electric Reliability Council Of Texas, Inc., USA$/)
+    })
+  )
+
+  it.effect("marks the zones the key may query when the API sends access lists", () =>
+    Effect.gen(function* () {
+      const zonesBody = JSON.stringify({
+        DE: { zoneName: "Germany", access: ["carbon-intensity/latest"] },
+        FR: { zoneName: "France", access: ["power-breakdown/latest"] }
+      })
+      const h = makeHarness({ api: { zonesBody } })
+      assert.deepStrictEqual(yield* h.run(listZones(undefined)), ["✓ DE               Germany", "  FR               France"])
     })
   )
 })
