@@ -61,15 +61,9 @@ export const CacheTimestamp = Schema.String.pipe(
 )
 
 export const CacheEntry = Schema.Struct({
-  zone: Schema.String,
+  // The API's fields as it sent them, in its order; a usable entry always has a number.
+  ...LatestCarbonIntensity.fields,
   carbonIntensity: Schema.Number,
-  datetime: Schema.String,
-  updatedAt: Schema.String,
-  createdAt: Schema.optional(Schema.String),
-  emissionFactorType: Schema.String,
-  isEstimated: Schema.Boolean,
-  estimationMethod: Schema.optional(Schema.NullOr(Schema.String)),
-  temporalGranularity: Schema.optional(Schema.NullOr(Schema.String)),
   timestamp: CacheTimestamp.annotations({ description: "when this value was fetched" })
 }).annotations({ identifier: "CacheEntry" })
 export type CacheEntry = typeof CacheEntry.Type

@@ -131,6 +131,44 @@ describe("CacheStore with a fake FileSystem", () => {
   )
 })
 
+describe("renderCache", () => {
+  it.effect("writes keys in the contract's order whatever order the value was built in", () =>
+    Effect.gen(function* () {
+      const scrambled: CacheFile = {
+        worst_region: "A",
+        best_region: "A",
+        sorted_by_carbon: ["A"],
+        regions: {
+          A: {
+            timestamp: "2024-01-01T12:00:00",
+            estimationMethod: null,
+            isEstimated: true,
+            emissionFactorType: "lifecycle",
+            updatedAt: "u",
+            datetime: "d",
+            carbonIntensity: 1,
+            zone: "A"
+          }
+        },
+        ttl_minutes: 10,
+        timestamp: "2024-01-01T12:00:00"
+      }
+      const rendered = JSON.parse(yield* renderCache(scrambled)) as { regions: { A: object } }
+      assert.deepStrictEqual(Object.keys(rendered), ["timestamp", "ttl_minutes", "regions", "sorted_by_carbon", "best_region", "worst_region"])
+      assert.deepStrictEqual(Object.keys(rendered.regions.A), [
+        "zone",
+        "carbonIntensity",
+        "datetime",
+        "updatedAt",
+        "emissionFactorType",
+        "isEstimated",
+        "estimationMethod",
+        "timestamp"
+      ])
+    })
+  )
+})
+
 describe("CacheStore on the real filesystem", () => {
   it.scoped("replaces the file atomically in a real directory with mode 0644 and no leftovers", () =>
     Effect.gen(function* () {

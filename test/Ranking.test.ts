@@ -225,16 +225,20 @@ const previousFrom = (zones: ReadonlyArray<{ zone: string; value: number; previo
     : { timestamp: "2024-01-01T11:00:00", ttl_minutes: 10, regions, sorted_by_carbon: sorted, best_region: sorted[0]!, worst_region: sorted.at(-1)! }
 }
 
+type Poll = typeof pollArb extends fc.Arbitrary<infer P> ? P : never
+const rankPoll = (poll: Poll) =>
+  nextCache({
+    configuredZones: poll.zones.map((z) => z.zone),
+    fresh: poll.zones.filter((z) => z.fresh).map((z) => reading(z.zone, z.value)),
+    failures: [],
+    previous: previousFrom(poll.zones),
+    now: NOON,
+    ttlMinutes: poll.ttlMinutes
+  })
+
 describe("nextCache properties", () => {
   it.prop("is sorted, with best and worst at the ends, and ranks exactly the zones in regions", [pollArb], ([poll]) => {
-    const cache = nextCache({
-      configuredZones: poll.zones.map((z) => z.zone),
-      fresh: poll.zones.filter((z) => z.fresh).map((z) => reading(z.zone, z.value)),
-      failures: [],
-      previous: previousFrom(poll.zones),
-      now: NOON,
-      ttlMinutes: poll.ttlMinutes
-    })
+    const cache = rankPoll(poll)
     if (!poll.zones.some((z) => z.fresh)) return cache === undefined
     assert.isDefined(cache)
     const sorted = cache!.sorted_by_carbon
@@ -251,14 +255,7 @@ describe("nextCache properties", () => {
   })
 
   it.prop("never holds an entry as old as the TTL, and keeps every younger one", [pollArb], ([poll]) => {
-    const cache = nextCache({
-      configuredZones: poll.zones.map((z) => z.zone),
-      fresh: poll.zones.filter((z) => z.fresh).map((z) => reading(z.zone, z.value)),
-      failures: [],
-      previous: previousFrom(poll.zones),
-      now: NOON,
-      ttlMinutes: poll.ttlMinutes
-    })
+    const cache = rankPoll(poll)
     if (cache === undefined) return true
     for (const entry of Object.values(cache.regions)) assert.isTrue(isWithinTtl(entry, NOON, poll.ttlMinutes))
     for (const z of poll.zones) {
