@@ -79,6 +79,19 @@ describe("Poller.pollOnce", () => {
     })
   )
 
+  it.effect("holds MAX_REQUESTS_PER_SECOND across zones", () =>
+    Effect.gen(function* () {
+      const h = makeHarness({ api: { intensities: INTENSITIES }, settings: { maxRequestsPerSecond: 2 } })
+      const fiber = yield* Effect.fork(h.run(pollOnce))
+      yield* TestClock.adjust("1 millis")
+      assert.strictEqual(h.api.totalLatestRequests, 2)
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual(h.api.totalLatestRequests, 4)
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual((yield* Fiber.join(fiber)).fresh.length, 5)
+    })
+  )
+
   it.effect("keeps a failed zone's last good entry within the TTL and drops it after", () =>
     Effect.gen(function* () {
       const h = makeHarness({

@@ -71,6 +71,10 @@ describe("the service process", () => {
     assert.strictEqual(await service.exited(15_000), 0, service.stderr())
     const cache = JSON.parse(readFileSync(cacheFile, "utf8")) as { best_region: string }
     assert.include(["DE", "FR"], cache.best_region)
+    // JSON lines, each printed once (runMain's pretty logger must not add a second copy).
+    const lines = service.stdout().trim().split("\n")
+    for (const line of lines) assert.doesNotThrow(() => JSON.parse(line), line)
+    assert.strictEqual(lines.filter((line) => line.includes('"event":"poll"')).length, 1)
   })
 
   it("exits 2 with one message naming every bad variable, before any request", async () => {
