@@ -3,12 +3,14 @@
  * Layers are composed here once; `main.ts` only adds the Node platform and runs.
  */
 import type { Teardown } from "@effect/platform/Runtime"
-import { Cause, Clock, Console, Data, Duration, Effect, Exit, Layer, Option } from "effect"
+import { Cause, Clock, Console, Data, Duration, Effect, Exit, Layer, Option, type Scope } from "effect"
 import type { ApiError } from "./ApiError.js"
 import { CacheStore } from "./CacheStore.js"
 import { USAGE, type Command } from "./Cli.js"
 import { PollerConfig } from "./Config.js"
 import { ElectricityMaps } from "./ElectricityMaps.js"
+import * as HttpEndpoints from "./HttpEndpoints.js"
+import { PrometheusMetrics } from "./MetricsExport.js"
 import { Poller } from "./Poller.js"
 import { fixedRateFrom } from "./PollSchedule.js"
 import { PollStatus } from "./PollStatus.js"
@@ -29,7 +31,7 @@ export class UsageError extends Data.TaggedError("UsageError")<{ readonly detail
 
 /** Everything but the platform (HTTP client, filesystem, path) and the configuration. */
 export const ServicesLayer = Poller.Default.pipe(
-  Layer.provideMerge(Layer.mergeAll(ElectricityMaps.Default, CacheStore.Default, PollStatus.Default)),
+  Layer.provideMerge(Layer.mergeAll(ElectricityMaps.Default, CacheStore.Default, PollStatus.Default, PrometheusMetrics.Default)),
   Layer.provideMerge(RequestRateLimiter.Default)
 )
 
@@ -66,15 +68,16 @@ export const pollOnceAndExit = Effect.gen(function* () {
 })
 
 /**
- * First poll at once, then one every `POLL_INTERVAL_MINUTES` at a fixed rate: a poll that overruns
- * is followed by the next one straight away, never by a burst of missed ones.
+ * First poll at once, then one every `POLL_INTERVAL_MINUTES` at a fixed rate (see PollSchedule).
+ * `alongside` starts what lives as long as the loop (the HTTP endpoints, the demo's table) before
+ * the first poll; if it fails to start, the service does not start either.
  */
-export const pollForever = <R = never>(background: Effect.Effect<void, never, R> = Effect.void) =>
+export const pollForever = <E = never, R = never>(alongside: Effect.Effect<unknown, E, R | Scope.Scope> = Effect.void) =>
   Effect.gen(function* () {
     const settings = yield* PollerConfig
     const zones = yield* prepare
     const poller = yield* Poller
-    yield* Effect.forkScoped(background)
+    yield* alongside
     const firstStart = yield* Clock.currentTimeMillis
     const cadence = fixedRateFrom(Duration.millis(settings.pollIntervalMinutes * 60_000), firstStart)
     return yield* poller.pollOnce(zones).pipe(Effect.repeat(cadence), Effect.zipRight(Effect.never))
@@ -110,7 +113,7 @@ export const reportFatal = <A, E extends { readonly message: string }, R>(effect
     )
   )
 
-export type AppError = NoCacheWritten | NoValidZones | UsageError | ApiError
+export type AppError = NoCacheWritten | NoValidZones | UsageError | ApiError | HttpEndpoints.HttpPortUnavailable
 export type AppServices = Layer.Layer.Success<typeof ServicesLayer> | PollerConfig
 
 /** The program for a command; help and usage errors need no configuration, so no layers are built. */
@@ -126,6 +129,6 @@ export const commandProgram = <E>(
     case "Zones":
       return Effect.provide(printZones(command.search), services)
     case "Run":
-      return Effect.provide(command.once ? pollOnceAndExit : pollForever(), services)
+      return command.once ? Effect.provide(pollOnceAndExit, services) : Effect.provide(pollForever(HttpEndpoints.serve), services)
   }
 }

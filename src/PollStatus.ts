@@ -2,7 +2,7 @@
  * What the poll loop has done so far, kept in memory for liveness, readiness and `/cache`.
  * Written only by the poller; read by the HTTP endpoints.
  */
-import { Effect, Option, PubSub, Ref, type Scope, Stream } from "effect"
+import { Clock, Effect, Option, PubSub, Ref, type Scope, Stream } from "effect"
 import type { CacheFile } from "./Domain.js"
 import type { PollSummary } from "./Poller.js"
 
@@ -15,6 +15,8 @@ export interface WrittenCache {
 }
 
 export interface StatusSnapshot {
+  /** Epoch milliseconds when the service started; liveness counts from here before the first poll. */
+  readonly startedAt: number
   readonly lastPollStartedAt: Option.Option<number>
   readonly lastWrite: Option.Option<WrittenCache>
   readonly lastWriteError: Option.Option<string>
@@ -25,6 +27,7 @@ export class PollStatus extends Effect.Service<PollStatus>()("carbon-poller/Poll
     // Sliding: a slow watcher (the demo's table) drops old summaries instead of slowing polls.
     const summaries = yield* PubSub.sliding<PollSummary>(16)
     const ref = yield* Ref.make<StatusSnapshot>({
+      startedAt: yield* Clock.currentTimeMillis,
       lastPollStartedAt: Option.none(),
       lastWrite: Option.none(),
       lastWriteError: Option.none()

@@ -68,7 +68,7 @@ const demo = Effect.gen(function* () {
   )
   const Services = Layer.mergeAll(ServicesLayer, Logging.layer).pipe(Layer.provideMerge(Configured))
   return yield* Effect.gen(function* () {
-    return yield* pollForever(watchPolls(simulator).pipe(Effect.orDie))
+    return yield* pollForever(Effect.forkScoped(watchPolls(simulator).pipe(Effect.orDie)))
   }).pipe(Effect.provide(Services))
 }).pipe(Effect.scoped)
 

@@ -1,0 +1,181 @@
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import { assert, describe, it } from "@effect/vitest"
+import { spawnSync } from "node:child_process"
+import { Clock, Duration, Effect, Layer, Metric, Option } from "effect"
+import type { CacheFile } from "../src/Domain.js"
+import { liveness, readiness, serveOn } from "../src/HttpEndpoints.js"
+import * as Metrics from "../src/Metrics.js"
+import { PrometheusMetrics } from "../src/MetricsExport.js"
+import { PollStatus, type StatusSnapshot } from "../src/PollStatus.js"
+import { formatCacheTimestamp } from "../src/Timestamps.js"
+import { TEST_API_KEY, testConfigLayer, testSettings } from "./support/settings.js"
+
+const MINUTE = 60_000
+const T0 = Date.UTC(2024, 0, 1, 12, 0, 0)
+
+const cacheAt = (producedAt: number, ttlMinutes = 10): CacheFile => ({
+  timestamp: formatCacheTimestamp(producedAt),
+  ttl_minutes: ttlMinutes,
+  regions: {
+    FR: {
+      zone: "FR",
+      carbonIntensity: 50,
+      datetime: "2024-01-01T12:00:00.000Z",
+      updatedAt: "2024-01-01T11:50:00.000Z",
+      emissionFactorType: "lifecycle",
+      isEstimated: true,
+      timestamp: formatCacheTimestamp(producedAt)
+    }
+  },
+  sorted_by_carbon: ["FR"],
+  best_region: "FR",
+  worst_region: "FR"
+})
+
+const snapshot = (overrides: Partial<StatusSnapshot>): StatusSnapshot => ({
+  startedAt: T0,
+  lastPollStartedAt: Option.none(),
+  lastWrite: Option.none(),
+  lastWriteError: Option.none(),
+  ...overrides
+})
+
+describe("liveness", () => {
+  const settings = testSettings({ pollIntervalMinutes: 5, requestTimeout: Duration.seconds(10) })
+  const allowance = 10 * MINUTE + 10_000
+  it("is alive while a poll started within two intervals plus the request timeout", () => {
+    const s = snapshot({ lastPollStartedAt: Option.some(T0) })
+    assert.isTrue(liveness(s, settings, T0 + allowance).alive)
+    assert.isFalse(liveness(s, settings, T0 + allowance + 1).alive)
+  })
+  it("counts from the process start before the first poll", () => {
+    assert.isTrue(liveness(snapshot({}), settings, T0 + MINUTE).alive)
+    assert.isFalse(liveness(snapshot({}), settings, T0 + allowance + 1).alive)
+  })
+})
+
+describe("readiness", () => {
+  it("is not ready before the first write", () => {
+    assert.deepStrictEqual(readiness(snapshot({}), T0), { ready: false, reason: "no cache written yet by this process" })
+  })
+  it("is ready while the written cache is within its TTL, and not after", () => {
+    const written = snapshot({ lastWrite: Option.some({ cache: cacheAt(T0), contents: "{}", writtenAt: T0 }) })
+    assert.isTrue(readiness(written, T0 + 10 * MINUTE - 1).ready)
+    const expired = readiness(written, T0 + 10 * MINUTE)
+    assert.isFalse(expired.ready)
+    assert.match(expired.reason, /cache expired at 2024-01-01T12:10:00.000Z/)
+  })
+})
+
+/** The endpoints on a free loopback port, over real HTTP, with PollStatus driven by the test. */
+const endpoints = Effect.gen(function* () {
+  const address = yield* serveOn("127.0.0.1", 0)
+  const port = address._tag === "TcpAddress" ? address.port : 0
+  const client = (yield* HttpClient.HttpClient).pipe(HttpClient.mapRequest(HttpClientRequest.prependUrl(`http://127.0.0.1:${port}`)))
+  const send = (method: "GET" | "POST", path: string, headers: Record<string, string> = {}) =>
+    Effect.flatMap(client.execute(HttpClientRequest.make(method)(path, { headers })), (response) =>
+      Effect.map(response.text, (body) => ({ status: response.status, headers: response.headers, body }))
+    )
+  const get = (path: string, headers: Record<string, string> = {}) => send("GET", path, headers)
+  return { get, send, status: yield* PollStatus }
+})
+
+/** The layers live as long as the test, like they live as long as the service. */
+const EndpointLayers = Layer.mergeAll(PollStatus.Default, PrometheusMetrics.Default, FetchHttpClient.layer).pipe(
+  Layer.provideMerge(testConfigLayer({ pollIntervalMinutes: 5 }))
+)
+
+describe("HTTP endpoints over loopback", () => {
+  it.scopedLive("answer /readyz 503 with a reason before the first write, then 200", () =>
+    Effect.gen(function* () {
+      const { get, status } = yield* endpoints
+      const before = yield* get("/readyz")
+      assert.strictEqual(before.status, 503)
+      assert.deepStrictEqual(JSON.parse(before.body), { ready: false, reason: "no cache written yet by this process" })
+      const now = yield* Clock.currentTimeMillis
+      yield* status.written({ cache: cacheAt(now), contents: "{}", writtenAt: now })
+      assert.strictEqual((yield* get("/readyz")).status, 200)
+      yield* status.written({ cache: cacheAt(now - 11 * MINUTE), contents: "{}", writtenAt: now - 11 * MINUTE })
+      assert.strictEqual((yield* get("/readyz")).status, 503)
+    }).pipe(Effect.provide(EndpointLayers))
+  )
+
+  it.scopedLive("answer /healthz 200 while polls keep starting and 503 when they stop", () =>
+    Effect.gen(function* () {
+      const { get, status } = yield* endpoints
+      const now = yield* Clock.currentTimeMillis
+      yield* status.pollStarted(now)
+      assert.strictEqual((yield* get("/healthz")).status, 200)
+      yield* status.pollStarted(now - 11 * MINUTE)
+      const stuck = yield* get("/healthz")
+      assert.strictEqual(stuck.status, 503)
+      assert.isFalse(JSON.parse(stuck.body).alive)
+    }).pipe(Effect.provide(EndpointLayers))
+  )
+
+  it.scopedLive("serve /cache as written, with ETag, max-age of the remaining TTL, and 304", () =>
+    Effect.gen(function* () {
+      const { get, status } = yield* endpoints
+      assert.strictEqual((yield* get("/cache")).status, 503)
+      const now = yield* Clock.currentTimeMillis
+      const contents = `${JSON.stringify(cacheAt(now), null, 2)}\n`
+      yield* status.written({ cache: cacheAt(now), contents, writtenAt: now })
+      const first = yield* get("/cache")
+      assert.strictEqual(first.status, 200)
+      assert.strictEqual(first.body, contents)
+      assert.strictEqual(first.headers["content-type"], "application/json")
+      const maxAge = Number(/max-age=(\d+)/.exec(first.headers["cache-control"] ?? "")?.[1])
+      assert.isTrue(maxAge > 590 && maxAge <= 600, String(maxAge))
+      const etag = first.headers["etag"] ?? ""
+      assert.match(etag, /^"[0-9a-f]{32}"$/)
+      const again = yield* get("/cache", { "if-none-match": etag })
+      assert.strictEqual(again.status, 304)
+      assert.strictEqual(again.body, "")
+      assert.notInclude(first.body, TEST_API_KEY)
+    }).pipe(Effect.provide(EndpointLayers))
+  )
+
+  it.scopedLive("answer 404 for unknown paths and 405 for other methods", () =>
+    Effect.gen(function* () {
+      const { get, send } = yield* endpoints
+      assert.strictEqual((yield* get("/nope")).status, 404)
+      assert.strictEqual((yield* send("POST", "/cache")).status, 405)
+    }).pipe(Effect.provide(EndpointLayers))
+  )
+
+  it.scopedLive("expose the service's metrics in Prometheus text format that promtool accepts", () =>
+    Effect.gen(function* () {
+      const { get } = yield* endpoints
+      yield* Metrics.increment(Metrics.fetches, { zone: "FR", outcome: "ok" })
+      yield* Metrics.increment(Metrics.fetches, { zone: "DE", outcome: "Unauthorized" })
+      yield* Metrics.increment(Metrics.retries, { zone: "DE", reason: "ServerError" })
+      yield* Metrics.set(Metrics.carbonIntensity, { zone: "FR", emission_factor_type: "lifecycle", estimated: "true" }, 50)
+      yield* Metrics.set(Metrics.lastWriteTimestamp, {}, 1_700_000_000)
+      yield* Metrics.set(Metrics.zonesConfigured, {}, 2)
+      yield* Metrics.set(Metrics.zonesUsable, {}, 1)
+      yield* Metric.update(Metrics.pollDuration, 0.2)
+      const response = yield* get("/metrics")
+      assert.strictEqual(response.status, 200)
+      assert.match(response.headers["content-type"] ?? "", /^text\/plain; version=0\.0\.4/)
+      const text = response.body
+      assert.include(text, '# TYPE carbon_poller_fetches_total counter')
+      assert.match(text, /carbon_poller_fetches_total\{zone="DE",outcome="Unauthorized"\} \d+/)
+      assert.match(text, /carbon_poller_zone_carbon_intensity_grams_per_kwh\{zone="FR",emission_factor_type="lifecycle",estimated="true"\} 50/)
+      assert.include(text, "# TYPE carbon_poller_poll_duration_seconds histogram")
+      assert.include(text, "carbon_poller_last_write_timestamp_seconds 1700000000")
+      assert.include(text, "carbon_poller_zones_usable 1")
+      assert.notInclude(text, "effect_fiber")
+      assert.notInclude(text, TEST_API_KEY)
+
+      const promtool = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" })
+      if (promtool.error && process.env["CI"] !== "true") {
+        console.warn("promtool not installed here (Debian package prometheus); the check runs in CI")
+        return
+      }
+      assert.isUndefined(promtool.error, "promtool must be installed in CI (see .ci/run)")
+      assert.strictEqual(promtool.status, 0, `${promtool.stdout}${promtool.stderr}`)
+    }).pipe(Effect.provide(EndpointLayers))
+  )
+})
