@@ -1,0 +1,27 @@
+/**
+ * `npm run schema`: writes the JSON Schema of the cache file, generated from the same `Schema`
+ * the writer encodes with, to schema/carbon-cache.schema.json for consumers (the Go scheduler,
+ * anyone reading /cache). A test fails when the checked-in file drifts from the code.
+ */
+import { writeFileSync } from "node:fs"
+import { JSONSchema } from "effect"
+import { CacheFile } from "../Domain.js"
+
+export const SCHEMA_PATH = "schema/carbon-cache.schema.json"
+
+/**
+ * The contract allows new top-level keys (documented in the README) but nothing new inside an
+ * entry, so only the top level accepts unknown properties: a reader validating with an older copy
+ * of this file keeps working when a key is added.
+ */
+export const renderCacheSchema = (): string => {
+  const schema = JSONSchema.make(CacheFile) as { $defs?: Record<string, Record<string, unknown>> }
+  const topLevel = schema.$defs?.["CarbonCache"]
+  if (topLevel !== undefined) topLevel["additionalProperties"] = true
+  return `${JSON.stringify(schema, null, 2)}\n`
+}
+
+if (process.argv[1]?.endsWith("writeCacheSchema.ts")) {
+  writeFileSync(SCHEMA_PATH, renderCacheSchema())
+  console.log(`wrote ${SCHEMA_PATH}`)
+}
