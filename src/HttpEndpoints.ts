@@ -23,7 +23,7 @@ export class HttpPortUnavailable extends Data.TaggedError("HttpPortUnavailable")
 }> {
   override get message(): string {
     const detail = this.cause instanceof Error ? this.cause.message : String(this.cause)
-    return `cannot listen on ${this.host}:${this.port} (HTTP_PORT): ${detail} — choose a free port or set HTTP_PORT=0 to disable the endpoints`
+    return `cannot listen on ${this.host}:${this.port} (HTTP_PORT=${this.port}, HTTP_HOST=${this.host}): ${detail}; free the port, choose another with HTTP_PORT, or set HTTP_PORT=0 to disable the endpoints`
   }
 }
 
@@ -58,6 +58,14 @@ const json = (body: unknown, status = 200) => HttpServerResponse.unsafeJson(body
 
 const etagOf = (contents: string) => `"${createHash("sha256").update(contents).digest("hex").slice(0, 32)}"`
 
+/** `If-None-Match` compares weakly (RFC 9110 13.1.2): a list of tags, `W/` ignored, or `*`. */
+const matchesIfNoneMatch = (header: string | undefined, etag: string): boolean =>
+  header !== undefined &&
+  header.split(",").some((candidate) => {
+    const tag = candidate.trim()
+    return tag === "*" || tag.replace(/^W\//, "") === etag
+  })
+
 const KNOWN_PATHS = new Set(["/healthz", "/readyz", "/metrics", "/cache"])
 
 export const makeRouter = Effect.gen(function* () {
@@ -91,7 +99,7 @@ export const makeRouter = Effect.gen(function* () {
     const etag = etagOf(written.contents)
     // Consumers may keep it exactly as long as the file itself stays valid.
     const headers = { etag, "cache-control": `max-age=${Math.max(0, Math.floor((expiresAt(written) - now) / 1000))}` }
-    if (request.headers["if-none-match"] === etag) return HttpServerResponse.empty({ status: 304, headers })
+    if (matchesIfNoneMatch(request.headers["if-none-match"], etag)) return HttpServerResponse.empty({ status: 304, headers })
     return HttpServerResponse.text(written.contents, { contentType: "application/json", headers })
   })
 
@@ -103,7 +111,7 @@ export const makeRouter = Effect.gen(function* () {
     Effect.catchTag("RouteNotFound", (error) =>
       Effect.succeed(
         KNOWN_PATHS.has(new URL(error.request.url, "http://localhost").pathname)
-          ? json({ error: "method not allowed; use GET" }, 405)
+          ? HttpServerResponse.unsafeJson({ error: "method not allowed; use GET" }, { status: 405, headers: { allow: "GET" } })
           : json({ error: "not found; try /healthz, /readyz, /metrics or /cache" }, 404)
       )
     )

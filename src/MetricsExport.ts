@@ -34,8 +34,20 @@ export class PrometheusMetrics extends Effect.Service<PrometheusMetrics>()("carb
             metrics: scope.metrics.filter((metric) => metric.descriptor.name.startsWith(METRIC_PREFIX))
           }))
         })
-      )
+      ),
+      Effect.map(withoutUnitLines)
     )
     return { render } as const
   })
 }) {}
+
+/**
+ * The bridge gives every instrument the unit "1" and the serializer prints it as an OpenMetrics
+ * `# UNIT` line: not part of the 0.0.4 text format served here, and "1" is wrong for seconds.
+ * The units are in the metric names instead (`_seconds`, `_grams_per_kwh`).
+ */
+const withoutUnitLines = (text: string): string =>
+  text
+    .split("\n")
+    .filter((line) => !line.startsWith("# UNIT "))
+    .join("\n")

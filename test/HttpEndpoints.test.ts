@@ -4,8 +4,9 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { assert, describe, it } from "@effect/vitest"
 import { spawnSync } from "node:child_process"
 import { Clock, Duration, Effect, Layer, Metric, Option } from "effect"
+import { PollerConfig } from "../src/Config.js"
 import type { CacheFile } from "../src/Domain.js"
-import { liveness, readiness, serveOn } from "../src/HttpEndpoints.js"
+import { liveness, readiness, serve, serveOn } from "../src/HttpEndpoints.js"
 import * as Metrics from "../src/Metrics.js"
 import { PrometheusMetrics } from "../src/MetricsExport.js"
 import { PollStatus, type StatusSnapshot } from "../src/PollStatus.js"
@@ -137,11 +138,60 @@ describe("HTTP endpoints over loopback", () => {
     }).pipe(Effect.provide(EndpointLayers))
   )
 
-  it.scopedLive("answer 404 for unknown paths and 405 for other methods", () =>
+  it.scopedLive("answer 404 for unknown paths and 405 with Allow: GET for other methods", () =>
     Effect.gen(function* () {
       const { get, send } = yield* endpoints
       assert.strictEqual((yield* get("/nope")).status, 404)
-      assert.strictEqual((yield* send("POST", "/cache")).status, 405)
+      const post = yield* send("POST", "/cache")
+      assert.strictEqual(post.status, 405)
+      assert.strictEqual(post.headers["allow"], "GET")
+    }).pipe(Effect.provide(EndpointLayers))
+  )
+
+  it.scopedLive("match If-None-Match lists and weak tags, and answer 200 to another tag", () =>
+    Effect.gen(function* () {
+      const { get, status } = yield* endpoints
+      const now = yield* Clock.currentTimeMillis
+      yield* status.written({ cache: cacheAt(now), contents: JSON.stringify(cacheAt(now)), writtenAt: now })
+      const etag = (yield* get("/cache")).headers["etag"] ?? ""
+      assert.strictEqual((yield* get("/cache", { "if-none-match": `"other", W/${etag}` })).status, 304)
+      assert.strictEqual((yield* get("/cache", { "if-none-match": "*" })).status, 304)
+      assert.strictEqual((yield* get("/cache", { "if-none-match": '"other"' })).status, 200)
+    }).pipe(Effect.provide(EndpointLayers))
+  )
+
+  it.scopedLive("keep serving an expired cache with max-age=0 while /readyz says 503", () =>
+    Effect.gen(function* () {
+      const { get, status } = yield* endpoints
+      const producedAt = (yield* Clock.currentTimeMillis) - 11 * MINUTE
+      const contents = JSON.stringify(cacheAt(producedAt))
+      yield* status.written({ cache: cacheAt(producedAt), contents, writtenAt: producedAt })
+      const cache = yield* get("/cache")
+      assert.strictEqual(cache.status, 200)
+      assert.strictEqual(cache.body, contents)
+      assert.strictEqual(cache.headers["cache-control"], "max-age=0")
+      const ready = yield* get("/readyz")
+      assert.strictEqual(ready.status, 503)
+      assert.match(JSON.parse(ready.body).reason, /cache expired at/)
+    }).pipe(Effect.provide(EndpointLayers))
+  )
+
+  it.scopedLive("stop with a message naming HTTP_PORT when the port is taken", () =>
+    Effect.gen(function* () {
+      const taken = yield* serveOn("127.0.0.1", 0)
+      const port = taken._tag === "TcpAddress" ? taken.port : 0
+      const error = yield* Effect.flip(
+        serve.pipe(Effect.provideService(PollerConfig, testSettings({ httpPort: port, httpHost: "127.0.0.1" })))
+      )
+      assert.strictEqual(error._tag, "HttpPortUnavailable")
+      assert.include(error.message, `HTTP_PORT=${port}`)
+      assert.include(error.message, "EADDRINUSE")
+    }).pipe(Effect.provide(EndpointLayers))
+  )
+
+  it.scopedLive("bind nothing when HTTP_PORT=0", () =>
+    Effect.gen(function* () {
+      yield* serve.pipe(Effect.provideService(PollerConfig, testSettings({ httpPort: 0 })))
     }).pipe(Effect.provide(EndpointLayers))
   )
 
@@ -167,6 +217,7 @@ describe("HTTP endpoints over loopback", () => {
       assert.include(text, "carbon_poller_last_write_timestamp_seconds 1700000000")
       assert.include(text, "carbon_poller_zones_usable 1")
       assert.notInclude(text, "effect_fiber")
+      assert.notInclude(text, "# UNIT ", "the 0.0.4 text format has no UNIT lines")
       assert.notInclude(text, TEST_API_KEY)
 
       const promtool = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" })

@@ -15,10 +15,11 @@ export const SCHEMA_PATH = "schema/carbon-cache.schema.json"
  * of this file keeps working when a key is added.
  */
 export const renderCacheSchema = (): string => {
-  const schema = JSONSchema.make(CacheFile) as { $defs?: Record<string, Record<string, unknown>> }
+  const schema = JSONSchema.make(CacheFile)
   const topLevel = schema.$defs?.["CarbonCache"]
-  if (topLevel !== undefined) topLevel["additionalProperties"] = true
-  return `${JSON.stringify(schema, null, 2)}\n`
+  // Spreading keeps every key where it was, so only the flag changes in the rendered file.
+  const opened = topLevel === undefined ? schema : { ...schema, $defs: { ...schema.$defs, CarbonCache: { ...topLevel, additionalProperties: true } } }
+  return `${JSON.stringify(opened, null, 2)}\n`
 }
 
 if (process.argv[1]?.endsWith("writeCacheSchema.ts")) {
