@@ -47,6 +47,14 @@ export const zonesUsable = Metric.gauge("carbon_poller_zones_usable", {
   description: "Zones in the last written cache (fresh or still within TTL)"
 })
 
+export const residentMemory = Metric.gauge("carbon_poller_process_resident_memory_bytes", {
+  description: "Resident set size of the process, sampled at scrape time"
+})
+
+export const heapUsed = Metric.gauge("carbon_poller_process_heap_used_bytes", {
+  description: "V8 heap in use, sampled at scrape time"
+})
+
 /** Adds one to a counter under the given labels. */
 export const increment = (
   counter: Metric.Metric.Counter<number>,

@@ -8,6 +8,7 @@ import * as OtelMetrics from "@effect/opentelemetry/Metrics"
 import * as OtelResource from "@effect/opentelemetry/Resource"
 import { PrometheusExporter, PrometheusSerializer } from "@opentelemetry/exporter-prometheus"
 import { Effect, Layer } from "effect"
+import * as Metrics from "./Metrics.js"
 
 const METRIC_PREFIX = "carbon_poller_"
 
@@ -23,7 +24,8 @@ export class PrometheusMetrics extends Effect.Service<PrometheusMetrics>()("carb
     )
     // No target_info/otel_scope series: a sidecar's scrape should hold only what it measures.
     const serializer = new PrometheusSerializer(undefined, false, undefined, true, true)
-    const render: Effect.Effect<string> = Effect.promise(() => reader.collect()).pipe(
+    const render: Effect.Effect<string> = sampleProcessMemory.pipe(
+      Effect.zipRight(Effect.promise(() => reader.collect())),
       Effect.map(({ resourceMetrics }) =>
         serializer.serialize({
           ...resourceMetrics,
@@ -40,6 +42,15 @@ export class PrometheusMetrics extends Effect.Service<PrometheusMetrics>()("carb
     return { render } as const
   })
 }) {}
+
+/** Memory as of the scrape: what an operator sizes the sidecar's limits from. */
+const sampleProcessMemory = Effect.suspend(() => {
+  const usage = process.memoryUsage()
+  return Effect.all([
+    Metrics.set(Metrics.residentMemory, {}, usage.rss),
+    Metrics.set(Metrics.heapUsed, {}, usage.heapUsed)
+  ])
+})
 
 /**
  * The bridge gives every instrument the unit "1" and the serializer prints it as an OpenMetrics

@@ -14,10 +14,15 @@ export interface ServiceProcess {
   readonly exited: (deadlineMillis: number) => Promise<number | string>
 }
 
-export const spawnService = (env: Readonly<Record<string, string>>, args: ReadonlyArray<string> = []): ServiceProcess => {
-  const child = spawn(process.execPath, ["dist/main.js", ...args], {
+export const spawnService = (
+  env: Readonly<Record<string, string>>,
+  args: ReadonlyArray<string> = [],
+  options: { readonly uid?: number; readonly gid?: number } = {}
+): ServiceProcess => {
+  const child = spawn(process.execPath, [`${process.cwd()}/dist/main.js`, ...args], {
     env: { PATH: process.env["PATH"] ?? "", ...env },
-    stdio: ["ignore", "pipe", "pipe"]
+    stdio: ["ignore", "pipe", "pipe"],
+    ...options
   })
   let out = ""
   let err = ""
