@@ -219,13 +219,14 @@ wait_for_200 "http://127.0.0.1:$port/readyz" 60 || die "/readyz (startupProbe/re
 wait_for_200 "http://127.0.0.1:$port/metrics" 10 || die "/metrics not 200"
 [[ -f "$server_cache" ]] || die "/readyz is 200 but $server_cache does not exist"
 
-# The kubelet probes the pod IP, not loopback: the server must listen on all interfaces.
-pod_ip="$(node -p 'Object.values(require("node:os").networkInterfaces()).flat().find((i) => i && i.family === "IPv4" && !i.internal)?.address ?? ""')"
-if [[ -n "$pod_ip" ]]; then
-  wait_for_200 "http://$pod_ip:$port/healthz" 5 || die "server does not answer on $pod_ip: it must bind all interfaces for kubelet probes"
-else
-  printf 'no non-loopback IPv4 address here; skipping the all-interfaces check\n'
+# The kubelet probes the pod IP, not loopback: the server must listen on all interfaces. Checked
+# from the service's own log and the socket table, without sending traffic to a non-loopback address.
+grep -q '"HTTP endpoints on http://0.0.0.0:'"$port"': ' "$work/server.log" ||
+  die "the endpoints do not listen on 0.0.0.0: kubelet probes to the pod IP would fail"
+if command -v ss >/dev/null; then
+  ss -ltn "( sport = :$port )" | grep -q "0.0.0.0:$port" || die "no listening socket on 0.0.0.0:$port"
 fi
+printf 'endpoints listen on 0.0.0.0:%s\n' "$port"
 
 # The Dockerfile's HEALTHCHECK command, taken from the Dockerfile itself, against this server.
 hc_cmd="$(node -e '

@@ -1,0 +1,189 @@
+/**
+ * Scenario 4: filesystem faults. The target directory missing, not writable, read-only, and a
+ * full disk, for real (a small tmpfs) and through a failing `FileSystem` layer: a clear error, the
+ * previous file intact, tried again next poll, no temporary files piling up.
+ */
+import { execFileSync } from "node:child_process"
+import { chmodSync, chownSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { Effect, Option } from "effect"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { Poller } from "../../src/Poller.js"
+import * as Simulator from "../../src/simulator/Simulator.js"
+import { makeHarness } from "../support/harness.js"
+import { baseEnv, logLines, pollLines, record, spawnService, stop, tempDir, tempFilesIn, waitUntil, type ServiceProcess } from "./support.js"
+
+const NOBODY = 65534
+let simulator: Simulator.RunningSimulator
+beforeAll(async () => {
+  simulator = await Simulator.startSimulator({ port: 0, seed: 41 })
+})
+afterAll(async () => {
+  await simulator.close()
+})
+
+const env = (cacheFile: string, zones = "DE,FR,SE") =>
+  baseEnv(simulator.baseUrl, cacheFile, { ZONES: zones, POLL_INTERVAL_MINUTES: "0.005" })
+
+const writeErrors = (service: ServiceProcess) => logLines(service).filter((l) => l.logLevel === "ERROR" && l.message.startsWith("cannot write cache"))
+
+/** Waits for `n` failed writes, checks the previous file and the temp files, then lets it recover. */
+const failThenRecover = async (options: {
+  readonly scenario: string
+  readonly dir: string
+  readonly cacheFile: string
+  readonly service: ServiceProcess
+  readonly expected: RegExp
+  readonly repair: () => void
+}) => {
+  const previous = readFileSync(options.cacheFile, "utf8")
+  const failedAt = writeErrors(options.service).length
+  expect(await waitUntil(() => writeErrors(options.service).length >= failedAt + 3, 20_000)).toBe(true)
+  const errors = writeErrors(options.service).slice(failedAt)
+  const intact = readFileSync(options.cacheFile, "utf8") === previous
+  const temps = tempFilesIn(options.dir)
+  options.repair()
+  const recoveredFrom = pollLines(options.service).length
+  const recovered = await waitUntil(
+    () => pollLines(options.service).slice(recoveredFrom).some((l) => l.message.includes("cache written")),
+    15_000
+  )
+  const alive = options.service.child.exitCode === null
+  record({
+    scenario: options.scenario,
+    runs: errors.length,
+    failures: (intact ? 0 : 1) + temps.length + (recovered ? 0 : 1) + (alive ? 0 : 1),
+    figures: `${errors.length} failed writes, previous intact ${intact}, temp files ${temps.length}, recovered ${recovered}; "${errors[0]?.message.slice(0, 90) ?? ""}…"`
+  })
+  expect(errors[0]?.message).toMatch(options.expected)
+  expect(errors[0]?.message).toMatch(/previous file is left as it was/)
+  expect(intact).toBe(true)
+  expect(temps).toEqual([])
+  expect(recovered).toBe(true)
+  expect(alive).toBe(true)
+}
+
+const tryMount = (dir: string, options: string): boolean => {
+  try {
+    execFileSync("mount", ["-t", "tmpfs", "-o", options, "tmpfs", dir], { stdio: "ignore" })
+    return true
+  } catch {
+    return false
+  }
+}
+
+describe("4. filesystem faults", () => {
+  it("creates a missing target directory, the file mode 0644", async () => {
+    const cacheFile = join(tempDir("missing"), "not", "yet", "there", "carbon_cache.json")
+    const service = spawnService(env(cacheFile))
+    const written = await waitUntil(() => existsSync(cacheFile), 15_000)
+    const mode = written ? statSync(cacheFile).mode & 0o777 : 0
+    expect(await stop(service)).toBe(0)
+    record({ scenario: "4 directory missing", runs: 1, failures: written && mode === 0o644 ? 0 : 1, figures: `created, mode ${mode.toString(8)}` })
+    expect(written).toBe(true)
+    expect(mode).toBe(0o644)
+  })
+
+  it("survives a directory it may not write to (running as nobody)", async () => {
+    const dir = tempDir("perm")
+    chmodSync(dir, 0o755)
+    const cacheFile = join(dir, "carbon_cache.json")
+    writeFileSync(cacheFile, JSON.stringify({ previous: true }), { mode: 0o644 })
+    const service = spawnService(env(cacheFile), [], { uid: NOBODY, gid: NOBODY })
+    try {
+      await failThenRecover({
+        scenario: "4 directory not writable",
+        dir,
+        cacheFile,
+        service,
+        expected: /create temporary file.*(EACCES|permission denied)/i,
+        repair: () => chownSync(dir, NOBODY, NOBODY)
+      })
+    } finally {
+      expect(await stop(service)).toBe(0)
+    }
+  })
+
+  it("survives a read-only filesystem", async (context) => {
+    const dir = tempDir("ro")
+    if (!tryMount(dir, "size=1m")) {
+      record({ scenario: "4 read-only filesystem", runs: 0, failures: 0, figures: "skipped: mount refused here" })
+      context.skip()
+    }
+    const cacheFile = join(dir, "carbon_cache.json")
+    const service = spawnService(env(cacheFile))
+    try {
+      expect(await waitUntil(() => pollLines(service).length >= 1, 15_000)).toBe(true)
+      execFileSync("mount", ["-o", "remount,ro", dir])
+      await failThenRecover({
+        scenario: "4 read-only filesystem",
+        dir,
+        cacheFile,
+        service,
+        expected: /EROFS|read-only/i,
+        repair: () => execFileSync("mount", ["-o", "remount,rw", dir])
+      })
+    } finally {
+      expect(await stop(service)).toBe(0)
+      execFileSync("umount", [dir])
+    }
+  })
+
+  it("survives a full disk (a 64 KiB tmpfs filled up)", async (context) => {
+    const dir = tempDir("full")
+    if (!tryMount(dir, "size=64k")) {
+      record({ scenario: "4 disk full (tmpfs)", runs: 0, failures: 0, figures: "skipped: mount refused here" })
+      context.skip()
+    }
+    const cacheFile = join(dir, "carbon_cache.json")
+    const zones = Object.keys(JSON.parse(readFileSync("src/simulator/zones.json", "utf8")) as Record<string, unknown>).slice(0, 20)
+    const service = spawnService(env(cacheFile, zones.join(",")))
+    const filler = join(dir, "filler")
+    try {
+      expect(await waitUntil(() => pollLines(service).length >= 1, 15_000)).toBe(true)
+      try {
+        execFileSync("dd", ["if=/dev/zero", `of=${filler}`, "bs=1k", "count=1024"], { stdio: "ignore" })
+      } catch {
+        // dd stops with ENOSPC once the disk is full, which is the point
+      }
+      await failThenRecover({
+        scenario: "4 disk full (tmpfs)",
+        dir,
+        cacheFile,
+        service,
+        expected: /ENOSPC|no space/i,
+        repair: () => rmSync(filler)
+      })
+    } finally {
+      expect(await stop(service)).toBe(0)
+      execFileSync("umount", [dir])
+    }
+  })
+
+  it("survives ENOSPC through a failing FileSystem layer, in-process", async () => {
+    const h = makeHarness({ api: { intensities: { DE: 300, FR: 50 } }, settings: { zones: ["DE", "FR"] }, fs: { files: { "/cache/carbon_cache.json": "previous" } } })
+    h.memory.setFailure("writeAll", { reason: "Unknown", description: "ENOSPC: no space left on device, write" })
+    const outcomes = await Effect.runPromise(
+      h.run(
+        Effect.gen(function* () {
+          const poller = yield* Poller
+          const failed = [yield* poller.pollOnce(["DE", "FR"]), yield* poller.pollOnce(["DE", "FR"])]
+          h.memory.setFailure("writeAll", undefined)
+          return { failed, recovered: yield* poller.pollOnce(["DE", "FR"]) }
+        })
+      )
+    )
+    const intactWhileFull = outcomes.failed.every((s) => Option.isNone(s.written))
+    const temps = h.memory.paths().filter((p) => p.includes(".tmp-"))
+    record({
+      scenario: "4 ENOSPC via FileSystem layer",
+      runs: 3,
+      failures: (intactWhileFull ? 0 : 1) + temps.length + (Option.isSome(outcomes.recovered.written) ? 0 : 1),
+      figures: `2 failed writes, ${h.memory.everCreated().length} temp files created, ${temps.length} left`
+    })
+    expect(intactWhileFull).toBe(true)
+    expect(temps).toEqual([])
+    expect(Option.isSome(outcomes.recovered.written)).toBe(true)
+    expect(h.logLines.some((l) => l.includes("ENOSPC"))).toBe(true)
+  })
+})

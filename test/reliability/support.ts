@@ -1,0 +1,110 @@
+/**
+ * Shared parts of the reliability suite: the real service process against the simulator, its
+ * log lines, its memory, and a results file the summary table is printed from.
+ */
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { setTimeout as delay } from "node:timers/promises"
+import { spawnService, type ServiceProcess } from "../support/processes.js"
+
+/** Distinctive, so a single leaked byte sequence is unmistakable. */
+export const KEY = "rel-KEY-7d1e9a44c0b2-do-not-leak"
+
+export const RESULTS_FILE = ".cache/reliability/results.jsonl"
+export const EMITTED_FILE = ".cache/reliability/emitted.txt"
+
+export interface ScenarioResult {
+  readonly scenario: string
+  readonly runs: number
+  readonly failures: number
+  readonly figures: string
+}
+
+export const record = (result: ScenarioResult): void => {
+  mkdirSync(".cache/reliability", { recursive: true })
+  appendFileSync(RESULTS_FILE, `${JSON.stringify(result)}\n`)
+}
+
+/** Everything a process emitted, kept for the final scan for the key (scenario 6). */
+export const keepEmitted = (...texts: ReadonlyArray<string>): void => {
+  mkdirSync(".cache/reliability", { recursive: true })
+  appendFileSync(EMITTED_FILE, texts.join("\n"))
+}
+
+export const tempDir = (label: string) => mkdtempSync(join(tmpdir(), `carbon-poller-rel-${label}-`))
+
+export const waitUntil = async (condition: () => boolean | Promise<boolean>, deadlineMillis: number, pollMillis = 25): Promise<boolean> => {
+  const until = performance.now() + deadlineMillis
+  while (performance.now() < until) {
+    if (await condition()) return true
+    await delay(pollMillis)
+  }
+  return false
+}
+
+export interface LogLine {
+  readonly message: string
+  readonly logLevel: string
+  readonly annotations: Readonly<Record<string, unknown>>
+}
+
+export const logLines = (service: ServiceProcess): Array<LogLine> =>
+  service
+    .stdout()
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line) as LogLine)
+
+export const pollLines = (service: ServiceProcess) => logLines(service).filter((l) => l.annotations["event"] === "poll")
+
+/** Resident set size of a process in bytes, from the kernel. */
+export const rssOf = (pid: number | undefined): number => {
+  if (pid === undefined) return 0
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))
+    return match ? Number(match[1]) * 1024 : 0
+  } catch {
+    return 0
+  }
+}
+
+export const tempFilesIn = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((n) => n.includes(".tmp-")) : [])
+
+export const baseEnv = (apiUrl: string, cacheFile: string, extra: Record<string, string> = {}): Record<string, string> => ({
+  ELECTRICITY_MAPS_API_KEY: KEY,
+  ELECTRICITY_MAPS_API_URL: apiUrl,
+  CACHE_FILE: cacheFile,
+  LOG_FORMAT: "json",
+  HTTP_PORT: "0",
+  RETRY_BASE_DELAY_SECONDS: "0.02",
+  RETRY_MAX_DELAY_SECONDS: "0.5",
+  ...extra
+})
+
+/** Stops a service with SIGTERM and keeps what it emitted; returns its exit code. */
+export const stop = async (service: ServiceProcess): Promise<number | string> => {
+  service.child.kill("SIGTERM")
+  const code = await service.exited(5_000)
+  keepEmitted(service.stdout(), service.stderr())
+  return code
+}
+
+export const freePort = async (): Promise<number> => {
+  const { createServer } = await import("node:net")
+  return new Promise((resolve) => {
+    const server = createServer()
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      const port = typeof address === "object" && address !== null ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+export const httpGet = async (port: number, path: string): Promise<{ status: number; body: string }> => {
+  const response = await fetch(`http://127.0.0.1:${port}${path}`)
+  return { status: response.status, body: await response.text() }
+}
+
+export { spawnService, type ServiceProcess }
