@@ -49,8 +49,12 @@ LABEL org.opencontainers.image.title="carbon-poller" \
       org.opencontainers.image.base.name="${NODE_IMAGE}"
 
 # Production mode; the cache path the Go scheduler reads (same default as the service itself).
+# A heap ceiling makes V8 collect before garbage piles up: with it the service stays near 110-120 MiB
+# RSS over 1,000 fast polls (npm run test:reliability, scenario 7); without it RSS drifts towards
+# 200 MiB before a full collection. The live heap is ~22 MiB, so 64 MiB leaves ample room.
 ENV NODE_ENV=production \
-    CACHE_FILE=/cache/carbon_cache.json
+    CACHE_FILE=/cache/carbon_cache.json \
+    NODE_OPTIONS=--max-old-space-size=64
 
 # Dedicated unprivileged user 10001 (not 1000, which often collides with a real user on the host
 # when bind-mounting). k8s.yaml runs the pod with the same runAsUser/fsGroup.
