@@ -35,8 +35,15 @@ const readBoundedText = (
     })
   const declared = Number(response.headers["content-length"])
   if (Number.isFinite(declared) && declared > maxBytes) return Effect.fail(tooLarge())
+  const lostConnection = (cause: unknown) =>
+    new ApiError({ zone, reason: "Transport", status: response.status, apiMessage: "connection lost while reading the answer", cause })
+  // A declared, uncompressed length is enforced by HTTP framing, so the whole body can be read at
+  // once: a third of the CPU of folding the stream chunk by chunk (measured by the benchmark).
+  // Chunked or compressed answers are counted while they are read.
+  const encoded = (response.headers["content-encoding"] ?? "identity") !== "identity"
+  if (Number.isFinite(declared) && !encoded) return Effect.mapError(response.text, lostConnection)
   return response.stream.pipe(
-    Stream.mapError((cause) => new ApiError({ zone, reason: "Transport", status: response.status, apiMessage: "connection lost while reading the answer", cause })),
+    Stream.mapError(lostConnection),
     Stream.runFoldEffect({ chunks: Chunk.empty<Uint8Array>(), size: 0 }, (acc, bytes) => {
       const size = acc.size + bytes.length
       return size > maxBytes ? Effect.fail(tooLarge()) : Effect.succeed({ chunks: Chunk.append(acc.chunks, bytes), size })

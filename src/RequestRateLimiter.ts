@@ -3,7 +3,7 @@
  * long zone list stays inside an API plan's rate limit. Every attempt, retries included, takes a
  * permit. Built on Effect's token-bucket `RateLimiter`; off (a pass-through) by default.
  */
-import { Effect, RateLimiter } from "effect"
+import { Duration, Effect, RateLimiter } from "effect"
 import { PollerConfig } from "./Config.js"
 
 export class RequestRateLimiter extends Effect.Service<RequestRateLimiter>()("carbon-poller/RequestRateLimiter", {
@@ -12,11 +12,12 @@ export class RequestRateLimiter extends Effect.Service<RequestRateLimiter>()("ca
     if (maxRequestsPerSecond <= 0) {
       return { throttle: <A, E, R>(effect: Effect.Effect<A, E, R>) => effect } as const
     }
-    // A whole number of permits per window keeps fractional rates (0.5/s = 1 per 2 s) exact.
-    const limit = Math.max(1, Math.round(maxRequestsPerSecond))
+    // One permit every 1/R seconds. A bucket of R permits refilled each second lets any one-second
+    // window see nearly 2R requests (the benchmark measured 186 at R = 100); a bucket of one
+    // cannot burst, and fractional rates (0.5/s = one every 2 s) come out exact.
     const limiter = yield* RateLimiter.make({
-      limit,
-      interval: `${(limit / maxRequestsPerSecond) * 1000} millis`,
+      limit: 1,
+      interval: Duration.millis(1000 / maxRequestsPerSecond),
       algorithm: "token-bucket"
     })
     return { throttle: <A, E, R>(effect: Effect.Effect<A, E, R>) => limiter(effect) } as const
