@@ -51,7 +51,7 @@ export interface PollerUnderTest {
 
 /**
  * Builds the service in this process. `http` is the platform's client layer (main.ts uses
- * `FetchHttpClient.layer`); logs are off (LOG_LEVEL=none) so the bench measures the work, not the
+ * `NodeHttpClient.layerUndici`); logs are off (LOG_LEVEL=none) so the bench measures the work, not the
  * terminal.
  */
 export const makePoller = (settings: Settings, http: Layer.Layer<HttpClient.HttpClient>): PollerUnderTest => {

@@ -8,7 +8,7 @@
  * layers. Prints Markdown tables and writes JSON (default bench/results/latest.json).
  * Nothing here asserts a time: the figures are reported, not judged.
  */
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { Effect, Layer, Option, Schema } from "effect"
@@ -86,7 +86,7 @@ const measureCycle = async (sim: SimulatorProcess, n: number, c: number): Promis
   const zones = zonesFor(n)
   const poller = makePoller(
     settingsFrom({ ELECTRICITY_MAPS_API_URL: sim.baseUrl, CACHE_FILE: freshCacheFile(), ZONES: zones.join(","), MAX_CONCURRENCY: String(c) }),
-    FetchHttpClient.layer
+    NodeHttpClient.layerUndici
   )
   await poller.pollOnce(zones) // warm-up: JIT, connection pool
   const cycles: Array<number> = []
@@ -269,7 +269,7 @@ const measureRateLimit = async (sim: SimulatorProcess): Promise<RateLimitFigure>
         MAX_CONCURRENCY: "16",
         MAX_REQUESTS_PER_SECOND: String(limit)
       }),
-      FetchHttpClient.layer
+      NodeHttpClient.layerUndici
     )
     const started = performance.now()
     await poller.pollOnce(zones)
@@ -404,7 +404,7 @@ const main = async () => {
     const bodies = await recordBodies(sim0.baseUrl, ALL_ZONES)
     const localPure = await measurePureLocal(bodies)
     const localInMemory = await measureLocalCost("in-memory", cannedClient(bodies), "http://127.0.0.1:9/v3")
-    const localLoopback = await measureLocalCost("loopback", FetchHttpClient.layer, sim0.baseUrl)
+    const localLoopback = await measureLocalCost("loopback", NodeHttpClient.layerUndici, sim0.baseUrl)
     log("write cost")
     const write = await measureWrite(bodies)
     log("request-rate limit")

@@ -1,10 +1,10 @@
 /**
  * Memory probe, run in its own process (bundled by esbuild like dist/main.js, started with
  * `node --expose-gc`) so the bench harness does not pollute the figure: builds the service as
- * main.ts does (FetchHttpClient, Node filesystem), polls PROBE_ZONES PROBE_POLLS times against
+ * main.ts does (undici HTTP client, Node filesystem), polls PROBE_ZONES PROBE_POLLS times against
  * PROBE_API_URL, and prints one JSON line of process.memoryUsage() figures.
  */
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { makePoller, settingsFrom } from "./harness.js"
 
 const env = (name: string): string => {
@@ -29,7 +29,7 @@ const main = async () => {
     ZONES: zones.join(","),
     ...(process.env.PROBE_CONCURRENCY === undefined ? {} : { MAX_CONCURRENCY: process.env.PROBE_CONCURRENCY })
   })
-  const poller = makePoller(settings, FetchHttpClient.layer)
+  const poller = makePoller(settings, NodeHttpClient.layerUndici)
   const atStart = snapshot()
   let failures = 0
   let afterFirst = atStart
