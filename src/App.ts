@@ -70,14 +70,15 @@ export const pollOnceAndExit = Effect.gen(function* () {
 /**
  * First poll at once, then one every `POLL_INTERVAL_MINUTES` at a fixed rate (see PollSchedule).
  * `alongside` starts what lives as long as the loop (the HTTP endpoints, the demo's table) before
- * the first poll; if it fails to start, the service does not start either.
+ * anything else; if it fails to start, the service does not start either.
  */
 export const pollForever = <E = never, R = never>(alongside: Effect.Effect<unknown, E, R | Scope.Scope> = Effect.void) =>
   Effect.gen(function* () {
     const settings = yield* PollerConfig
+    // Endpoints first: probes get an answer even while a slow `/zones` holds up the zone check.
+    yield* alongside
     const zones = yield* prepare
     const poller = yield* Poller
-    yield* alongside
     const firstStart = yield* Clock.currentTimeMillis
     const cadence = fixedRateFrom(Duration.millis(settings.pollIntervalMinutes * 60_000), firstStart)
     return yield* poller.pollOnce(zones).pipe(Effect.repeat(cadence), Effect.zipRight(Effect.never))
