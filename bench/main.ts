@@ -358,7 +358,9 @@ interface MemoryFigure {
 }
 
 const measureMemory = async (probe: string, sim: SimulatorProcess): Promise<MemoryFigure> =>
-  (await runJsonChild(["--expose-gc", probe], {
+  // The heap ceiling the image and k8s.yaml deploy with (NODE_OPTIONS): without it V8 lets garbage
+  // grow the heap long before it collects, and RSS measures that garbage, not the service.
+  (await runJsonChild(["--expose-gc", "--max-old-space-size=64", "--max-semi-space-size=1", probe], {
     PROBE_API_URL: sim.baseUrl,
     PROBE_CACHE_FILE: freshCacheFile(),
     PROBE_ZONES: ALL_ZONES.slice(0, config.memoryZones).join(","),

@@ -45,7 +45,7 @@ describe("7. memory over time", () => {
         LOG_LEVEL: "warning",
         // As deployed (k8s.yaml): without a heap ceiling V8 lets garbage pile up long before it
         // collects, which looks like growth and is not.
-        NODE_OPTIONS: "--max-old-space-size=64"
+        NODE_OPTIONS: "--max-old-space-size=64 --max-semi-space-size=1"
       })
     )
     const rss: Array<number> = []
