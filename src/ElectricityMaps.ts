@@ -169,7 +169,7 @@ export class ElectricityMaps extends Effect.Service<ElectricityMaps>()("carbon-p
       attempt(undefined, HttpClientRequest.get("/zones"), (text, response) =>
         Either.match(decodeCatalog(text), {
           onLeft: (problem) =>
-            Effect.fail(new ApiError({ zone: undefined, reason: "BadResponse", status: response.status, apiMessage: `unexpected answer: ${problem}` })),
+            Effect.fail(new ApiError({ zone: undefined, reason: "BadResponse", status: response.status, apiMessage: redact(`unexpected answer: ${problem}`) })),
           onRight: Effect.succeed
         })
       )
