@@ -208,6 +208,18 @@ describe("the poll schedule", () => {
     })
   )
 
+  it.effect("starts what runs alongside (the HTTP endpoints) before the zone check asks /zones", () =>
+    Effect.gen(function* () {
+      const h = makeHarness({ api: { intensities: INTENSITIES } })
+      let requestsWhenStarted = -1
+      const fiber = yield* Effect.fork(h.run(pollForever(Effect.sync(() => (requestsWhenStarted = h.api.requests.length)))))
+      yield* TestClock.adjust("1 millis")
+      assert.strictEqual(requestsWhenStarted, 0)
+      assert.isTrue(h.api.requests.length > 0)
+      yield* Fiber.interrupt(fiber)
+    })
+  )
+
   it.effect("stops a zone that does not exist from being polled, and fails when none is left", () =>
     Effect.gen(function* () {
       const h = makeHarness({ api: { intensities: INTENSITIES }, settings: { zones: ["US-NY-NYISO", "US-TEX-ERCOT"] } })
