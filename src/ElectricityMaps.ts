@@ -60,18 +60,25 @@ const readBoundedText = (
   )
 }
 
+/** What was wrong (each issue with its path, not the schema's type) and what the API said. */
 const decodeJson = <A, I>(schema: Schema.Schema<A, I>) => {
   const decode = Schema.decodeUnknownEither(Schema.parseJson(schema))
   return (text: string): Either.Either<A, string> =>
-    Either.mapLeft(decode(text), (error) => ParseResult.TreeFormatter.formatErrorSync(error).replace(/\s+/g, " ").slice(0, 300))
+    Either.mapLeft(decode(text), (error) => {
+      const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
+        .map((issue) => (issue.path.length > 0 ? `${issue.path.join(".")}: ${issue.message}` : issue.message))
+        .join("; ")
+        .replace(/\s+/g, " ")
+      return `${issues.length > 200 ? `${issues.slice(0, 200)}…` : issues}; the API said: ${summarizeErrorBody(text) ?? "(empty body)"}`
+    })
 }
 const decodeLatest = decodeJson(LatestCarbonIntensity)
 const decodeCatalog = decodeJson(ZoneCatalog)
 
-/** The key must never reach a log line, even when the API echoes what it was sent. */
-const redactKey = (settings: Settings) => (text: string | undefined): string | undefined => {
+/** The key must never reach a log line or the cache, even when the API echoes what it was sent. */
+const redactKey = (settings: Settings) => <T extends string | undefined>(text: T): T => {
   const key = Redacted.value(settings.apiKey)
-  return text === undefined || key === "" ? text : text.split(key).join("<redacted>")
+  return (text === undefined || key === "" ? text : text.split(key).join("<redacted>")) as T
 }
 
 export class ElectricityMaps extends Effect.Service<ElectricityMaps>()("carbon-poller/ElectricityMaps", {
@@ -103,7 +110,8 @@ export class ElectricityMaps extends Effect.Service<ElectricityMaps>()("carbon-p
           )
         )
         if (response.status >= 200 && response.status < 300) {
-          const text = yield* readBoundedText(response, settings.maxResponseBytes, zone)
+          // Redacted before decoding: an answer that echoes the key must not carry it into the cache.
+          const text = redact(yield* readBoundedText(response, settings.maxResponseBytes, zone))
           return yield* onBody(text, response)
         }
         const errorText = yield* readBoundedText(response, MAX_ERROR_BODY_BYTES, zone).pipe(

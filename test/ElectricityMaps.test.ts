@@ -86,6 +86,22 @@ describe("ElectricityMaps.latest", () => {
     })
   )
 
+  it.effect("says what the API sent when its answer does not decode", () =>
+    Effect.gen(function* () {
+      const { latest } = setup({ scripts: { [ZONE]: [respond(200, fixtureText("error.no-recent-data.invalid-json.txt"))] } })
+      const error = yield* Effect.flip(latest())
+      assert.match(error.apiMessage ?? "", /the API said: \{"error":"No recent data for zone "US-MIDW-MISO""\}/)
+    })
+  )
+
+  it.effect("never carries the key into a reading, even when a successful answer echoes it", () =>
+    Effect.gen(function* () {
+      const { latest } = setup({ scripts: { [ZONE]: [respond(200, latestBody(ZONE, 1, { estimationMethod: TEST_API_KEY }))] } })
+      const reading = yield* latest()
+      assert.strictEqual(reading.estimationMethod, "<redacted>")
+    })
+  )
+
   it.effect("treats a 200 of the wrong shape as a BadResponse", () =>
     Effect.gen(function* () {
       const { latest } = setup({ scripts: { [ZONE]: [respond(200, fixtureText("forecast.DE.json"))] } })
