@@ -66,16 +66,38 @@ describe("1. atomicity under SIGKILL", () => {
     })
 
     let killed = 0
+    let killedWhileWriting = 0
     let leftoversSeen = 0
     for (let i = 0; i < KILLS; i++) {
       const service = spawnService(env)
-      // A random moment: before, during or between writes of the first few polls.
-      await delay(300 + Math.floor(Math.random() * 1200))
+      // A random moment while it writes: once this life has written, within its next few polls
+      // (a 60-zone file every 0.12 s); a life that never wrote is killed after the same wait.
+      const wrote = await waitUntil(() => service.stdout().includes('"event":"poll"'), 10_000, 5)
+      await delay(Math.floor(Math.random() * 400))
       service.child.kill("SIGKILL")
       await service.exited(5_000)
       keepEmitted(service.stdout(), service.stderr())
       killed++
+      if (wrote) killedWhileWriting++
       leftoversSeen += tempFilesIn(dir).length
+    }
+
+    // SIGTERM at random moments: exit 0 within 2 s (CONTRACT section 5), no temporary file left.
+    const TERMS = 5
+    const termProblems: Array<string> = []
+    let slowestStopMillis = 0
+    for (let i = 0; i < TERMS; i++) {
+      const service = spawnService(env)
+      await waitUntil(() => service.stdout().includes('"event":"poll"'), 10_000, 5)
+      await delay(Math.floor(Math.random() * 400))
+      const stoppingAt = performance.now()
+      const code = await stop(service)
+      const millis = performance.now() - stoppingAt
+      slowestStopMillis = Math.max(slowestStopMillis, millis)
+      if (code !== 0) termProblems.push(`SIGTERM ${i + 1}: exit ${code}`)
+      if (millis > 2_000) termProblems.push(`SIGTERM ${i + 1}: took ${millis.toFixed(0)} ms`)
+      const temps = tempFilesIn(dir)
+      if (temps.length > 0) termProblems.push(`SIGTERM ${i + 1}: left ${temps.join(", ")}`)
     }
 
     // A clean run at the end: the start-up sweep removes what the kills left, SIGTERM leaves nothing.
@@ -83,7 +105,7 @@ describe("1. atomicity under SIGKILL", () => {
     const wroteAgain = await waitUntil(() => last.stdout().includes('"event":"poll"'), 15_000)
     // The reader keeps going against the live service until it has done its share.
     await waitUntil(() => readerProgress >= MIN_READS, 120_000, 100)
-    const exitCode = await stop(last)
+    const exitCode = await stop(last, cacheFile)
     const leftAtEnd = tempFilesIn(dir)
 
     reader.kill("SIGTERM")
@@ -92,9 +114,9 @@ describe("1. atomicity under SIGKILL", () => {
 
     record({
       scenario: "1 atomicity under SIGKILL",
-      runs: killed,
-      failures: counts.failures + (exitCode === 0 ? 0 : 1) + leftAtEnd.length,
-      figures: `${counts.reads} reads, ${counts.failures} bad (${counts.absent} before the first file); ${killed} SIGKILLs; temp files seen after kills ${leftoversSeen}, at end ${leftAtEnd.length}`
+      runs: killed + TERMS,
+      failures: counts.failures + (exitCode === 0 ? 0 : 1) + leftAtEnd.length + termProblems.length,
+      figures: `${counts.reads} reads by a separate process, ${counts.failures} partial/empty/unparsable; ${killed} SIGKILLs (${killedWhileWriting} while writing 60-zone files every 0.12 s), temp files seen after kills ${leftoversSeen}; ${TERMS} SIGTERMs: exit 0, slowest ${slowestStopMillis.toFixed(0)} ms; temp files at end ${leftAtEnd.length}${termProblems.length > 0 ? `; BROKE: ${termProblems.join(" | ")}` : ""}`
     })
     expect(counts.examples).toEqual([])
     expect(counts.failures).toBe(0)
@@ -102,5 +124,7 @@ describe("1. atomicity under SIGKILL", () => {
     expect(wroteAgain).toBe(true)
     expect(exitCode).toBe(0)
     expect(leftAtEnd).toEqual([])
+    expect(termProblems).toEqual([])
+    expect(killedWhileWriting).toBeGreaterThanOrEqual(KILLS - 2)
   })
 })

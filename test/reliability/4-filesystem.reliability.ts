@@ -6,14 +6,18 @@
 import { execFileSync } from "node:child_process"
 import { chmodSync, chownSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
+import type { Error as PlatformError } from "@effect/platform"
 import { Effect, Option } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { Poller } from "../../src/Poller.js"
 import * as Simulator from "../../src/simulator/Simulator.js"
 import { makeHarness } from "../support/harness.js"
+import type { Operation } from "../support/MemoryFileSystem.js"
 import { baseEnv, logLines, pollLines, record, spawnService, stop, tempDir, tempFilesIn, waitUntil, type ServiceProcess } from "./support.js"
 
 const NOBODY = 65534
+/** The harness's default `CACHE_FILE` (test/support/settings.ts). */
+const TARGET = "/cache/carbon_cache.json"
 let simulator: Simulator.RunningSimulator
 beforeAll(async () => {
   simulator = await Simulator.startSimulator({ port: 0, seed: 41 })
@@ -24,6 +28,12 @@ afterAll(async () => {
 
 const env = (cacheFile: string, zones = "DE,FR,SE") =>
   baseEnv(simulator.baseUrl, cacheFile, { ZONES: zones, POLL_INTERVAL_MINUTES: "0.005" })
+
+/** `cannot write cache X (create temporary file): ... EACCES: ...` -> `create temporary file: EACCES`. */
+const summarizeWriteError = (message: string) => {
+  const match = /\(([^)]+)\): .*?\b(E[A-Z]{2,})\b/.exec(message)
+  return match ? `${match[1]}: ${match[2]}` : message.slice(0, 80)
+}
 
 const writeErrors = (service: ServiceProcess) => logLines(service).filter((l) => l.logLevel === "ERROR" && l.message.startsWith("cannot write cache"))
 
@@ -53,7 +63,7 @@ const failThenRecover = async (options: {
     scenario: options.scenario,
     runs: errors.length,
     failures: (intact ? 0 : 1) + temps.length + (recovered ? 0 : 1) + (alive ? 0 : 1),
-    figures: `${errors.length} failed writes, previous intact ${intact}, temp files ${temps.length}, recovered ${recovered}; "${errors[0]?.message.slice(0, 90) ?? ""}…"`
+    figures: `${errors.length} failed writes logged as "${summarizeWriteError(errors[0]?.message ?? "")}", previous file intact ${intact}, temp files ${temps.length}, written again once repaired ${recovered}`
   })
   expect(errors[0]?.message).toMatch(options.expected)
   expect(errors[0]?.message).toMatch(/previous file is left as it was/)
@@ -73,15 +83,20 @@ const tryMount = (dir: string, options: string): boolean => {
 }
 
 describe("4. filesystem faults", () => {
-  it("creates a missing target directory, the file mode 0644", async () => {
-    const cacheFile = join(tempDir("missing"), "not", "yet", "there", "carbon_cache.json")
+  it("creates a missing target directory, the file mode 0644, and again when it is removed while running", async () => {
+    const root = tempDir("missing")
+    const cacheFile = join(root, "not", "yet", "there", "carbon_cache.json")
     const service = spawnService(env(cacheFile))
     const written = await waitUntil(() => existsSync(cacheFile), 15_000)
     const mode = written ? statSync(cacheFile).mode & 0o777 : 0
-    expect(await stop(service)).toBe(0)
-    record({ scenario: "4 directory missing", runs: 1, failures: written && mode === 0o644 ? 0 : 1, figures: `created, mode ${mode.toString(8)}` })
-    expect(written).toBe(true)
-    expect(mode).toBe(0o644)
+    // The volume is wiped under the running service: the next poll recreates the directory.
+    rmSync(join(root, "not"), { recursive: true, force: true })
+    const rewritten = await waitUntil(() => existsSync(cacheFile), 15_000)
+    const alive = service.child.exitCode === null
+    expect(await stop(service, cacheFile)).toBe(0)
+    const broken = [written ? [] : ["not created"], mode === 0o644 ? [] : [`mode ${mode.toString(8)}`], rewritten ? [] : ["not recreated"], alive ? [] : ["exited"]].flat()
+    record({ scenario: "4 directory missing", runs: 2, failures: broken.length, figures: `created at start and again after rm -r while running, mode ${mode.toString(8)}${broken.length > 0 ? `; BROKE: ${broken.join(", ")}` : ""}` })
+    expect(broken).toEqual([])
   })
 
   it("survives a directory it may not write to (running as nobody)", async () => {
@@ -100,7 +115,7 @@ describe("4. filesystem faults", () => {
         repair: () => chownSync(dir, NOBODY, NOBODY)
       })
     } finally {
-      expect(await stop(service)).toBe(0)
+      expect(await stop(service, cacheFile)).toBe(0)
     }
   })
 
@@ -124,7 +139,7 @@ describe("4. filesystem faults", () => {
         repair: () => execFileSync("mount", ["-o", "remount,rw", dir])
       })
     } finally {
-      expect(await stop(service)).toBe(0)
+      expect(await stop(service, cacheFile)).toBe(0)
       execFileSync("umount", [dir])
     }
   })
@@ -155,35 +170,52 @@ describe("4. filesystem faults", () => {
         repair: () => rmSync(filler)
       })
     } finally {
-      expect(await stop(service)).toBe(0)
+      expect(await stop(service, cacheFile)).toBe(0)
       execFileSync("umount", [dir])
     }
   })
 
-  it("survives ENOSPC through a failing FileSystem layer, in-process", async () => {
-    const h = makeHarness({ api: { intensities: { DE: 300, FR: 50 } }, settings: { zones: ["DE", "FR"] }, fs: { files: { "/cache/carbon_cache.json": "previous" } } })
-    h.memory.setFailure("writeAll", { reason: "Unknown", description: "ENOSPC: no space left on device, write" })
-    const outcomes = await Effect.runPromise(
-      h.run(
-        Effect.gen(function* () {
-          const poller = yield* Poller
-          const failed = [yield* poller.pollOnce(["DE", "FR"]), yield* poller.pollOnce(["DE", "FR"])]
-          h.memory.setFailure("writeAll", undefined)
-          return { failed, recovered: yield* poller.pollOnce(["DE", "FR"]) }
-        })
+  it("survives ENOSPC (and every other failing step) through a failing FileSystem layer, in-process", async () => {
+    const steps: ReadonlyArray<{ readonly operation: Operation; readonly reason: PlatformError.SystemErrorReason; readonly description: string; readonly step: RegExp }> = [
+      { operation: "writeAll", reason: "Unknown", description: "ENOSPC: no space left on device, write", step: /\(write\).*ENOSPC/ },
+      { operation: "open", reason: "Unknown", description: "ENOSPC: no space left on device, open", step: /\(create temporary file\).*ENOSPC/ },
+      { operation: "sync", reason: "Unknown", description: "EIO: i/o error, fsync", step: /\(flush to disk\).*EIO/ },
+      { operation: "chmod", reason: "PermissionDenied", description: "EPERM: operation not permitted, chmod", step: /\(set mode 0644\).*EPERM/ },
+      { operation: "rename", reason: "Unknown", description: "ENOSPC: no space left on device, rename", step: /\(rename over target\).*ENOSPC/ },
+      { operation: "makeDirectory", reason: "PermissionDenied", description: "EACCES: permission denied, mkdir", step: /\(create directory\).*EACCES/ }
+    ]
+    const broken: Array<string> = []
+    let tempsCreated = 0
+    for (const failing of steps) {
+      const h = makeHarness({ api: { intensities: { DE: 300, FR: 50 } }, settings: { zones: ["DE", "FR"] }, fs: { files: { [TARGET]: "previous" } } })
+      h.memory.setFailure(failing.operation, { reason: failing.reason, description: failing.description })
+      const outcomes = await Effect.runPromise(
+        h.run(
+          Effect.gen(function* () {
+            const poller = yield* Poller
+            const failed = [yield* poller.pollOnce(["DE", "FR"]), yield* poller.pollOnce(["DE", "FR"])]
+            const duringFailure = h.memory.read(TARGET)
+            const tempsDuringFailure = h.memory.paths().filter((p) => p.includes(".tmp-"))
+            h.memory.setFailure(failing.operation, undefined)
+            return { failed, duringFailure, tempsDuringFailure, recovered: yield* poller.pollOnce(["DE", "FR"]) }
+          })
+        )
       )
-    )
-    const intactWhileFull = outcomes.failed.every((s) => Option.isNone(s.written))
-    const temps = h.memory.paths().filter((p) => p.includes(".tmp-"))
+      tempsCreated += h.memory.everCreated().length
+      const errors = h.logLines.filter((l) => l.includes("cannot write cache"))
+      if (!outcomes.failed.every((s) => Option.isNone(s.written))) broken.push(`${failing.operation}: a failed write reported as written`)
+      if (outcomes.duringFailure !== "previous") broken.push(`${failing.operation}: previous file not intact`)
+      if (outcomes.tempsDuringFailure.length > 0) broken.push(`${failing.operation}: temp files left ${outcomes.tempsDuringFailure.join(",")}`)
+      if (errors.length !== 2) broken.push(`${failing.operation}: ${errors.length} error lines for 2 failed writes`)
+      if (!errors.every((l) => failing.step.test(l) && l.includes("previous file is left as it was"))) broken.push(`${failing.operation}: unclear error ${errors[0]?.slice(0, 200) ?? ""}`)
+      if (Option.isNone(outcomes.recovered.written)) broken.push(`${failing.operation}: not written once repaired`)
+    }
     record({
-      scenario: "4 ENOSPC via FileSystem layer",
-      runs: 3,
-      failures: (intactWhileFull ? 0 : 1) + temps.length + (Option.isSome(outcomes.recovered.written) ? 0 : 1),
-      figures: `2 failed writes, ${h.memory.everCreated().length} temp files created, ${temps.length} left`
+      scenario: "4 failing FileSystem layer (ENOSPC, EIO, ...)",
+      runs: steps.length * 3,
+      failures: broken.length,
+      figures: `each of ${steps.map((s) => s.operation).join(", ")} failing twice then repaired: previous file intact, error names the step and the cause, ${tempsCreated} temp files created, 0 left, written once repaired${broken.length > 0 ? `; BROKE: ${broken.slice(0, 3).join(" | ")}` : ""}`
     })
-    expect(intactWhileFull).toBe(true)
-    expect(temps).toEqual([])
-    expect(Option.isSome(outcomes.recovered.written)).toBe(true)
-    expect(h.logLines.some((l) => l.includes("ENOSPC"))).toBe(true)
+    expect(broken).toEqual([])
   })
 })

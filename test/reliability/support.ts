@@ -32,7 +32,15 @@ export const keepEmitted = (...texts: ReadonlyArray<string>): void => {
   appendFileSync(EMITTED_FILE, texts.join("\n"))
 }
 
-export const tempDir = (label: string) => mkdtempSync(join(tmpdir(), `carbon-poller-rel-${label}-`))
+export const TEMP_DIRS_FILE = ".cache/reliability/tempdirs.txt"
+
+/** A fresh directory under the system's temp dir, listed so the global teardown removes it. */
+export const tempDir = (label: string): string => {
+  const dir = mkdtempSync(join(tmpdir(), `carbon-poller-rel-${label}-`))
+  mkdirSync(".cache/reliability", { recursive: true })
+  appendFileSync(TEMP_DIRS_FILE, `${dir}\n`)
+  return dir
+}
 
 export const waitUntil = async (condition: () => boolean | Promise<boolean>, deadlineMillis: number, pollMillis = 25): Promise<boolean> => {
   const until = performance.now() + deadlineMillis
@@ -82,12 +90,43 @@ export const baseEnv = (apiUrl: string, cacheFile: string, extra: Record<string,
   ...extra
 })
 
-/** Stops a service with SIGTERM and keeps what it emitted; returns its exit code. */
-export const stop = async (service: ServiceProcess): Promise<number | string> => {
+/** Keeps the current contents of files a process wrote (its cache), if they exist. */
+export const keepFiles = (...paths: ReadonlyArray<string>): void => {
+  for (const path of paths) if (existsSync(path)) keepEmitted(readFileSync(path, "utf8"))
+}
+
+/**
+ * Stops a service with SIGTERM and keeps what it emitted (stdout, stderr and the given files,
+ * e.g. its cache) for the final scan for the key; returns its exit code.
+ */
+export const stop = async (service: ServiceProcess, ...files: ReadonlyArray<string>): Promise<number | string> => {
   service.child.kill("SIGTERM")
   const code = await service.exited(5_000)
   keepEmitted(service.stdout(), service.stderr())
+  keepFiles(...files)
   return code
+}
+
+/** The value of one Prometheus sample, e.g. `metric(text, "carbon_poller_fetches_total", { zone: "DE", outcome: "ok" })`. */
+export const metric = (text: string, name: string, labels: Readonly<Record<string, string>> = {}): number | undefined => {
+  for (const line of text.split("\n")) {
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)/.exec(line)
+    if (match === null || match[1] !== name) continue
+    const present = new Map([...(match[2] ?? "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]))
+    if (Object.entries(labels).every(([key, value]) => present.get(key) === value)) return Number(match[3])
+  }
+  return undefined
+}
+
+/** Waits until `/cache` and the file hold the same bytes (a write may land between two reads). */
+export const servedMatchesFile = async (port: number, file: string, attempts = 5): Promise<boolean> => {
+  for (let i = 0; i < attempts; i++) {
+    const before = readFileSync(file, "utf8")
+    const served = await httpGet(port, "/cache")
+    keepEmitted(served.body)
+    if (served.body === before || served.body === readFileSync(file, "utf8")) return true
+  }
+  return false
 }
 
 export const freePort = async (): Promise<number> => {
