@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as Simulator from "../../src/simulator/Simulator.js"
 import {
   baseEnv,
+  EVERY_FAULT,
   freePort,
   httpGet,
   keepEmitted,
@@ -28,20 +29,7 @@ import {
 
 const ZONES = ["DE", "FR", "SE"]
 
-const ALL_FAULTS: ReadonlyArray<Simulator.FaultRuleInput["fault"]> = [
-  { kind: "latency", ms: 1_000 },
-  { kind: "server-error", status: 503 },
-  { kind: "rate-limit-429", retryAfterSeconds: 1 },
-  { kind: "rate-limit-401" },
-  { kind: "hang" },
-  { kind: "slow", chunkBytes: 4, intervalMs: 200 },
-  { kind: "invalid-json", status: 200 },
-  { kind: "html-502" },
-  { kind: "null-intensity" },
-  { kind: "huge-body", bytes: 8 * 1024 * 1024 },
-  { kind: "endless-body" },
-  { kind: "no-recent-data" }
-]
+const ALL_FAULTS = EVERY_FAULT
 
 /** Occurrences of the key in a text, and where the first one is. */
 const leaksIn = (label: string, text: string): Array<string> => {

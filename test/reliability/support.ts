@@ -6,6 +6,7 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFi
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { setTimeout as delay } from "node:timers/promises"
+import type * as Simulator from "../../src/simulator/Simulator.js"
 import { spawnService, type ServiceProcess } from "../support/processes.js"
 
 /** Distinctive, so a single leaked byte sequence is unmistakable. */
@@ -145,5 +146,21 @@ export const httpGet = async (port: number, path: string): Promise<{ status: num
   const response = await fetch(`http://127.0.0.1:${port}${path}`)
   return { status: response.status, body: await response.text() }
 }
+
+/** One rule of each fault kind the simulator has, sized to fail a request within the suite's timeouts. */
+export const EVERY_FAULT: ReadonlyArray<Simulator.FaultRuleInput["fault"]> = [
+  { kind: "latency", ms: 1_000 },
+  { kind: "server-error", status: 503 },
+  { kind: "rate-limit-429", retryAfterSeconds: 1 },
+  { kind: "rate-limit-401" },
+  { kind: "hang" },
+  { kind: "slow", chunkBytes: 4, intervalMs: 200 },
+  { kind: "invalid-json", status: 200 },
+  { kind: "html-502" },
+  { kind: "null-intensity" },
+  { kind: "huge-body", bytes: 8 * 1024 * 1024 },
+  { kind: "endless-body" },
+  { kind: "no-recent-data" }
+]
 
 export { spawnService, type ServiceProcess }
