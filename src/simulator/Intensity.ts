@@ -57,9 +57,25 @@ export const isLowCarbon = (zone: string): boolean =>
   LOW_CARBON_ZONES.has(zone) ||
   LOW_CARBON_FAMILIES.some((family) => zone === family || zone.startsWith(`${family}-`))
 
-/** The zone's average lifecycle intensity, gCO2eq/kWh: 20..120 for low-carbon grids, else 120..800. */
+/**
+ * Typical lifecycle intensities (gCO2eq/kWh, rounded) of zones people configure most, so the
+ * demo's ranking looks like the real one: New York below Texas, France below Poland.
+ */
+const TYPICAL: Readonly<Record<string, number>> = {
+  "US-CAL-CISO": 230, "US-TEX-ERCO": 390, "US-NY-NYIS": 260, "US-MIDA-PJM": 380, "US-MIDW-MISO": 470,
+  "US-CAR-DUK": 300, "US-NW-BPAT": 110, "DE": 380, "FR": 50, "GB": 220, "PL": 680, "ES": 150, "NL": 330,
+  "BE": 160, "AT": 130, "IT-NO": 330, "DK-DK1": 150, "IE": 320, "IN-WE": 700, "AU-NSW": 650, "ZA": 700,
+  "JP-TK": 480, "BR-CS": 100
+}
+
+/**
+ * The zone's average lifecycle intensity, gCO2eq/kWh: the typical value ±10% where one is known,
+ * else 20..120 for low-carbon grids and 120..800 for the rest.
+ */
 export const baseIntensity = (seed: string, zone: string): number => {
   const u = unit(seed, zone, "base")
+  const typical = TYPICAL[zone]
+  if (typical !== undefined) return typical * (0.9 + 0.2 * u)
   return isLowCarbon(zone) ? 20 + u * 100 : 120 + u * 680
 }
 
