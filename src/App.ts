@@ -95,6 +95,7 @@ export const exitCodeOf = (exit: Exit.Exit<unknown, unknown>): number => {
     const tag = (failure.value as { readonly _tag?: unknown })._tag
     if (tag === "InvalidConfig" || tag === "UsageError") return 2
     if (tag === "NoValidZones") return 3
+    if (tag === "HttpPortUnavailable") return 4
   }
   return 1
 }

@@ -16,7 +16,7 @@ export const USAGE = `usage: carbon-poller [--once]        poll every POLL_INTER
 
 Configuration comes from environment variables; see README.md.
 Exit codes: 0 ok or stopped by a signal; 1 --once wrote no cache; 2 invalid configuration or usage;
-3 no configured zone exists.`
+3 no configured zone exists; 4 HTTP_PORT cannot be bound.`
 
 export const parseCommand = (argv: ReadonlyArray<string>): Command => {
   try {

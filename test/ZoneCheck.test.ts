@@ -125,6 +125,7 @@ describe("command line", () => {
     assert.strictEqual(exitCodeOf(Exit.fail({ _tag: "InvalidConfig" })), 2)
     assert.strictEqual(exitCodeOf(Exit.fail({ _tag: "UsageError" })), 2)
     assert.strictEqual(exitCodeOf(Exit.fail({ _tag: "NoValidZones" })), 3)
+    assert.strictEqual(exitCodeOf(Exit.fail({ _tag: "HttpPortUnavailable" })), 4)
     assert.strictEqual(exitCodeOf(Exit.fail({ _tag: "NoCacheWritten" })), 1)
   })
 })
