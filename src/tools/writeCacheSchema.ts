@@ -1,13 +1,13 @@
 /**
  * `npm run schema`: writes the JSON Schema of the cache file, generated from the same `Schema`
- * the writer encodes with, to schema/carbon-cache.schema.json for consumers (the Go scheduler,
+ * the writer encodes with, to src/carbon-cache.schema.json for consumers (the Go scheduler,
  * anyone reading /cache). A test fails when the checked-in file drifts from the code.
  */
 import { writeFileSync } from "node:fs"
 import { JSONSchema } from "effect"
 import { CacheFile } from "../Domain.js"
 
-export const SCHEMA_PATH = "schema/carbon-cache.schema.json"
+export const SCHEMA_PATH = "src/carbon-cache.schema.json"
 
 /**
  * The contract allows new top-level keys (documented in the README) but nothing new inside an
