@@ -60,7 +60,7 @@ await time("execute + arrayBuffer + decode (proposed path)", 10, () =>
   poller.run(forEach(() => rawClient.execute(request).pipe(Effect.flatMap((r) => r.arrayBuffer), Effect.map((b) => decode(new TextDecoder().decode(b)))))))
 await time("ElectricityMaps.latest (full API call)", 10, () => poller.run(Effect.flatMap(ElectricityMaps, (api) => forEach((zone) => api.latest(zone)))))
 const readings = await poller.run(Effect.flatMap(ElectricityMaps, (api) => forEach((zone) => api.latest(zone))))
-const fresh = readings.map((reading, i) => ({ zone: zones[i] ?? "", reading }))
+const fresh = readings.map((reading, i) => ({ zone: zones[i] ?? "", reading, fetchedAt: Date.now() }))
 await time("nextCache (rank)", 20, async () => nextCache({ configuredZones: zones, fresh, failures: [], previous: undefined, now: Date.now(), ttlMinutes: 10 }))
 const cache = nextCache({ configuredZones: zones, fresh, failures: [], previous: undefined, now: Date.now(), ttlMinutes: 10 })
 if (cache !== undefined) await time("renderCache (schema encode + JSON)", 20, () => Effect.runPromise(renderCache(cache)))

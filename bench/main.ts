@@ -194,7 +194,7 @@ const measurePureLocal = async (bodies: ReadonlyMap<string, string>): Promise<Lo
     const fresh: Array<FreshReading> = []
     for (const zone of zones) {
       const reading = decodeLatest(bodies.get(zone))
-      if (reading.carbonIntensity !== null) fresh.push({ zone, reading: { ...reading, carbonIntensity: reading.carbonIntensity } })
+      if (reading.carbonIntensity !== null) fresh.push({ zone, reading: { ...reading, carbonIntensity: reading.carbonIntensity }, fetchedAt: Date.now() })
     }
     const cache = nextCache({ configuredZones: zones, fresh, failures: [], previous: undefined, now: Date.now(), ttlMinutes: 10 })
     if (cache === undefined) throw new Error("pure local cost: nothing to write")

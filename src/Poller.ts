@@ -37,8 +37,9 @@ export class Poller extends Effect.Service<Poller>()("carbon-poller/Poller", {
     // Seeded from disk so a restart keeps last-known-good entries that are still within the TTL.
     const previous = yield* Ref.make(Option.getOrUndefined(yield* store.readCurrent))
 
-    const fetchZone = (zone: string) =>
+    const fetchZone = (zone: string): Effect.Effect<Either.Either<FreshReading, ApiError>> =>
       api.latest(zone).pipe(
+        Effect.flatMap((reading) => Effect.map(Clock.currentTimeMillis, (fetchedAt): FreshReading => ({ zone, reading, fetchedAt }))),
         Effect.either,
         Effect.tap(
           Either.match({
@@ -47,7 +48,7 @@ export class Poller extends Effect.Service<Poller>()("carbon-poller/Poller", {
                 Effect.annotateLogs({ zone, reason: error.reason, ...(error.status ? { status: error.status } : {}) }),
                 Effect.zipRight(Metrics.increment(Metrics.fetches, { zone, outcome: error.reason }))
               ),
-            onRight: (reading) =>
+            onRight: ({ reading }) =>
               Effect.all([
                 Metrics.increment(Metrics.fetches, { zone, outcome: "ok" }),
                 Metrics.set(
@@ -57,8 +58,7 @@ export class Poller extends Effect.Service<Poller>()("carbon-poller/Poller", {
                 )
               ])
           })
-        ),
-        Effect.map(Either.map((reading): FreshReading => ({ zone, reading })))
+        )
       )
 
     /** Polls the given zones once (the zone check at start may have left some out). */

@@ -11,6 +11,8 @@ export interface FreshReading {
   /** The configured zone key the reading was asked for. */
   readonly zone: string
   readonly reading: UsableReading
+  /** Epoch milliseconds when the answer arrived: the entry's `timestamp`, from which its TTL runs. */
+  readonly fetchedAt: number
 }
 
 export interface ZoneFailure {
@@ -24,7 +26,7 @@ export interface RankInput {
   readonly fresh: ReadonlyArray<FreshReading>
   readonly failures: ReadonlyArray<ZoneFailure>
   readonly previous: CacheFile | undefined
-  /** Epoch milliseconds of this poll. */
+  /** Epoch milliseconds when this poll's results are ranked: the file's `timestamp`. */
   readonly now: number
   readonly ttlMinutes: number
 }
@@ -72,11 +74,11 @@ export const nextCache = (input: RankInput): CacheFile | undefined => {
   if (input.fresh.length === 0) return undefined
 
   const regions: Record<string, CacheEntry> = {}
-  const freshByZone = new Map(input.fresh.map((f) => [f.zone, f.reading] as const))
+  const freshByZone = new Map(input.fresh.map((f) => [f.zone, f] as const))
   for (const zone of input.configuredZones) {
-    const reading = freshByZone.get(zone)
-    if (reading !== undefined) {
-      regions[zone] = toCacheEntry(reading, input.now)
+    const fresh = freshByZone.get(zone)
+    if (fresh !== undefined) {
+      regions[zone] = toCacheEntry(fresh.reading, fresh.fetchedAt)
       continue
     }
     const lastGood = input.previous?.regions[zone]

@@ -10,6 +10,7 @@ const MINUTE = 60_000
 
 const reading = (zone: string, carbonIntensity: number, extra: Partial<UsableReading> = {}): FreshReading => ({
   zone,
+  fetchedAt: NOON,
   reading: {
     zone,
     carbonIntensity,
@@ -30,6 +31,7 @@ describe("nextCache", () => {
         reading("US-CAL-CISO", 250.5),
         {
           zone: "US-NY-NYIS",
+          fetchedAt: NOON,
           reading: {
             zone: "US-NY-NYIS",
             carbonIntensity: 118,
@@ -99,7 +101,7 @@ describe("nextCache", () => {
     const { createdAt: _omitted, ...withoutCreatedAt } = reading("FR", 103).reading
     const cache = nextCache({
       configuredZones: ["FR"],
-      fresh: [{ zone: "FR", reading: { ...withoutCreatedAt, estimationMethod: null, temporalGranularity: "hourly" } }],
+      fresh: [{ zone: "FR", fetchedAt: NOON, reading: { ...withoutCreatedAt, estimationMethod: null, temporalGranularity: "hourly" } }],
       failures: [],
       previous: undefined,
       now: NOON,
@@ -109,6 +111,21 @@ describe("nextCache", () => {
     assert.isFalse("createdAt" in entry)
     assert.strictEqual(entry.estimationMethod, null)
     assert.strictEqual(entry.temporalGranularity, "hourly")
+  })
+
+  it("stamps each entry with when its own answer arrived, the file with when it was produced", () => {
+    const late = { ...reading("B", 20), fetchedAt: NOON + 40_000 }
+    const cache = nextCache({
+      configuredZones: ["A", "B"],
+      fresh: [reading("A", 10), late],
+      failures: [],
+      previous: undefined,
+      now: NOON + 45_000,
+      ttlMinutes: 10
+    })!
+    assert.strictEqual(cache.regions["A"]!.timestamp, "2024-01-01T12:00:00")
+    assert.strictEqual(cache.regions["B"]!.timestamp, "2024-01-01T12:00:40")
+    assert.strictEqual(cache.timestamp, "2024-01-01T12:00:45")
   })
 
   it("breaks ties by zone key so the order never depends on fetch order", () => {
