@@ -7,10 +7,7 @@ import { Schema } from "effect"
 
 /** Characters a real zone key uses (`US-CAL-CISO`, `DK-DK2`); lower case is accepted so the
  * start-up zone check can suggest the right spelling instead of rejecting it outright. */
-export const ZONE_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/
-
-export const ZoneKey = Schema.String.pipe(Schema.pattern(ZONE_KEY_PATTERN), Schema.brand("ZoneKey"))
-export type ZoneKey = typeof ZoneKey.Type
+export const ZONE_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/
 
 export const EmissionFactorType = Schema.Literal("lifecycle", "direct")
 export type EmissionFactorType = typeof EmissionFactorType.Type
@@ -47,12 +44,6 @@ export const ZoneCatalog = Schema.Record({
   })
 })
 export type ZoneCatalog = typeof ZoneCatalog.Type
-
-/** Error bodies come as `{ error, message? }`; both parts are kept for the person reading the log. */
-export const ApiErrorBody = Schema.Struct({
-  error: Schema.optional(Schema.String),
-  message: Schema.optional(Schema.String)
-})
 
 /** `YYYY-MM-DDTHH:MM:SS`, UTC, no offset and no fraction: the layout existing readers parse. */
 export const CacheTimestamp = Schema.String.pipe(

@@ -25,14 +25,8 @@ const readBoundedText = (
   maxBytes: number,
   zone: string | undefined
 ): Effect.Effect<string, ApiError> => {
-  const tooLarge = (cause?: unknown) =>
-    new ApiError({
-      zone,
-      reason: "BodyTooLarge",
-      status: response.status,
-      apiMessage: `answer larger than ${maxBytes} bytes`,
-      cause
-    })
+  const tooLarge = () =>
+    new ApiError({ zone, reason: "BodyTooLarge", status: response.status, apiMessage: `answer larger than ${maxBytes} bytes` })
   const declared = Number(response.headers["content-length"])
   if (Number.isFinite(declared) && declared > maxBytes) return Effect.fail(tooLarge())
   const lostConnection = (cause: unknown) =>

@@ -44,15 +44,25 @@ export const liveness = (snapshot: StatusSnapshot, settings: Settings, now: numb
   return { alive: sinceLastPollStart <= allowance, sinceLastPollStartMillis: sinceLastPollStart, allowanceMillis: allowance }
 }
 
-/** Ready once this process has written a cache that is still within its TTL. */
-export const readiness = (snapshot: StatusSnapshot, now: number): { readonly ready: boolean; readonly reason: string } =>
-  Option.match(snapshot.lastWrite, {
-    onNone: () => ({ ready: false, reason: "no cache written yet by this process" }),
-    onSome: (written) =>
-      now < expiresAt(written)
-        ? { ready: true, reason: `cache valid until ${new Date(expiresAt(written)).toISOString()}` }
-        : { ready: false, reason: `cache expired at ${new Date(expiresAt(written)).toISOString()}: no poll has written since` }
+/**
+ * Ready once this process has written a cache that is still within its TTL. When the last write
+ * failed, the answer says why, so a failing disk shows up in the probe before the cache expires.
+ */
+export const readiness = (
+  snapshot: StatusSnapshot,
+  now: number
+): { readonly ready: boolean; readonly reason: string; readonly lastWriteError?: string } => {
+  const lastWriteError = Option.match(snapshot.lastWriteError, { onNone: () => ({}), onSome: (error) => ({ lastWriteError: error }) })
+  return Option.match(snapshot.lastWrite, {
+    onNone: () => ({ ready: false, reason: "no cache written yet by this process", ...lastWriteError }),
+    onSome: (written) => {
+      const expiry = new Date(expiresAt(written)).toISOString()
+      return now < expiresAt(written)
+        ? { ready: true, reason: `cache valid until ${expiry}`, ...lastWriteError }
+        : { ready: false, reason: `cache expired at ${expiry}: no poll has written since`, ...lastWriteError }
+    }
   })
+}
 
 const json = (body: unknown, status = 200) => HttpServerResponse.unsafeJson(body, { status })
 

@@ -2,7 +2,7 @@
  * What the poll loop has done so far, kept in memory for liveness, readiness and `/cache`.
  * Written only by the poller; read by the HTTP endpoints.
  */
-import { Clock, Effect, Option, PubSub, Ref, type Scope, Stream } from "effect"
+import { Clock, Effect, Option, PubSub, Ref, Stream } from "effect"
 import type { CacheFile } from "./Domain.js"
 import type { PollSummary } from "./Poller.js"
 
@@ -39,8 +39,7 @@ export class PollStatus extends Effect.Service<PollStatus>()("carbon-poller/Poll
         Ref.update(ref, (s) => ({ ...s, lastWrite: Option.some(written), lastWriteError: Option.none() })),
       writeFailed: (message: string) => Ref.update(ref, (s) => ({ ...s, lastWriteError: Option.some(message) })),
       pollCompleted: (summary: PollSummary) => PubSub.publish(summaries, summary),
-      /** Every poll's summary from the moment of subscription (the scope ends the subscription). */
-      subscribe: PubSub.subscribe(summaries) satisfies Effect.Effect<unknown, never, Scope.Scope>,
+      /** Every poll's summary from the moment the stream is run. */
       summaries: Stream.fromPubSub(summaries)
     } as const
   })

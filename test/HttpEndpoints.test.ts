@@ -61,6 +61,16 @@ describe("readiness", () => {
   it("is not ready before the first write", () => {
     assert.deepStrictEqual(readiness(snapshot({}), T0), { ready: false, reason: "no cache written yet by this process" })
   })
+  it("says why the last write failed, while still ready on the previous cache", () => {
+    const failing = snapshot({
+      lastWrite: Option.some({ cache: cacheAt(T0), contents: "{}", writtenAt: T0 }),
+      lastWriteError: Option.some("cannot write cache /cache/carbon_cache.json (write): ENOSPC")
+    })
+    const check = readiness(failing, T0 + MINUTE)
+    assert.isTrue(check.ready)
+    assert.match(check.lastWriteError ?? "", /ENOSPC/)
+  })
+
   it("is ready while the written cache is within its TTL, and not after", () => {
     const written = snapshot({ lastWrite: Option.some({ cache: cacheAt(T0), contents: "{}", writtenAt: T0 }) })
     assert.isTrue(readiness(written, T0 + 10 * MINUTE - 1).ready)

@@ -7,7 +7,7 @@ import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { ConfigProvider, Console, Effect, Layer, Stream } from "effect"
+import { ConfigProvider, Console, Effect, Layer, Option, Stream } from "effect"
 import { pollForever, reportFatal, ServicesLayer, teardown } from "../App.js"
 import * as Config from "../Config.js"
 import * as Logging from "../Logging.js"
@@ -39,8 +39,9 @@ const watchPolls = (simulator: Simulator.SimulatorHandle) =>
       Stream.zipWithIndex,
       Stream.runForEach(([summary, index]) =>
         Effect.gen(function* () {
-          const snapshot = yield* status.get
-          const cache = summary.written._tag === "Some" ? summary.written.value : snapshot.lastWrite.pipe((w) => (w._tag === "Some" ? w.value.cache : undefined))
+          // A poll that wrote nothing still shows the table: the file on disk is the previous one.
+          const { lastWrite } = yield* status.get
+          const cache = Option.getOrUndefined(Option.orElse(summary.written, () => Option.map(lastWrite, (w) => w.cache)))
           yield* Console.log(renderPoll(index + 1, summary, cache, settings.cacheFile))
           if (index + 1 === 2) {
             yield* Console.log(`demo: the simulator will now answer 503 to ${FLAKY_ZONE} for one poll (4 attempts with retries)\n`)
