@@ -158,21 +158,10 @@ const measureLocalCost = async (transport: LocalCost["transport"], http: Layer.L
   const zones = ALL_ZONES
   const poller = makePoller(settingsFrom({ ELECTRICITY_MAPS_API_URL: baseUrl, CACHE_FILE: freshCacheFile(), ZONES: zones.join(",") }), http)
   for (let i = 0; i < 3; i++) await poller.pollOnce(zones)
-  const rates: Array<number> = []
-  const cpu: Array<number> = []
-  for (let run = 0; run < config.cycleRuns; run++) {
-    const cpuBefore = process.cpuUsage()
-    const started = performance.now()
-    for (let i = 0; i < config.localPollsPerRun; i++) {
-      const summary = await poller.pollOnce(zones)
-      if (summary.failures.length > 0 || Option.isNone(summary.written)) throw new Error(`local-cost poll failed: ${JSON.stringify(summary.failures.slice(0, 3))}`)
-    }
-    const elapsed = performance.now() - started
-    const used = process.cpuUsage(cpuBefore)
-    const processed = zones.length * config.localPollsPerRun
-    rates.push((processed * 1000) / elapsed)
-    cpu.push((used.user + used.system) / processed)
-  }
+  const { rates, cpu } = await measureRuns(zones.length, async () => {
+    const summary = await poller.pollOnce(zones)
+    if (summary.failures.length > 0 || Option.isNone(summary.written)) throw new Error(`local-cost poll failed: ${JSON.stringify(summary.failures.slice(0, 3))}`)
+  })
   await poller.dispose()
   return {
     transport,
@@ -182,6 +171,23 @@ const measureLocalCost = async (transport: LocalCost["transport"], http: Layer.L
     zonesPerSecond: summarize(rates),
     cpuMicrosPerZone: summarize(cpu)
   }
+}
+
+/** Zones per second and CPU microseconds per zone over `config.cycleRuns` runs of `poll`. */
+const measureRuns = async (zonesPerPoll: number, poll: () => Promise<void>) => {
+  const rates: Array<number> = []
+  const cpu: Array<number> = []
+  for (let run = 0; run < config.cycleRuns; run++) {
+    const cpuBefore = process.cpuUsage()
+    const started = performance.now()
+    for (let i = 0; i < config.localPollsPerRun; i++) await poll()
+    const elapsed = performance.now() - started
+    const used = process.cpuUsage(cpuBefore)
+    const processed = zonesPerPoll * config.localPollsPerRun
+    rates.push((processed * 1000) / elapsed)
+    cpu.push((used.user + used.system) / processed)
+  }
+  return { rates, cpu }
 }
 
 const decodeLatest = Schema.decodeUnknownSync(Schema.parseJson(LatestCarbonIntensity))
@@ -201,18 +207,7 @@ const measurePureLocal = async (bodies: ReadonlyMap<string, string>): Promise<Lo
     await poller.run(Effect.flatMap(CacheStore, (store) => store.write(cache)))
   }
   for (let i = 0; i < 3; i++) await once()
-  const rates: Array<number> = []
-  const cpu: Array<number> = []
-  for (let run = 0; run < config.cycleRuns; run++) {
-    const cpuBefore = process.cpuUsage()
-    const started = performance.now()
-    for (let i = 0; i < config.localPollsPerRun; i++) await once()
-    const elapsed = performance.now() - started
-    const used = process.cpuUsage(cpuBefore)
-    const processed = zones.length * config.localPollsPerRun
-    rates.push((processed * 1000) / elapsed)
-    cpu.push((used.user + used.system) / processed)
-  }
+  const { rates, cpu } = await measureRuns(zones.length, once)
   await poller.dispose()
   return { transport: "pure", zones: zones.length, concurrency: 1, pollsPerRun: config.localPollsPerRun, zonesPerSecond: summarize(rates), cpuMicrosPerZone: summarize(cpu) }
 }
