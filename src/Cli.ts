@@ -11,12 +11,15 @@ export type Command =
   | { readonly _tag: "UsageError"; readonly message: string }
 
 export const USAGE = `usage: carbon-poller [--once]        poll every POLL_INTERVAL_MINUTES (or once, then exit)
-       carbon-poller zones [WORD]      list zone keys and names, optionally filtered by WORD
+       carbon-poller zones [WORD]      list zone keys and names, optionally filtered by WORD (no key needed;
+                                       with a key, ✓ marks the zones your plan covers)
        carbon-poller --help
 
-Configuration comes from environment variables; see README.md.
-Exit codes: 0 ok or stopped by a signal; 1 --once wrote no cache; 2 invalid configuration or usage;
-3 no configured zone exists; 4 HTTP_PORT cannot be bound.`
+Try it without a key or network: npm run demo (the service against its built-in simulator).
+Configuration comes from environment variables (docs/configuration.md); the API defaults to
+https://api.electricitymaps.com/v4.
+Exit codes: 0 ok or stopped by a signal; 1 --once wrote no cache, or zones found nothing or could not
+reach the API; 2 invalid configuration or usage; 3 no configured zone exists; 4 HTTP_PORT cannot be bound.`
 
 export const parseCommand = (argv: ReadonlyArray<string>): Command => {
   try {

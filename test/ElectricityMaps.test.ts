@@ -1,11 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, Layer, Random, TestClock } from "effect"
-import type { Settings } from "../src/Config.js"
-import { ElectricityMaps } from "../src/ElectricityMaps.js"
-import { RequestRateLimiter } from "../src/RequestRateLimiter.js"
+import { isTransientReason } from "../src/electricitymaps/ApiError.js"
+import * as ElectricityMapsSource from "../src/electricitymaps/ElectricityMapsSource.js"
+import { CarbonSource } from "../src/ports/CarbonSource.js"
 import { delayed, hang, makeFakeApi, respond, transport, type FakeApiOptions } from "./support/FakeApi.js"
 import { fixtureJson, fixtureNames, fixtureText, latestBody } from "./support/fixtures.js"
-import { TEST_API_KEY, testConfigLayer } from "./support/settings.js"
+import { type Settings, TEST_API_KEY, testConfigLayer } from "./support/settings.js"
 
 const ZONE = "US-CAL-CISO"
 
@@ -13,15 +13,13 @@ const ZONE = "US-CAL-CISO"
 const setup = (options: FakeApiOptions, overrides: Partial<Settings> = {}) => {
   const fake = makeFakeApi({ intensities: { [ZONE]: 250.5 }, ...options })
   const config = testConfigLayer(overrides)
-  const layer = ElectricityMaps.Default.pipe(
-    Layer.provide(Layer.mergeAll(fake.layer, config, RequestRateLimiter.Default.pipe(Layer.provide(config))))
-  )
+  const layer = ElectricityMapsSource.layer.pipe(Layer.provide(Layer.mergeAll(fake.layer, config)))
   const latest = (zone = ZONE) =>
-    Effect.flatMap(ElectricityMaps, (api) => api.latest(zone)).pipe(Effect.provide(layer), Effect.withRandom(Random.make("jitter-seed")))
+    Effect.flatMap(CarbonSource, (source) => source.latest(zone)).pipe(Effect.provide(layer), Effect.withRandom(Random.make("jitter-seed")))
   return { fake, latest, layer }
 }
 
-describe("ElectricityMaps.latest", () => {
+describe("the Electricity Maps source: latest", () => {
   it.effect("asks GET {base}/carbon-intensity/latest with zone, emissionFactorType and the auth-token header", () =>
     Effect.gen(function* () {
       const { fake, latest } = setup({}, { emissionFactorType: "direct" })
@@ -29,7 +27,7 @@ describe("ElectricityMaps.latest", () => {
       assert.strictEqual(reading.carbonIntensity, 250.5)
       assert.strictEqual(fake.requests.length, 1)
       const { url, headers } = fake.requests[0]!
-      assert.strictEqual(`${url.origin}${url.pathname}`, "https://api.test/v3/carbon-intensity/latest")
+      assert.strictEqual(`${url.origin}${url.pathname}`, "https://api.test/v4/carbon-intensity/latest")
       assert.strictEqual(url.searchParams.get("zone"), ZONE)
       assert.strictEqual(url.searchParams.get("emissionFactorType"), "direct")
       assert.strictEqual(headers["auth-token"], TEST_API_KEY)
@@ -69,8 +67,8 @@ describe("ElectricityMaps.latest", () => {
         assert.strictEqual(error.reason, reason)
         assert.strictEqual(error.status, status)
         assert.strictEqual(error.zone, ZONE)
-        assert.match(error.apiMessage ?? "", message)
-        assert.isFalse(error.isTransient)
+        assert.match(error.providerMessage ?? "", message)
+        assert.isFalse(isTransientReason(error.reason))
         assert.strictEqual(fake.requestsFor(ZONE), 1)
         assert.match(error.message, new RegExp(`^zone ${ZONE}: ${reason} \\(HTTP ${status}\\)`))
       })
@@ -90,7 +88,7 @@ describe("ElectricityMaps.latest", () => {
     Effect.gen(function* () {
       const { latest } = setup({ scripts: { [ZONE]: [respond(200, fixtureText("error.no-recent-data.invalid-json.txt"))] } })
       const error = yield* Effect.flip(latest())
-      assert.match(error.apiMessage ?? "", /the API said: \{"error":"No recent data for zone "US-MIDW-MISO""\}/)
+      assert.match(error.providerMessage ?? "", /the API said: \{"error":"No recent data for zone "US-MIDW-MISO""\}/)
     })
   )
 
@@ -107,7 +105,7 @@ describe("ElectricityMaps.latest", () => {
       const { latest } = setup({ scripts: { [ZONE]: [respond(200, fixtureText("forecast.DE.json"))] } })
       const error = yield* Effect.flip(latest())
       assert.strictEqual(error.reason, "BadResponse")
-      assert.match(error.apiMessage ?? "", /unexpected answer/)
+      assert.match(error.providerMessage ?? "", /unexpected answer/)
     })
   )
 
@@ -157,7 +155,7 @@ describe("ElectricityMaps.latest", () => {
       const { fake, latest } = setup({ scripts: { [ZONE]: [respond(502, html, { "content-type": "text/html" })] } }, { maxRetries: 0 })
       const error = yield* Effect.flip(latest())
       assert.strictEqual(error.reason, "ServerError")
-      assert.strictEqual(error.apiMessage, "HTML page: 502 Bad Gateway")
+      assert.strictEqual(error.providerMessage, "HTML page: 502 Bad Gateway")
       assert.strictEqual(fake.requestsFor(ZONE), 1)
     })
   )
@@ -247,13 +245,13 @@ describe("ElectricityMaps.latest", () => {
   )
 })
 
-describe("ElectricityMaps.zones", () => {
+describe("the Electricity Maps source: the zone catalogue", () => {
   it.effect("decodes the recorded zone list", () =>
     Effect.gen(function* () {
       const { layer } = setup({})
-      const catalog = yield* Effect.flatMap(ElectricityMaps, (api) => api.zones).pipe(Effect.provide(layer))
-      assert.strictEqual(Object.keys(catalog).length, 400)
-      assert.strictEqual(catalog["US-NY-NYIS"]?.zoneName, "New York Independent System Operator")
+      const catalogue = yield* Effect.flatMap(CarbonSource, (source) => source.catalogue).pipe(Effect.provide(layer))
+      assert.strictEqual(catalogue.length, 400)
+      assert.strictEqual(catalogue.find((zone) => zone.zone === "US-NY-NYIS")?.name, "New York Independent System Operator")
     })
   )
 })

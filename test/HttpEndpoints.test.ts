@@ -3,15 +3,25 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { assert, describe, it } from "@effect/vitest"
 import { spawnSync } from "node:child_process"
-import { Clock, Duration, Effect, Layer, Metric, Option } from "effect"
-import { PollerConfig } from "../src/Config.js"
-import type { CacheFile } from "../src/Domain.js"
-import { liveness, readiness, serve, serveOn } from "../src/HttpEndpoints.js"
+import { Clock, Context, Effect, Layer, Metric, Option } from "effect"
+import * as HttpServer from "@effect/platform/HttpServer"
+import { startEndpoints } from "../src/app/Commands.js"
+import type { CacheFile } from "../src/domain/CacheFile.js"
+import { formatCacheTimestamp } from "../src/domain/Timestamps.js"
+import * as HttpEndpoints from "../src/http/HttpEndpoints.js"
+import { liveness, readiness } from "../src/http/HttpEndpoints.js"
+import * as NodeServer from "../src/http/NodeServer.js"
 import * as Metrics from "../src/Metrics.js"
 import { PrometheusMetrics } from "../src/MetricsExport.js"
-import { PollStatus, type StatusSnapshot } from "../src/PollStatus.js"
-import { formatCacheTimestamp } from "../src/Timestamps.js"
-import { TEST_API_KEY, testConfigLayer, testSettings } from "./support/settings.js"
+import { PollStatus, type StatusSnapshot } from "../src/poll/PollStatus.js"
+import { TEST_API_KEY, testConfigLayer } from "./support/settings.js"
+
+/** The endpoints layer on Node's server at `host:port`, for the life of the scope; its address. */
+const serveOn = (host: string, port: number) =>
+  Effect.gen(function* () {
+    const context = yield* Layer.build(Layer.merge(HttpEndpoints.layer, Layer.empty).pipe(Layer.provideMerge(NodeServer.layerOn(host, port))))
+    return Context.get(context, HttpServer.HttpServer).address
+  })
 
 const MINUTE = 60_000
 const T0 = Date.UTC(2024, 0, 1, 12, 0, 0)
@@ -44,16 +54,16 @@ const snapshot = (overrides: Partial<StatusSnapshot>): StatusSnapshot => ({
 })
 
 describe("liveness", () => {
-  const settings = testSettings({ pollIntervalMinutes: 5, requestTimeout: Duration.seconds(10) })
+  // Two intervals of 5 minutes plus a request timeout of 10 s.
   const allowance = 10 * MINUTE + 10_000
   it("is alive while a poll started within two intervals plus the request timeout", () => {
     const s = snapshot({ lastPollStartedAt: Option.some(T0) })
-    assert.isTrue(liveness(s, settings, T0 + allowance).alive)
-    assert.isFalse(liveness(s, settings, T0 + allowance + 1).alive)
+    assert.isTrue(liveness(s, allowance, T0 + allowance).alive)
+    assert.isFalse(liveness(s, allowance, T0 + allowance + 1).alive)
   })
   it("counts from the process start before the first poll", () => {
-    assert.isTrue(liveness(snapshot({}), settings, T0 + MINUTE).alive)
-    assert.isFalse(liveness(snapshot({}), settings, T0 + allowance + 1).alive)
+    assert.isTrue(liveness(snapshot({}), allowance, T0 + MINUTE).alive)
+    assert.isFalse(liveness(snapshot({}), allowance, T0 + allowance + 1).alive)
   })
 })
 
@@ -190,9 +200,7 @@ describe("HTTP endpoints over loopback", () => {
     Effect.gen(function* () {
       const taken = yield* serveOn("127.0.0.1", 0)
       const port = taken._tag === "TcpAddress" ? taken.port : 0
-      const error = yield* Effect.flip(
-        serve.pipe(Effect.provideService(PollerConfig, testSettings({ httpPort: port, httpHost: "127.0.0.1" })))
-      )
+      const error = yield* Effect.flip(serveOn("127.0.0.1", port))
       assert.strictEqual(error._tag, "HttpPortUnavailable")
       assert.include(error.message, `HTTP_PORT=${port}`)
       assert.include(error.message, "EADDRINUSE")
@@ -201,7 +209,9 @@ describe("HTTP endpoints over loopback", () => {
 
   it.scopedLive("bind nothing when HTTP_PORT=0", () =>
     Effect.gen(function* () {
-      yield* serve.pipe(Effect.provideService(PollerConfig, testSettings({ httpPort: 0 })))
+      // A server that cannot even be built: with HTTP_PORT=0 it is never asked for.
+      const unusable = Layer.die("the endpoints must not start with HTTP_PORT=0")
+      yield* startEndpoints(unusable).pipe(Effect.provide(testConfigLayer({ httpPort: 0 })))
     }).pipe(Effect.provide(EndpointLayers))
   )
 

@@ -1,9 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
 import { FastCheck as fc, Schema } from "effect"
 
-import { CacheFile, type CacheEntry, type UsableReading } from "../src/Domain.js"
-import { isWithinTtl, nextCache, rankZones, type FreshReading } from "../src/Ranking.js"
-import { formatCacheTimestamp, parseCacheTimestamp } from "../src/Timestamps.js"
+import { CacheFile, type CacheEntry } from "../src/domain/CacheFile.js"
+import type { Reading as UsableReading } from "../src/domain/Reading.js"
+import { isWithinTtl, nextCache, rankZones, type FreshReading } from "../src/poll/Ranking.js"
+import { formatCacheTimestamp, parseCacheTimestamp } from "../src/domain/Timestamps.js"
 
 const NOON = Date.UTC(2024, 0, 1, 12, 0, 0)
 const MINUTE = 60_000

@@ -1,9 +1,15 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, FiberId } from "effect"
-import { exitCodeOf, pollOnceAndExit } from "../src/App.js"
-import { parseCommand } from "../src/Cli.js"
-import type { ZoneCatalog } from "../src/Domain.js"
-import { checkAgainstCatalog, coversLatest, listZones, suggestZones } from "../src/ZoneCheck.js"
+import { Duration, Effect, Option, TestClock } from "effect"
+import { pollOnceAndExit } from "../src/app/Commands.js"
+import { exitCodeOf, NoCacheWritten, NoZoneMatches, UsageError } from "../src/app/FatalError.js"
+import { parseCommand, USAGE } from "../src/Cli.js"
+import { InvalidConfig } from "../src/config/Configuration.js"
+import { coversForecast, coversLatest } from "../src/electricitymaps/Access.js"
+import { toCatalogue } from "../src/electricitymaps/ElectricityMapsSource.js"
+import { HttpPortUnavailable } from "../src/http/NodeServer.js"
+import { Poller } from "../src/poll/Poller.js"
+import { checkAgainstCatalogue, listZones, NoValidZones, suggestZones, ZoneCheck } from "../src/poll/ZoneCheck.js"
+import { SourceError } from "../src/ports/CarbonSource.js"
 import { respond, transport } from "./support/FakeApi.js"
 import { fixtureJson } from "./support/fixtures.js"
 import { makeHarness } from "./support/harness.js"
@@ -29,22 +35,22 @@ describe("zone suggestions", () => {
   })
 })
 
-describe("checkAgainstCatalog", () => {
-  const catalog: ZoneCatalog = {
+describe("checkAgainstCatalogue", () => {
+  const catalog = toCatalogue({
     DE: { zoneName: "Germany", access: ["carbon-intensity/latest", "power-breakdown/latest"] },
     FR: { zoneName: "France", access: ["power-breakdown/latest"] },
     "US-NY-NYIS": { zoneName: "New York", access: ["*"] }
-  }
+  })
 
   it("leaves unknown zones out with suggestions and reports zones outside the plan", () => {
-    const result = checkAgainstCatalog(["DE", "FR", "US-NY-NYISO"], catalog)
+    const result = checkAgainstCatalogue(["DE", "FR", "US-NY-NYISO"], catalog)
     assert.deepStrictEqual(result.pollable, ["DE", "FR"])
     assert.deepStrictEqual(result.unknown, [{ zone: "US-NY-NYISO", suggestions: ["US-NY-NYIS"] }])
     assert.deepStrictEqual(result.outsidePlan, ["FR"])
   })
 
   it("checks no plan when the catalogue carries no access lists (no valid token)", () => {
-    const result = checkAgainstCatalog(["DE", "FR"], { DE: {}, FR: {} })
+    const result = checkAgainstCatalogue(["DE", "FR"], toCatalogue({ DE: {}, FR: {} }))
     assert.deepStrictEqual(result.outsidePlan, [])
   })
 
@@ -54,6 +60,14 @@ describe("checkAgainstCatalog", () => {
     assert.isTrue(coversLatest(["/v3/carbon-intensity/latest"]))
     assert.isFalse(coversLatest(["power-breakdown/latest"]))
     assert.isFalse(coversLatest([]))
+  })
+
+  it("reads access entries written with or without a version prefix", () => {
+    for (const prefix of ["", "/", "v3/", "v4/", "/v4/"]) {
+      assert.isTrue(coversLatest([`${prefix}carbon-intensity/latest`]), prefix)
+      assert.isTrue(coversForecast([`${prefix}carbon-intensity/forecast`]), prefix)
+      assert.isFalse(coversForecast([`${prefix}carbon-intensity/latest`]), prefix)
+    }
   })
 })
 
@@ -80,9 +94,59 @@ describe("start-up zone check in the service", () => {
   it.effect("--once fails with exit code 1 when no cache could be written", () =>
     Effect.gen(function* () {
       const h = makeHarness({ api: { intensities: { DE: 300 }, scripts: { DE: [transport, respond(503, "")] } }, settings: { zones: ["DE"], maxRetries: 0 } })
-      const exit = yield* Effect.exit(h.run(pollOnceAndExit))
-      assert.isTrue(Exit.isFailure(exit))
-      assert.strictEqual(exitCodeOf(exit), 1)
+      const error = yield* Effect.flip(h.run(pollOnceAndExit))
+      assert.strictEqual(error._tag, "NoCacheWritten")
+      assert.strictEqual(exitCodeOf(error), 1)
+      assert.match(error.message, /no usable zone \(DE: Transport\)/)
+    })
+  )
+
+  it.effect("keeps a zone missing from the catalogue in `unavailable`, counted as configured", () =>
+    Effect.gen(function* () {
+      const h = makeHarness({ api: { intensities: { DE: 300 } }, settings: { zones: ["DE", "US-TEX-ERCOT"] } })
+      yield* h.run(pollOnceAndExit)
+      const written = JSON.parse(h.memory.read("/cache/carbon_cache.json") ?? "{}") as { unavailable?: Record<string, { reason: string; message: string }> }
+      assert.strictEqual(written.unavailable?.["US-TEX-ERCOT"]?.reason, "ZoneNotFound")
+      assert.match(written.unavailable?.["US-TEX-ERCOT"]?.message ?? "", /did you mean US-TEX-ERCO/)
+    })
+  )
+
+  it.effect("asks the catalogue again after an hour and polls a zone that appeared", () =>
+    Effect.gen(function* () {
+      const without = JSON.stringify({ DE: { zoneName: "Germany" } })
+      const h = makeHarness({ api: { intensities: { DE: 300, FR: 50 }, zonesBody: without }, settings: { zones: ["DE", "FR"] } })
+      const firstTwo = yield* h.run(Effect.gen(function* () {
+        const zoneCheck = yield* ZoneCheck
+        const poller = yield* Poller
+        const plan = yield* zoneCheck.atStart
+        yield* poller.pollOnce(plan.pollable, plan.excluded)
+        const again = yield* zoneCheck.current
+        h.api.setZonesBody(JSON.stringify({ DE: { zoneName: "Germany" }, FR: { zoneName: "France" } }))
+        const stillCached = yield* zoneCheck.current
+        yield* TestClock.adjust(Duration.hours(1))
+        const later = yield* zoneCheck.current
+        return [plan.pollable, again.pollable, stillCached.pollable, later.pollable] as const
+      }))
+      assert.deepStrictEqual(firstTwo, [["DE"], ["DE"], ["DE"], ["DE", "FR"]])
+      assert.strictEqual(h.api.requestsForZones(), 2)
+    })
+  )
+
+  it.effect("an empty catalogue never stops the service: every configured zone is polled", () =>
+    Effect.gen(function* () {
+      const h = makeHarness({ api: { intensities: { DE: 300 }, zonesBody: "{}" }, settings: { zones: ["DE"] } })
+      yield* h.run(pollOnceAndExit)
+      assert.strictEqual(h.api.requestsFor("DE"), 1)
+      assert.isTrue(h.logLines.some((l) => l.includes("zone catalogue came back empty")))
+    })
+  )
+
+  it.effect("exits 3 only when the catalogue lists zones and none of the configured ones", () =>
+    Effect.gen(function* () {
+      const h = makeHarness({ api: { intensities: { DE: 300 } }, settings: { zones: ["US-TEX-ERCOT"] } })
+      const error = yield* Effect.flip(h.run(pollOnceAndExit))
+      assert.strictEqual(error._tag, "NoValidZones")
+      assert.strictEqual(exitCodeOf(error), 3)
     })
   )
 })
@@ -120,12 +184,31 @@ describe("command line", () => {
   })
 
   it("maps failures to the documented exit codes", () => {
-    assert.strictEqual(exitCodeOf(Exit.void), 0)
-    assert.strictEqual(exitCodeOf(Exit.interrupt(FiberId.none)), 0)
-    assert.strictEqual(exitCodeOf(Exit.fail({ _tag: "InvalidConfig" })), 2)
-    assert.strictEqual(exitCodeOf(Exit.fail({ _tag: "UsageError" })), 2)
-    assert.strictEqual(exitCodeOf(Exit.fail({ _tag: "NoValidZones" })), 3)
-    assert.strictEqual(exitCodeOf(Exit.fail({ _tag: "HttpPortUnavailable" })), 4)
-    assert.strictEqual(exitCodeOf(Exit.fail({ _tag: "NoCacheWritten" })), 1)
+    assert.strictEqual(exitCodeOf(new InvalidConfig({ issues: [] })), 2)
+    assert.strictEqual(exitCodeOf(new UsageError({ detail: "x", usage: USAGE })), 2)
+    assert.strictEqual(exitCodeOf(new NoValidZones({ details: [] })), 3)
+    assert.strictEqual(exitCodeOf(new HttpPortUnavailable({ host: "h", port: 1, cause: "in use" })), 4)
+    const summary = { fresh: [], failures: [], ranked: Option.none(), written: Option.none(), outputFailures: [], durationMillis: 0 }
+    assert.strictEqual(exitCodeOf(new NoCacheWritten({ summary })), 1)
+    assert.strictEqual(exitCodeOf(new NoZoneMatches({ search: "atlantis" })), 1)
+    assert.strictEqual(exitCodeOf(new SourceError({ zone: undefined, reason: "Transport", detail: "down" })), 1)
+  })
+
+  it("names the write failure, not \"no usable zone\", when every zone succeeded but the write failed", () => {
+    const summary = {
+      fresh: [],
+      failures: [],
+      ranked: Option.none(),
+      written: Option.none(),
+      outputFailures: [{ output: "cache /cache/carbon_cache.json", message: "cannot write cache /cache/carbon_cache.json (create temporary file): EACCES" }],
+      durationMillis: 0
+    }
+    const message = new NoCacheWritten({ summary }).message
+    assert.include(message, "EACCES")
+    assert.notInclude(message, "no usable zone")
+  })
+
+  it("mentions the demo in --help", () => {
+    assert.include(USAGE, "npm run demo")
   })
 })

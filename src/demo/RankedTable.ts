@@ -2,8 +2,9 @@
  * The demo's view of a poll: the ranked zones as a table a person reads at a glance, marking
  * values kept from an earlier poll (last-known-good) and the zones that are missing.
  */
-import type { CacheFile } from "../Domain.js"
-import type { PollSummary } from "../Poller.js"
+import { Option } from "effect"
+import type { CacheFile } from "../domain/CacheFile.js"
+import type { PollSummary } from "../poll/PollSummary.js"
 
 const pad = (text: string, width: number) => text.padEnd(width)
 const padLeft = (text: string, width: number) => text.padStart(width)
@@ -13,12 +14,17 @@ export const renderPoll = (pollNumber: number, summary: PollSummary, cache: Cach
   if (cache === undefined) {
     return `${header}\n  nothing usable: ${cacheFile} left as it was\n`
   }
-  const written = summary.written._tag === "Some" ? `wrote ${cacheFile}` : `write FAILED, ${cacheFile} left as it was`
-  const zoneWidth = Math.max(4, ...cache.sorted_by_carbon.map((z) => z.length))
+  const written = Option.isSome(summary.written) ? `wrote ${cacheFile}` : `write FAILED, ${cacheFile} left as it was`
+  // Fresh means fetched by this poll: comparing timestamps would call a value kept whenever a poll
+  // crosses a second boundary.
+  const freshZones = new Set(summary.fresh.map((reading) => reading.zone))
+  const zoneWidth = Math.max(4, ...cache.sorted_by_carbon.map((zone) => zone.length))
   const rows = cache.sorted_by_carbon.map((zone, index) => {
     const entry = cache.regions[zone]!
-    const kept = entry.timestamp !== cache.timestamp ? `kept from ${entry.timestamp.slice(11)}` : "fresh"
-    return `  ${padLeft(String(index + 1), 4)}  ${pad(zone, zoneWidth)}  ${padLeft(entry.carbonIntensity.toFixed(0), 10)}  ${pad(entry.isEstimated ? "yes" : "no", 9)}  ${kept}`
+    const kept = freshZones.has(zone) ? "fresh" : `kept from ${entry.timestamp.slice(11)}`
+    return `  ${padLeft(String(index + 1), 4)}  ${pad(zone, zoneWidth)}  ${padLeft(entry.carbonIntensity.toFixed(0), 10)}  ${
+      pad(entry.isEstimated ? "yes" : "no", 9)
+    }  ${kept}`
   })
   const missing = Object.entries(cache.unavailable ?? {}).map(([zone, why]) => `  missing: ${zone} (${why.reason}: ${why.message})`)
   return [

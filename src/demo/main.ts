@@ -1,24 +1,24 @@
 /**
  * `npm run demo`: the real service against the built-in Electricity Maps simulator, with no key
- * and no network. Shows each poll as a ranked table; on the third poll the simulator fails one
- * zone so the last-known-good rule is visible, and the next poll recovers. Ctrl-C stops both.
+ * and no network. Shows each poll as a ranked table; on the third poll the simulator fails one of
+ * the configured zones so the last-known-good rule is visible, and the next poll recovers.
+ * Ctrl-C stops both.
  */
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
-import * as NodePath from "@effect/platform-node/NodePath"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { ConfigProvider, Console, Effect, Layer, Option, Stream } from "effect"
-import { pollForever, reportFatal, ServicesLayer, teardown } from "../App.js"
-import * as Config from "../Config.js"
-import * as Logging from "../Logging.js"
-import { PollStatus } from "../PollStatus.js"
+import * as AppLayer from "../app/AppLayer.js"
+import { pollForever } from "../app/Commands.js"
+import * as Main from "../app/Main.js"
+import { CacheConfig } from "../config/CacheConfig.js"
+import { PollingConfig } from "../config/PollingConfig.js"
+import * as NodePlatform from "../NodePlatform.js"
+import { PollStatus } from "../poll/PollStatus.js"
 import * as Simulator from "../simulator/Simulator.js"
 import { renderPoll } from "./RankedTable.js"
 
 /** Where the demo writes unless CACHE_FILE says otherwise: under the working directory. */
 export const DEMO_CACHE_FILE = ".cache/demo/carbon_cache.json"
 const DEMO_ZONES = "US-CAL-CISO,US-TEX-ERCO,US-NY-NYIS,US-MIDA-PJM,US-MIDW-MISO,DE,FR,GB,SE,PL"
-const FLAKY_ZONE = "US-TEX-ERCO"
 
 /** The demo's own defaults; any variable set in the environment wins, except where the API is. */
 const demoDefaults = new Map([
@@ -31,28 +31,34 @@ const demoDefaults = new Map([
   ["RETRY_BASE_DELAY_SECONDS", "0.1"]
 ])
 
+/** The zone the demo fails for one poll: one that is polled, whatever ZONES says. */
+export const flakyZoneOf = (zones: ReadonlyArray<string>): string | undefined => zones[1] ?? zones[0]
+
 const watchPolls = (simulator: Simulator.SimulatorHandle) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const status = yield* PollStatus
-    const settings = yield* Config.PollerConfig
+    const { cacheFile } = yield* CacheConfig
+    const flakyZone = flakyZoneOf((yield* PollingConfig).zones)
     yield* status.summaries.pipe(
       Stream.zipWithIndex,
       Stream.runForEach(([summary, index]) =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           // A poll that wrote nothing still shows the table: the file on disk is the previous one.
           const { lastWrite } = yield* status.get
-          const cache = Option.getOrUndefined(Option.orElse(summary.written, () => Option.map(lastWrite, (w) => w.cache)))
-          yield* Console.log(renderPoll(index + 1, summary, cache, settings.cacheFile))
-          if (index + 1 === 2) {
-            yield* Console.log(`demo: the simulator will now answer 503 to ${FLAKY_ZONE} for one poll (4 attempts with retries)\n`)
-            yield* simulator.addFault({ zone: FLAKY_ZONE, fault: { kind: "server-error", status: 503 }, when: { next: 4 } }).pipe(Effect.orDie)
+          const cache = Option.getOrUndefined(Option.orElse(summary.written, () => Option.map(lastWrite, (written) => written.cache)))
+          yield* Console.log(renderPoll(index + 1, summary, cache, cacheFile))
+          if (index + 1 === 2 && flakyZone !== undefined) {
+            yield* Console.log(`demo: the simulator will now answer 503 to ${flakyZone} for one poll (4 attempts with retries)\n`)
+            yield* simulator.addFault({ zone: flakyZone, fault: { kind: "server-error", status: 503 }, when: { next: 4 } }).pipe(
+              Effect.orDie
+            )
           }
         })
       )
     )
   })
 
-const demo = Effect.gen(function* () {
+const demo = Effect.gen(function*() {
   const simulator = yield* Simulator.start({ port: 0, seed: 42, latencyMs: 40, jitterMs: 30 })
   yield* Console.log(`demo: Electricity Maps simulator on ${simulator.baseUrl}; polling every 6 s; Ctrl-C to stop\n`)
   const provider = ConfigProvider.fromMap(
@@ -61,16 +67,14 @@ const demo = Effect.gen(function* () {
       ["ELECTRICITY_MAPS_API_KEY", "demo-key"]
     ])
   ).pipe(ConfigProvider.orElse(() => ConfigProvider.fromEnv()), ConfigProvider.orElse(() => ConfigProvider.fromMap(demoDefaults)))
-
-  const Platform = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, FetchHttpClient.layer)
-  const Configured = Config.layer({ stdoutIsTerminal: process.stdout.isTTY === true }).pipe(
-    Layer.provideMerge(Platform),
+  const app = AppLayer.layer({ stdoutIsTerminal: process.stdout.isTTY === true }).pipe(
+    Layer.provide(NodePlatform.layer),
     Layer.provide(Layer.setConfigProvider(provider))
   )
-  const Services = Layer.mergeAll(ServicesLayer, Logging.layer).pipe(Layer.provideMerge(Configured))
-  return yield* Effect.gen(function* () {
-    return yield* pollForever(Effect.forkScoped(watchPolls(simulator).pipe(Effect.orDie)))
-  }).pipe(Effect.provide(Services))
+  return yield* pollForever(Effect.forkScoped(watchPolls(simulator))).pipe(Effect.provide(app))
 }).pipe(Effect.scoped)
 
-NodeRuntime.runMain(reportFatal(demo), { disableErrorReporting: true, disablePrettyLogger: true, teardown })
+NodeRuntime.runMain(
+  Effect.as(demo, 0).pipe(Effect.catchAll((error) => Effect.as(Console.error(`demo: ${error.message}`), 1))),
+  { disableErrorReporting: true, disablePrettyLogger: true, teardown: Main.teardown }
+)

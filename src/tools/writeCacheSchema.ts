@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from "node:fs"
 import { JSONSchema } from "effect"
-import { CacheFile } from "../Domain.js"
+import { CacheFile } from "../domain/CacheFile.js"
 
 export const SCHEMA_PATH = "src/carbon-cache.schema.json"
 

@@ -8,12 +8,12 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Layer, Logger, Schema } from "effect"
-import { pollOnceAndExit, ServicesLayer } from "../../src/App.js"
-import { PollerConfig, type Settings } from "../../src/Config.js"
-import { CacheFile } from "../../src/Domain.js"
-import { Poller } from "../../src/Poller.js"
+import { ServicesLayer } from "../../src/app/AppLayer.js"
+import { pollOnceAndExit } from "../../src/app/Commands.js"
+import { CacheFile } from "../../src/domain/CacheFile.js"
+import { Poller } from "../../src/poll/Poller.js"
 import * as Simulator from "../../src/simulator/Simulator.js"
-import { testSettings } from "../support/settings.js"
+import { configContext, type Settings, testSettings } from "../support/settings.js"
 
 const ZONES = ["US-CAL-CISO", "US-TEX-ERCO", "US-NY-NYIS", "US-MIDA-PJM", "US-MIDW-MISO"]
 
@@ -35,7 +35,7 @@ const realService = (options: { readonly simulator?: Simulator.SimulatorOptions;
       ...options.settings
     })
     const layer = ServicesLayer.pipe(
-      Layer.provideMerge(Layer.succeed(PollerConfig, settings)),
+      Layer.provideMerge(Layer.succeedContext(configContext(settings))),
       Layer.provide(Layer.mergeAll(FetchHttpClient.layer, NodeFileSystem.layer, NodePath.layer)),
       Layer.provideMerge(Logger.replace(Logger.defaultLogger, Logger.map(Logger.jsonLogger, (line) => void logLines.push(line))))
     )

@@ -7,9 +7,9 @@
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import type { CacheFile } from "../../src/Domain.js"
+import type { CacheFile } from "../../src/domain/CacheFile.js"
 import * as Simulator from "../../src/simulator/Simulator.js"
-import { parseCacheTimestamp } from "../../src/Timestamps.js"
+import { parseCacheTimestamp } from "../../src/domain/Timestamps.js"
 import {
   EVERY_FAULT,
   baseEnv,

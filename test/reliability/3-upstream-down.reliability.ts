@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-import type { CacheFile } from "../../src/Domain.js"
+import type { CacheFile } from "../../src/domain/CacheFile.js"
 import * as Simulator from "../../src/simulator/Simulator.js"
 import { baseEnv, freePort, httpGet, keepEmitted, logLines, pollLines, record, spawnService, stop, tempDir, waitUntil } from "./support.js"
 

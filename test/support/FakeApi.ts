@@ -65,10 +65,13 @@ export const makeFakeApi = (options: FakeApiOptions = {}) => {
     }
   }
 
+  let zonesBody = options.zonesBody
+  let zonesRequests = 0
   const client = HttpClient.make((request, url) => {
     requests.push({ url, headers: { ...request.headers } })
     if (url.pathname.endsWith("/zones")) {
-      return play(request, respond(200, options.zonesBody ?? fixtureText("zones.json")))
+      zonesRequests++
+      return play(request, respond(200, zonesBody ?? fixtureText("zones.json")))
     }
     const zone = url.searchParams.get("zone") ?? ""
     perZone.set(zone, (perZone.get(zone) ?? 0) + 1)
@@ -87,6 +90,11 @@ export const makeFakeApi = (options: FakeApiOptions = {}) => {
     layer: Layer.succeed(HttpClient.HttpClient, client),
     requests,
     requestsFor: (zone: string) => perZone.get(zone) ?? 0,
+    requestsForZones: () => zonesRequests,
+    /** Changes what `/zones` answers from now on (a catalogue that gains or loses zones). */
+    setZonesBody: (body: string) => {
+      zonesBody = body
+    },
     get maxInFlight() {
       return maxInFlight
     },

@@ -1,14 +1,15 @@
 /**
  * The whole service over fakes: mock HttpClient, in-memory FileSystem, test settings, and a
- * logger that captures every line as the JSON the container would print.
+ * logger that captures every line as the JSON the container would print. Built from the same
+ * services layer as the real service (src/app/AppLayer.ts).
  */
 import { Path } from "@effect/platform"
 import { Effect, Layer, Logger, Random } from "effect"
-import { ServicesLayer } from "../../src/App.js"
-import type { Settings } from "../../src/Config.js"
+import { ServicesLayer } from "../../src/app/AppLayer.js"
+import { jsonLogger } from "../../src/Logging.js"
 import { makeFakeApi, type FakeApiOptions } from "./FakeApi.js"
 import { makeMemoryFileSystem, type MemoryFileSystemOptions } from "./MemoryFileSystem.js"
-import { testConfigLayer } from "./settings.js"
+import { type Settings, testConfigLayer } from "./settings.js"
 
 export const makeHarness = (options: {
   readonly api?: FakeApiOptions
@@ -18,7 +19,7 @@ export const makeHarness = (options: {
   const api = makeFakeApi(options.api)
   const memory = makeMemoryFileSystem(options.fs)
   const logLines: Array<string> = []
-  const captureLogger = Logger.map(Logger.jsonLogger, (line) => {
+  const captureLogger = Logger.map(jsonLogger, (line) => {
     logLines.push(line)
   })
   const config = testConfigLayer(options.settings)

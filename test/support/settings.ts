@@ -1,8 +1,18 @@
-/** Settings for tests: the defaults of CONTRACT section 2 with a distinctive key and a test URL. */
-import { Duration, Layer, LogLevel, Redacted } from "effect"
-import { PollerConfig, type Settings } from "../../src/Config.js"
+/** Settings for tests: the documented defaults with a distinctive key and a test URL, one layer per concern. */
+import { Context, Duration, Layer, LogLevel, Redacted } from "effect"
+import { ApiConfig, type ApiSettings } from "../../src/config/ApiConfig.js"
+import { CacheConfig, type CacheSettings } from "../../src/config/CacheConfig.js"
+import { ConfigWarnings } from "../../src/config/Configuration.js"
+import { HttpConfig, type HttpSettings } from "../../src/config/HttpConfig.js"
+import { LoggingConfig, type LoggingSettings } from "../../src/config/LoggingConfig.js"
+import { PollingConfig, type PollingSettings } from "../../src/config/PollingConfig.js"
 
 export const TEST_API_KEY = "test-key-9f8e7d6c5b4a-must-never-leak"
+
+/** Every concern's settings side by side (their field names are distinct), for overriding in one object. */
+export type Settings = ApiSettings & CacheSettings & PollingSettings & HttpSettings & LoggingSettings & {
+  readonly warnings: ReadonlyArray<string>
+}
 
 export const testSettings = (overrides: Partial<Settings> = {}): Settings => ({
   apiKey: Redacted.make(TEST_API_KEY),
@@ -10,9 +20,10 @@ export const testSettings = (overrides: Partial<Settings> = {}): Settings => ({
   cacheTtlMinutes: 10,
   cacheFile: "/cache/carbon_cache.json",
   zones: ["US-CAL-CISO", "US-TEX-ERCO", "US-NY-NYIS", "US-MIDA-PJM", "US-MIDW-MISO"],
-  apiUrl: "https://api.test/v3",
+  apiUrl: "https://api.test/v4",
   emissionFactorType: "lifecycle",
   maxConcurrency: 5,
+  maxReadingAgeMinutes: 180,
   requestTimeout: Duration.seconds(10),
   maxRetries: 3,
   retryBaseDelay: Duration.millis(500),
@@ -27,4 +38,14 @@ export const testSettings = (overrides: Partial<Settings> = {}): Settings => ({
   ...overrides
 })
 
-export const testConfigLayer = (overrides: Partial<Settings> = {}) => Layer.succeed(PollerConfig, testSettings(overrides))
+/** The settings as the services that the configuration layer provides. */
+export const configContext = (settings: Settings) =>
+  Context.make(ApiConfig, settings).pipe(
+    Context.add(CacheConfig, settings),
+    Context.add(PollingConfig, settings),
+    Context.add(HttpConfig, settings),
+    Context.add(LoggingConfig, settings),
+    Context.add(ConfigWarnings, settings.warnings)
+  )
+
+export const testConfigLayer = (overrides: Partial<Settings> = {}) => Layer.succeedContext(configContext(testSettings(overrides)))

@@ -3,8 +3,8 @@
  * Written only by the poller; read by the HTTP endpoints.
  */
 import { Clock, Effect, Option, PubSub, Ref, Stream } from "effect"
-import type { CacheFile } from "./Domain.js"
-import type { PollSummary } from "./Poller.js"
+import type { CacheFile } from "../domain/CacheFile.js"
+import type { PollSummary } from "./PollSummary.js"
 
 export interface WrittenCache {
   readonly cache: CacheFile

@@ -4,11 +4,11 @@
  * permit. Built on Effect's token-bucket `RateLimiter`; off (a pass-through) by default.
  */
 import { Duration, Effect, RateLimiter } from "effect"
-import { PollerConfig } from "./Config.js"
+import { ApiConfig } from "../config/ApiConfig.js"
 
 export class RequestRateLimiter extends Effect.Service<RequestRateLimiter>()("carbon-poller/RequestRateLimiter", {
   scoped: Effect.gen(function* () {
-    const { maxRequestsPerSecond } = yield* PollerConfig
+    const { maxRequestsPerSecond } = yield* ApiConfig
     if (maxRequestsPerSecond <= 0) {
       return { throttle: <A, E, R>(effect: Effect.Effect<A, E, R>) => effect } as const
     }

@@ -1,5 +1,5 @@
 /**
- * The poll cadence (CONTRACT section 5): the first poll at once, later ones every interval at a
+ * The poll cadence: the first poll at once, later ones every interval at a
  * fixed rate measured from poll starts. A poll that overruns is followed by the next one at once,
  * never by a burst of the ones it missed.
  *

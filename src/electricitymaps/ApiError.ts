@@ -1,5 +1,5 @@
 /**
- * The one error of the Electricity Maps port: which zone, what kind, what the API said, and whether
+ * The Electricity Maps adapter's error, before it crosses the port as a `SourceError`: which zone, what kind, what the API said, and whether
  * trying again within this poll can help. The log line comes from `message`, so it must be a
  * sentence an operator can act on.
  */
@@ -35,6 +35,8 @@ const HINTS: Partial<Record<ApiFailureReason, string>> = {
   BodyTooLarge: "the answer exceeded MAX_RESPONSE_BYTES",
   Timeout: "no complete answer within REQUEST_TIMEOUT_SECONDS"
 }
+
+export const isTransientReason = (reason: ApiFailureReason): boolean => TRANSIENT.has(reason)
 
 export class ApiError extends Data.TaggedError("ApiError")<{
   /** The zone asked for, or undefined for the `/zones` catalogue. */

@@ -1,13 +1,13 @@
 /**
- * When to try a failed request again within the same poll (CONTRACT section 4): only transient
+ * When to try a failed request again within the same poll: only transient
  * failures, a bounded number of times, with exponential backoff and jitter, and as long as the
  * server's `Retry-After` asks (capped) when it sends one.
  */
 import { Duration, Schedule } from "effect"
 import type { ApiError } from "./ApiError.js"
-import type { Settings } from "./Config.js"
+import type { ApiSettings } from "../config/ApiConfig.js"
 
-type RetrySettings = Pick<Settings, "maxRetries" | "retryBaseDelay" | "retryMaxDelay">
+type RetrySettings = Pick<ApiSettings, "maxRetries" | "retryBaseDelay" | "retryMaxDelay">
 
 export const retryPolicy = (settings: RetrySettings): Schedule.Schedule<unknown, ApiError> =>
   Schedule.exponential(settings.retryBaseDelay, 2).pipe(

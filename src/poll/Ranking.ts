@@ -1,16 +1,16 @@
 /**
  * From one poll's results and the previous cache, the next cache value. Plain functions over plain
- * data: no Effect, no clock, no I/O; the current time is an argument. This is where CONTRACT
- * section 3's rules live: ranking and ties, last-known-good within the TTL, nothing usable means
- * no write.
+ * data: no Effect, no clock, no I/O; the current time is an argument. This is where the cache's
+ * rules live: ranking and ties, last-known-good within the TTL, nothing usable means no write.
  */
-import type { CacheEntry, CacheFile, UnavailableZone, UsableReading } from "./Domain.js"
-import { formatCacheTimestamp, formatRfc3339, parseCacheTimestamp } from "./Timestamps.js"
+import type { CacheEntry, CacheFile, UnavailableZone } from "../domain/CacheFile.js"
+import type { Reading } from "../domain/Reading.js"
+import { formatCacheTimestamp, formatRfc3339, parseCacheTimestamp } from "../domain/Timestamps.js"
 
 export interface FreshReading {
   /** The configured zone key the reading was asked for. */
   readonly zone: string
-  readonly reading: UsableReading
+  readonly reading: Reading
   /** Epoch milliseconds when the answer arrived: the entry's `timestamp`, from which its TTL runs. */
   readonly fetchedAt: number
 }
@@ -34,7 +34,7 @@ export interface RankInput {
 const MILLIS_PER_MINUTE = 60_000
 
 /** The cache entry of a fresh reading: the API's fields as sent, in the contract's order. */
-export const toCacheEntry = (reading: UsableReading, fetchedAt: number): CacheEntry => ({
+export const toCacheEntry = (reading: Reading, fetchedAt: number): CacheEntry => ({
   zone: reading.zone,
   carbonIntensity: reading.carbonIntensity,
   datetime: reading.datetime,

@@ -2,8 +2,13 @@ import { FileSystem, Path } from "@effect/platform"
 import { NodeFileSystem } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, Layer, Option } from "effect"
-import { CacheStore, renderCache } from "../src/CacheStore.js"
-import type { CacheFile } from "../src/Domain.js"
+import { type CacheFile, renderCache as render } from "../src/domain/CacheFile.js"
+import * as FileOutput from "../src/file/FileOutput.js"
+import { recallPrevious } from "../src/poll/Recall.js"
+
+const CacheStore = FileOutput.CacheFileOutput
+const CacheStoreLayer = Layer.effect(CacheStore, FileOutput.make)
+const renderCache = (value: CacheFile) => Effect.succeed(render(value).contents)
 import { makeMemoryFileSystem, type MemoryFileSystemOptions } from "./support/MemoryFileSystem.js"
 import { testConfigLayer } from "./support/settings.js"
 
@@ -31,16 +36,16 @@ const cache = (best: string): CacheFile => ({
 
 const withMemoryStore = (options: MemoryFileSystemOptions = {}) => {
   const memory = makeMemoryFileSystem(options)
-  const layer = CacheStore.Default.pipe(Layer.provide(Layer.mergeAll(memory.layer, Path.layer, testConfigLayer({ cacheFile: TARGET }))))
+  const layer = CacheStoreLayer.pipe(Layer.provide(Layer.mergeAll(memory.layer, Path.layer, testConfigLayer({ cacheFile: TARGET }))))
   return { memory, layer }
 }
 
-describe("CacheStore with a fake FileSystem", () => {
+describe("the cache file output with a fake FileSystem", () => {
   it.effect("writes the rendered cache through a temporary file in the same directory, mode 0644, then renames it", () =>
     Effect.gen(function* () {
       const { memory, layer } = withMemoryStore()
       const store = yield* Effect.provide(CacheStore, layer)
-      yield* store.write(cache("FR"))
+      yield* store.publish(render(cache("FR")))
       assert.strictEqual(memory.read(TARGET), yield* renderCache(cache("FR")))
       assert.strictEqual(memory.modeOf(TARGET), 0o644)
       const temps = memory.everCreated()
@@ -53,10 +58,10 @@ describe("CacheStore with a fake FileSystem", () => {
   it.effect("creates the directory when it is missing", () =>
     Effect.gen(function* () {
       const memory = makeMemoryFileSystem()
-      const layer = CacheStore.Default.pipe(
+      const layer = CacheStoreLayer.pipe(
         Layer.provide(Layer.mergeAll(memory.layer, Path.layer, testConfigLayer({ cacheFile: "/new/dir/cache.json" })))
       )
-      yield* Effect.flatMap(Effect.provide(CacheStore, layer), (store) => store.write(cache("FR")))
+      yield* Effect.flatMap(Effect.provide(CacheStore, layer), (store) => store.publish(render(cache("FR"))))
       assert.isDefined(memory.read("/new/dir/cache.json"))
     })
   )
@@ -67,8 +72,8 @@ describe("CacheStore with a fake FileSystem", () => {
         const { memory, layer } = withMemoryStore({ files: { [TARGET]: "previous" } })
         const store = yield* Effect.provide(CacheStore, layer)
         memory.setFailure(step, { reason: "Unknown", description: "ENOSPC: no space left on device" })
-        const error = yield* Effect.flip(store.write(cache("FR")))
-        assert.strictEqual(error._tag, "CacheWriteError")
+        const error = yield* Effect.flip(store.publish(render(cache("FR"))))
+        assert.strictEqual(error._tag, "OutputError")
         assert.match(error.message, /ENOSPC|no space left/)
         assert.match(error.message, /previous file is left as it was/)
         assert.strictEqual(memory.read(TARGET), "previous")
@@ -83,7 +88,7 @@ describe("CacheStore with a fake FileSystem", () => {
         files: { [TARGET]: "previous" },
         failing: { open: { reason: "PermissionDenied", description: "EACCES: permission denied" } }
       })
-      const error = yield* Effect.flip(Effect.flatMap(Effect.provide(CacheStore, layer), (store) => store.write(cache("FR"))))
+      const error = yield* Effect.flip(Effect.flatMap(Effect.provide(CacheStore, layer), (store) => store.publish(render(cache("FR")))))
       assert.match(error.message, /create temporary file/)
       assert.strictEqual(memory.read(TARGET), "previous")
     })
@@ -93,7 +98,7 @@ describe("CacheStore with a fake FileSystem", () => {
     Effect.gen(function* () {
       const { memory, layer } = withMemoryStore({ files: { [TARGET]: "previous" }, hangOn: "sync" })
       const store = yield* Effect.provide(CacheStore, layer)
-      const fiber = yield* Effect.fork(store.write(cache("FR")))
+      const fiber = yield* Effect.fork(store.publish(render(cache("FR"))))
       yield* Effect.yieldNow()
       assert.strictEqual(memory.paths().length, 2) // the temp file exists while the write hangs
       const exit = yield* Fiber.interrupt(fiber)
@@ -119,13 +124,13 @@ describe("CacheStore with a fake FileSystem", () => {
     })
   )
 
-  it.effect("reads back what it wrote, and ignores a file it cannot decode", () =>
+  it.effect("reads back what it wrote; a file it cannot decode is left to the recall step to refuse", () =>
     Effect.gen(function* () {
       const { memory, layer } = withMemoryStore({ files: { [TARGET]: "{ not json" } })
       const store = yield* Effect.provide(CacheStore, layer)
-      assert.isTrue(Option.isNone(yield* store.readCurrent))
-      yield* store.write(cache("DE"))
-      assert.deepStrictEqual(yield* store.readCurrent, Option.some(cache("DE")))
+      assert.isTrue(Option.isNone(yield* recallPrevious([store])))
+      yield* store.publish(render(cache("DE")))
+      assert.deepStrictEqual(yield* store.recall, Option.some(render(cache("DE")).contents))
       assert.isDefined(memory.read(TARGET))
     })
   )
@@ -169,16 +174,16 @@ describe("renderCache", () => {
   )
 })
 
-describe("CacheStore on the real filesystem", () => {
+describe("the cache file output on the real filesystem", () => {
   it.scoped("replaces the file atomically in a real directory with mode 0644 and no leftovers", () =>
     Effect.gen(function* () {
       const fs = yield* FileSystem.FileSystem
       const dir = yield* fs.makeTempDirectoryScoped()
       const target = `${dir}/nested/carbon_cache.json`
-      const layer = CacheStore.Default.pipe(Layer.provide(Layer.mergeAll(NodeFileSystem.layer, Path.layer, testConfigLayer({ cacheFile: target }))))
+      const layer = CacheStoreLayer.pipe(Layer.provide(Layer.mergeAll(NodeFileSystem.layer, Path.layer, testConfigLayer({ cacheFile: target }))))
       const store = yield* Effect.provide(CacheStore, layer)
-      yield* store.write(cache("FR"))
-      yield* store.write(cache("DE"))
+      yield* store.publish(render(cache("FR")))
+      yield* store.publish(render(cache("DE")))
       const info = yield* fs.stat(target)
       assert.strictEqual(info.mode & 0o777, 0o644)
       assert.deepStrictEqual(JSON.parse(yield* fs.readFileString(target)).best_region, "DE")

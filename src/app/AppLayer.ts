@@ -1,0 +1,49 @@
+/**
+ * The one place the service is assembled: configuration, the source, the outputs, the poller and
+ * its status. The platform (HTTP client, filesystem, path; the HTTP server for the endpoints) comes
+ * from outside: Node's in src/main.ts, fakes in tests. main, the demo, the tests and the bench all
+ * build the service from here.
+ *
+ * To add a source provider: write its adapter layer and choose it in `SourceLayer`. To add an
+ * output: write its adapter and add it to `OutputsLayer`'s list.
+ */
+import type * as HttpServer from "@effect/platform/HttpServer"
+import { Effect, Layer } from "effect"
+import * as Configuration from "../config/Configuration.js"
+import * as ElectricityMapsSource from "../electricitymaps/ElectricityMapsSource.js"
+import * as FileOutput from "../file/FileOutput.js"
+import * as HttpEndpoints from "../http/HttpEndpoints.js"
+import * as Logging from "../Logging.js"
+import { PrometheusMetrics } from "../MetricsExport.js"
+import { Poller } from "../poll/Poller.js"
+import { PollStatus } from "../poll/PollStatus.js"
+import { ZoneCheck } from "../poll/ZoneCheck.js"
+import { CacheOutputs } from "../ports/CacheOutput.js"
+
+export const SourceLayer = ElectricityMapsSource.layer
+
+export const OutputsLayer = Layer.effect(
+  CacheOutputs,
+  Effect.all([FileOutput.CacheFileOutput])
+).pipe(Layer.provideMerge(FileOutput.layer))
+
+/** Everything but the configuration and the platform. */
+export const ServicesLayer = Layer.mergeAll(Poller.Default, ZoneCheck.Default).pipe(
+  Layer.provideMerge(Layer.mergeAll(OutputsLayer, SourceLayer, PollStatus.Default, PrometheusMetrics.Default))
+)
+
+export interface AppOptions {
+  readonly stdoutIsTerminal: boolean
+}
+
+/** The service over a platform: configuration read once, logging as configured, every service. */
+export const layer = (options: AppOptions) =>
+  ServicesLayer.pipe(Layer.provideMerge(Logging.layer), Layer.provideMerge(Configuration.layer({ ...options, keyRequired: true })))
+
+/** Only what the `zones` command needs: the source, with the key optional (`/zones` answers without one). */
+export const catalogueLayer = (options: AppOptions) =>
+  SourceLayer.pipe(Layer.provideMerge(Logging.layer), Layer.provideMerge(Configuration.layer({ ...options, keyRequired: false })))
+
+/** The endpoints over the platform's server. */
+export const endpointsLayer = <E, R>(server: Layer.Layer<HttpServer.HttpServer, E, R>) =>
+  HttpEndpoints.layer.pipe(Layer.provide(server))

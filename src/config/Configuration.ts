@@ -1,0 +1,242 @@
+/**
+ * Reads every concern's configuration at once, so one message names every bad variable, with its
+ * value (secrets shown as `<redacted>`, credentials cut from URLs) and what would be valid. Values
+ * come from the current `ConfigProvider` (tests swap it) and the key file through `FileSystem`;
+ * nothing else in the code reads the environment.
+ */
+import * as FileSystem from "@effect/platform/FileSystem"
+import { Config, ConfigError, Context, Data, Effect, Either, Layer, Option, Redacted } from "effect"
+import {
+  ApiConfig,
+  apiConfig,
+  type ApiSettings,
+  isLoopbackUrl,
+  KEY_FILE_VARIABLE,
+  KEY_VARIABLE,
+  keySource,
+  type KeySource
+} from "./ApiConfig.js"
+import { CacheConfig, cacheConfig, type CacheSettings } from "./CacheConfig.js"
+import { HttpConfig, httpConfig, type HttpSettings } from "./HttpConfig.js"
+import { LoggingConfig, loggingConfig, type LoggingSettings } from "./LoggingConfig.js"
+import { MIN_REMOTE_POLL_INTERVAL_MINUTES, PollingConfig, pollingConfig, type PollingSettings } from "./PollingConfig.js"
+
+/** Every variable the service reads, in the order problems are reported and documented. */
+export const VARIABLES = [
+  KEY_VARIABLE,
+  KEY_FILE_VARIABLE,
+  "POLL_INTERVAL_MINUTES",
+  "CACHE_TTL_MINUTES",
+  "CACHE_FILE",
+  "ZONES",
+  "ELECTRICITY_MAPS_API_URL",
+  "EMISSION_FACTOR_TYPE",
+  "MAX_READING_AGE_MINUTES",
+  "MAX_CONCURRENCY",
+  "REQUEST_TIMEOUT_SECONDS",
+  "MAX_RETRIES",
+  "RETRY_BASE_DELAY_SECONDS",
+  "RETRY_MAX_DELAY_SECONDS",
+  "MAX_RESPONSE_BYTES",
+  "MAX_REQUESTS_PER_SECOND",
+  "LOG_FORMAT",
+  "LOG_LEVEL",
+  "HTTP_PORT",
+  "HTTP_HOST"
+] as const
+
+export interface ConfigIssue {
+  readonly variable: string
+  /** As set (secrets and credentials redacted), or undefined when missing. */
+  readonly value: string | undefined
+  readonly expected: string
+}
+
+export class InvalidConfig extends Data.TaggedError("InvalidConfig")<{ readonly issues: ReadonlyArray<ConfigIssue> }> {
+  override get message(): string {
+    const count = this.issues.length
+    const lines = this.issues.map(
+      (issue) => `  ${issue.variable}${issue.value === undefined ? " (not set)" : `=${JSON.stringify(issue.value)}`}: ${issue.expected}`
+    )
+    return [`invalid configuration (${count} problem${count === 1 ? "" : "s"}); nothing was requested:`, ...lines].join("\n")
+  }
+}
+
+/** Conditions that are allowed but deserve a line in the log at start. */
+export class ConfigWarnings extends Context.Tag("carbon-poller/ConfigWarnings")<ConfigWarnings, ReadonlyArray<string>>() {}
+
+export interface Configuration {
+  readonly api: ApiSettings
+  readonly cache: CacheSettings
+  readonly polling: PollingSettings
+  readonly http: HttpSettings
+  readonly logging: LoggingSettings
+  readonly warnings: ReadonlyArray<string>
+}
+
+/** Credentials in a URL (`user:pass@`, `?token=…`, a fragment) never reach a message. */
+export const redactUrl = (raw: string): string =>
+  raw
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/@\s?#]*@/i, (_, scheme: string | undefined) => `${scheme ?? ""}<redacted>@`)
+    .replace(/([?&][^=&#]*=)[^&#]*/g, "$1<redacted>")
+    .replace(/#.*$/, "#<redacted>")
+
+const shownValue = (variable: string, raw: string): string =>
+  variable === KEY_VARIABLE ? "<redacted>" : variable === "ELECTRICITY_MAPS_API_URL" ? redactUrl(raw) : raw
+
+/** The leaves of a `ConfigError` (it nests `And`/`Or`), as problems with a variable name each. */
+const leaves = (error: ConfigError.ConfigError): Array<{ readonly variable: string; readonly expected: string }> => {
+  switch (error._op) {
+    case "And":
+    case "Or":
+      return [...leaves(error.left), ...leaves(error.right)]
+    case "InvalidData":
+    case "MissingData":
+    case "SourceUnavailable":
+    case "Unsupported":
+      return [{ variable: error.path.join("_"), expected: error.message }]
+  }
+}
+
+const rawValue = (variable: string) =>
+  Effect.map(Effect.orElseSucceed(Config.option(Config.string(variable)), () => Option.none<string>()), Option.getOrUndefined)
+
+const toIssues = (problems: ReadonlyArray<{ readonly variable: string; readonly expected: string }>) =>
+  Effect.forEach(problems, ({ expected, variable }) =>
+    Effect.map(rawValue(variable), (raw): ConfigIssue => ({
+      variable,
+      value: raw === undefined ? undefined : shownValue(variable, raw),
+      expected
+    })))
+
+/** A key is sent as an HTTP header: one line of printable ASCII, nothing else. */
+const PRINTABLE_ASCII = /^[\x21-\x7e]+$/
+
+const checkKey = (variable: string, key: string): Either.Either<Redacted.Redacted<string>, ConfigIssue> => {
+  const trimmed = key.trim()
+  const value = variable === KEY_VARIABLE ? "<redacted>" : undefined
+  if (trimmed === "") {
+    return variable === KEY_VARIABLE
+      ? Either.left({
+        variable,
+        value,
+        expected: `required: your Electricity Maps API key (or set ${KEY_FILE_VARIABLE} to a file holding it)`
+      })
+      : Either.left({ variable, value, expected: "the file is empty; it must hold the API key" })
+  }
+  if (!PRINTABLE_ASCII.test(trimmed)) {
+    return Either.left({
+      variable,
+      value,
+      expected:
+        "the key must be a single line of printable ASCII characters without spaces (it is sent as an HTTP header); check for a pasted control character or non-ASCII letter"
+    })
+  }
+  return Either.right(Redacted.make(trimmed))
+}
+
+const resolveKey = (source: KeySource) =>
+  Effect.gen(function*() {
+    if (source._tag === "Inline") return checkKey(KEY_VARIABLE, Redacted.value(source.key))
+    const fs = yield* FileSystem.FileSystem
+    const contents = yield* Effect.either(fs.readFileString(source.path))
+    if (Either.isLeft(contents)) {
+      const error = contents.left
+      const reason = error._tag === "SystemError" ? `${error.reason}: ${source.path}` : error.message
+      return Either.left<ConfigIssue>({
+        variable: KEY_FILE_VARIABLE,
+        value: source.path,
+        expected: `cannot read the key file (${reason})`
+      })
+    }
+    return Either.mapLeft(checkKey(KEY_FILE_VARIABLE, contents.right), (issue) => ({ ...issue, value: source.path }))
+  })
+
+const orderOf = (variable: string): number => {
+  const index = VARIABLES.findIndex((name) => name === variable)
+  return index === -1 ? VARIABLES.length : index
+}
+
+const crossChecks = (settings: Omit<Configuration, "warnings">): ReadonlyArray<ConfigIssue> =>
+  settings.polling.pollIntervalMinutes < MIN_REMOTE_POLL_INTERVAL_MINUTES && !isLoopbackUrl(settings.api.apiUrl)
+    ? [{
+      variable: "POLL_INTERVAL_MINUTES",
+      value: String(settings.polling.pollIntervalMinutes),
+      expected:
+        `must be at least ${MIN_REMOTE_POLL_INTERVAL_MINUTES} against a remote API (each poll spends the plan's calls); shorter intervals are allowed only for a loopback URL such as the simulator`
+    }]
+    : []
+
+const warningsOf = (settings: Omit<Configuration, "warnings">): ReadonlyArray<string> => {
+  const warnings: Array<string> = []
+  if (settings.cache.cacheTtlMinutes < settings.polling.pollIntervalMinutes) {
+    warnings.push(
+      `CACHE_TTL_MINUTES (${settings.cache.cacheTtlMinutes}) is smaller than POLL_INTERVAL_MINUTES (${settings.polling.pollIntervalMinutes}): the cache will expire between polls`
+    )
+  }
+  if (/\/v3$/.test(settings.api.apiUrl)) {
+    warnings.push(
+      `ELECTRICITY_MAPS_API_URL ends in /v3, the legacy Electricity Maps API; it keeps working, but v4 is current: set ELECTRICITY_MAPS_API_URL=${
+        settings.api.apiUrl.replace(/\/v3$/, "/v4")
+      }`
+    )
+  }
+  return warnings
+}
+
+/** Every concern's settings, or one `InvalidConfig` naming every problem. */
+export interface LoadOptions {
+  readonly stdoutIsTerminal: boolean
+  /** False only for commands that can work without a key (listing the zone catalogue). */
+  readonly keyRequired: boolean
+}
+
+/** Stands for "no key" where none is required: the source then sends no `auth-token`. */
+export const NO_KEY = Redacted.make("")
+
+export const loadConfiguration = (options: LoadOptions) =>
+  Effect.gen(function*() {
+    const described = yield* Effect.either(Config.all({
+      api: apiConfig,
+      cache: cacheConfig,
+      polling: pollingConfig,
+      http: httpConfig,
+      logging: loggingConfig(options)
+    }))
+    const problems: Array<ConfigIssue> = Either.isLeft(described) ? [...yield* toIssues(leaves(described.left))] : []
+    // The key is resolved even when other variables are bad, so its problems join the same message.
+    const source = yield* Effect.either(keySource)
+    let apiKey = Option.none<Redacted.Redacted<string>>()
+    if (Either.isLeft(source) && !options.keyRequired && ConfigError.isMissingDataOnly(source.left)) {
+      apiKey = Option.some(NO_KEY)
+    } else if (Either.isLeft(source)) {
+      problems.push(...yield* toIssues(leaves(source.left)))
+    } else {
+      const key = yield* resolveKey(source.right)
+      if (Either.isLeft(key)) problems.push(key.left)
+      else apiKey = Option.some(key.right)
+    }
+    if (Either.isRight(described) && Option.isSome(apiKey)) {
+      const settings = { ...described.right, api: { ...described.right.api, apiKey: apiKey.value } }
+      problems.push(...crossChecks(settings))
+      if (problems.length === 0) return { ...settings, warnings: warningsOf(settings) }
+    }
+    return yield* new InvalidConfig({
+      issues: problems.sort((a, b) => orderOf(a.variable) - orderOf(b.variable))
+    })
+  })
+
+/** Provides each concern's settings as its own service. */
+export const layer = (options: LoadOptions) =>
+  Layer.effectContext(
+    Effect.map(loadConfiguration(options), (settings) =>
+      Context.make(ApiConfig, settings.api).pipe(
+        Context.add(CacheConfig, settings.cache),
+        Context.add(PollingConfig, settings.polling),
+        Context.add(HttpConfig, settings.http),
+        Context.add(LoggingConfig, settings.logging),
+        Context.add(ConfigWarnings, settings.warnings)
+      ))
+  )
+
+export type ConfigServices = ApiConfig | CacheConfig | PollingConfig | HttpConfig | LoggingConfig | ConfigWarnings

@@ -1,0 +1,63 @@
+/**
+ * The cache file: the public interface read by the scheduler. Field names, nesting and order are
+ * fixed (existing readers depend on them); additions are new top-level keys only, documented in
+ * docs/cache-format.md.
+ */
+import { Schema } from "effect"
+import { Reading } from "./Reading.js"
+
+/** `YYYY-MM-DDTHH:MM:SS`, UTC, no offset and no fraction: the layout existing readers parse. */
+export const CacheTimestamp = Schema.String.pipe(
+  Schema.pattern(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/),
+  Schema.annotations({ description: "UTC time as YYYY-MM-DDTHH:MM:SS, no offset, no fraction" })
+)
+
+export const CacheEntry = Schema.Struct({
+  // The provider's fields as it sent them, in its order.
+  ...Reading.fields,
+  timestamp: CacheTimestamp.annotations({ description: "when this value was fetched" })
+}).annotations({ identifier: "CacheEntry" })
+export type CacheEntry = typeof CacheEntry.Type
+
+export const UnavailableZone = Schema.Struct({
+  reason: Schema.String,
+  message: Schema.String
+}).annotations({ identifier: "UnavailableZone" })
+export type UnavailableZone = typeof UnavailableZone.Type
+
+export const CacheFile = Schema.Struct({
+  timestamp: CacheTimestamp.annotations({ description: "when this file was produced (UTC)" }),
+  ttl_minutes: Schema.Number.annotations({ description: "the file is valid until timestamp + ttl_minutes" }),
+  regions: Schema.Record({ key: Schema.String, value: CacheEntry }),
+  sorted_by_carbon: Schema.Array(Schema.String),
+  best_region: Schema.String,
+  worst_region: Schema.String,
+  // Additions (new top-level keys only), documented in docs/cache-format.md.
+  expires_at: Schema.optional(
+    Schema.String.annotations({ description: "timestamp + ttl_minutes, RFC 3339 UTC" })
+  ),
+  unavailable: Schema.optional(
+    Schema.Record({ key: Schema.String, value: UnavailableZone }).annotations({
+      description: "configured zones missing from regions, with the reason and the API's message"
+    })
+  )
+}).annotations({
+  identifier: "CarbonCache",
+  title: "carbon-poller cache file",
+  description: "Zones ranked by carbon intensity, written atomically by carbon-poller"
+})
+export type CacheFile = typeof CacheFile.Type
+
+/** A cache value together with the exact bytes every output publishes and `/cache` serves. */
+export interface RenderedCache {
+  readonly cache: CacheFile
+  readonly contents: string
+}
+
+const encodeCache = Schema.encodeSync(CacheFile)
+
+/** The file's bytes: the schema's own encoding, indented like the reference example. */
+export const renderCache = (cache: CacheFile): RenderedCache => ({
+  cache,
+  contents: `${JSON.stringify(encodeCache(cache), null, 2)}\n`
+})

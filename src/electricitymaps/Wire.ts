@@ -1,0 +1,31 @@
+/**
+ * Electricity Maps' answers as they come over the wire (recorded bodies of v3 and v4, which agree
+ * for the routes used here). Only this adapter sees these types; the rest of the service sees
+ * `Reading` and `ZoneCatalogue`.
+ */
+import { Schema } from "effect"
+
+/** `GET /carbon-intensity/latest`. Optional fields stay optional, so nothing is invented. */
+export const LatestAnswer = Schema.Struct({
+  zone: Schema.String,
+  carbonIntensity: Schema.NullOr(Schema.Number),
+  datetime: Schema.String,
+  updatedAt: Schema.String,
+  createdAt: Schema.optional(Schema.String),
+  emissionFactorType: Schema.String,
+  isEstimated: Schema.Boolean,
+  estimationMethod: Schema.optional(Schema.NullOr(Schema.String)),
+  temporalGranularity: Schema.optional(Schema.NullOr(Schema.String))
+})
+export type LatestAnswer = typeof LatestAnswer.Type
+
+/** `GET /zones`: zone key to names, plus `access` (endpoint paths, or `*`) when a valid token is sent. */
+export const ZonesAnswer = Schema.Record({
+  key: Schema.String,
+  value: Schema.Struct({
+    zoneName: Schema.optional(Schema.String),
+    countryName: Schema.optional(Schema.String),
+    access: Schema.optional(Schema.Array(Schema.String))
+  })
+})
+export type ZonesAnswer = typeof ZonesAnswer.Type

@@ -1,0 +1,116 @@
+/**
+ * The HTTP endpoints for the people and probes around the service: liveness, readiness,
+ * Prometheus metrics and the cache itself. One route table feeds the router, the 404 text and
+ * the start-up log. The server itself comes from the platform (src/http/NodeServer.ts in
+ * production, a test server in tests).
+ */
+import * as HttpRouter from "@effect/platform/HttpRouter"
+import * as HttpServer from "@effect/platform/HttpServer"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import { createHash } from "node:crypto"
+import { Clock, Duration, Effect, Layer, Option } from "effect"
+import { ApiConfig } from "../config/ApiConfig.js"
+import { PollingConfig } from "../config/PollingConfig.js"
+import { CONTENT_TYPE as PROMETHEUS_CONTENT_TYPE, PrometheusMetrics } from "../MetricsExport.js"
+import { PollStatus } from "../poll/PollStatus.js"
+import { expiresAt, liveness, readiness } from "./Health.js"
+
+export { expiresAt, liveness, readiness } from "./Health.js"
+
+const json = (body: unknown, status = 200) => HttpServerResponse.unsafeJson(body, { status })
+
+const etagOf = (contents: string) => `"${createHash("sha256").update(contents).digest("hex").slice(0, 32)}"`
+
+/** `If-None-Match` compares weakly (RFC 9110 13.1.2): a list of tags, `W/` ignored, or `*`. */
+const matchesIfNoneMatch = (header: string | undefined, etag: string): boolean =>
+  header !== undefined &&
+  header.split(",").some((candidate) => {
+    const tag = candidate.trim()
+    return tag === "*" || tag.replace(/^W\//, "") === etag
+  })
+
+export interface Route<R> {
+  readonly path: HttpRouter.PathInput
+  readonly about: string
+  readonly handler: Effect.Effect<HttpServerResponse.HttpServerResponse, never, R>
+}
+
+/** Every endpoint, in the order they are listed to people. */
+export const makeRoutes = Effect.gen(function*() {
+  const polling = yield* PollingConfig
+  const api = yield* ApiConfig
+  const status = yield* PollStatus
+  const metrics = yield* PrometheusMetrics
+  const livenessAllowance = 2 * polling.pollIntervalMinutes * 60_000 + Duration.toMillis(api.requestTimeout)
+
+  const healthz = Effect.gen(function*() {
+    const check = liveness(yield* status.get, livenessAllowance, yield* Clock.currentTimeMillis)
+    return json(check, check.alive ? 200 : 503)
+  })
+
+  const readyz = Effect.gen(function*() {
+    const check = readiness(yield* status.get, yield* Clock.currentTimeMillis)
+    return json(check, check.ready ? 200 : 503)
+  })
+
+  const metricsText = metrics.render.pipe(
+    Effect.map((text) => HttpServerResponse.text(text, { contentType: PROMETHEUS_CONTENT_TYPE })),
+    Effect.catchAllDefect((defect) =>
+      Effect.as(
+        Effect.logError(`cannot render /metrics: ${defect instanceof Error ? defect.stack : String(defect)}`),
+        json({ error: "cannot render metrics" }, 500)
+      )
+    )
+  )
+
+  const cache = Effect.gen(function*() {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const snapshot = yield* status.get
+    if (Option.isNone(snapshot.lastWrite)) return json({ error: "no cache written yet by this process" }, 503)
+    const written = snapshot.lastWrite.value
+    const now = yield* Clock.currentTimeMillis
+    const etag = etagOf(written.contents)
+    // Consumers may keep it exactly as long as the file itself stays valid.
+    const headers = { etag, "cache-control": `max-age=${Math.max(0, Math.floor((expiresAt(written) - now) / 1000))}` }
+    if (matchesIfNoneMatch(request.headers["if-none-match"], etag)) return HttpServerResponse.empty({ status: 304, headers })
+    return HttpServerResponse.text(written.contents, { contentType: "application/json", headers })
+  })
+
+  return [
+    { path: "/healthz", about: "liveness: polls keep starting", handler: healthz },
+    { path: "/readyz", about: "readiness: a cache written by this process is within its TTL", handler: readyz },
+    { path: "/metrics", about: "Prometheus metrics", handler: metricsText },
+    { path: "/cache", about: "the cache file's exact bytes, with ETag", handler: cache }
+  ] satisfies ReadonlyArray<Route<HttpServerRequest.HttpServerRequest>>
+})
+
+export const makeRouter = Effect.map(makeRoutes, (routes) => {
+  const paths = new Set<string>(routes.map((route) => route.path))
+  const known = routes.map((route) => route.path)
+  return routes
+    .reduce((router, route) => HttpRouter.get(router, route.path, route.handler), HttpRouter.empty)
+    .pipe(
+      Effect.catchTag("RouteNotFound", (error) =>
+        Effect.succeed(
+          paths.has(new URL(error.request.url, "http://localhost").pathname)
+            ? HttpServerResponse.unsafeJson({ error: "method not allowed; use GET" }, { status: 405, headers: { allow: "GET" } })
+            : json({ error: `not found; try ${known.slice(0, -1).join(", ")} or ${known.at(-1)}` }, 404)
+        ))
+    )
+})
+
+/** Serves the route table on the platform's `HttpServer` for the life of the layer. */
+export const layer = Layer.unwrapEffect(
+  Effect.gen(function*() {
+    const routes = yield* makeRoutes
+    const router = yield* makeRouter
+    const announce = Layer.effectDiscard(
+      Effect.flatMap(HttpServer.HttpServer, (server) =>
+        Effect.log(
+          `HTTP endpoints on ${HttpServer.formatAddress(server.address)}: ${routes.map((route) => `${route.path} (${route.about})`).join(", ")}`
+        ))
+    )
+    return Layer.merge(HttpServer.serve(router), announce)
+  })
+)

@@ -1,0 +1,50 @@
+/**
+ * What a poll says in the log: one line per kind of failure (zones failing for the same reason
+ * share a line, so a bad key does not print the same sentence once per zone), then one summary.
+ */
+import { Effect, Option } from "effect"
+import type { SourceError } from "../ports/CarbonSource.js"
+import type { PollSummary } from "./PollSummary.js"
+
+/** Groups failures that differ only in their zone. */
+export const groupFailures = (errors: ReadonlyArray<SourceError>): ReadonlyArray<ReadonlyArray<SourceError>> => {
+  const groups = new Map<string, Array<SourceError>>()
+  for (const error of errors) {
+    const key = `${error.reason}\u0000${error.status ?? ""}\u0000${error.providerMessage ?? ""}`
+    const group = groups.get(key)
+    if (group === undefined) groups.set(key, [error])
+    else group.push(error)
+  }
+  return [...groups.values()]
+}
+
+export const logFetchFailures = (errors: ReadonlyArray<SourceError>) =>
+  Effect.forEach(groupFailures(errors), (group) => {
+    const first = group[0]!
+    const zones = group.map((error) => error.zone ?? "")
+    const message = group.length === 1
+      ? first.detail
+      : first.detail.replace(`zone ${first.zone}`, `${group.length} zones (${zones.join(", ")})`)
+    return Effect.logWarning(message).pipe(
+      Effect.annotateLogs({
+        zone: zones.join(","),
+        reason: first.reason,
+        ...(first.status !== undefined ? { status: first.status } : {})
+      })
+    )
+  }, { discard: true })
+
+export const summaryLine = (configured: number, summary: PollSummary): string => {
+  const failed = summary.failures.length === 0
+    ? ""
+    : ` (${summary.failures.map((failure) => `${failure.zone}: ${failure.reason}`).join(", ")})`
+  const ranking = Option.match(summary.ranked, {
+    onNone: () => "nothing usable, cache left as it was",
+    onSome: (cache) =>
+      `best ${cache.best_region} ${cache.regions[cache.best_region]?.carbonIntensity}, worst ${cache.worst_region} ${
+        cache.regions[cache.worst_region]?.carbonIntensity
+      }`
+  })
+  const write = Option.isNone(summary.ranked) ? "" : Option.isSome(summary.written) ? ", cache written" : ", cache write FAILED"
+  return `poll: ${summary.fresh.length}/${configured} zones ok, ${summary.failures.length} failed${failed}; ${ranking}${write}; ${summary.durationMillis} ms`
+}

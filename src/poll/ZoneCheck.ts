@@ -1,0 +1,191 @@
+/**
+ * The zone check: the source's catalogue against the configured zones. Keys that do not exist are
+ * reported with the closest real keys and left out of polling, but never silently: they stay in
+ * the cache's `unavailable` with their reason, and the catalogue is asked again (at most hourly)
+ * so a zone that appears later is polled. Keys outside the plan are reported and still polled (a
+ * plan can change). An empty or unreachable catalogue polls every configured zone.
+ */
+import { Clock, Data, Effect, Option, Ref } from "effect"
+import { PollingConfig } from "../config/PollingConfig.js"
+import type { ZoneCatalogue } from "../domain/Reading.js"
+import { CarbonSource } from "../ports/CarbonSource.js"
+import type { ZoneFailure } from "./Ranking.js"
+
+export class NoValidZones extends Data.TaggedError("NoValidZones")<{ readonly details: ReadonlyArray<string> }> {
+  override get message(): string {
+    return ["no configured zone exists in Electricity Maps, nothing to poll:", ...this.details.map((d) => `  ${d}`)].join("\n")
+  }
+}
+
+export const editDistance = (a: string, b: string): number => {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i)
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
+    }
+    previous = current
+  }
+  return previous[b.length]!
+}
+
+const sharedPrefix = (a: string, b: string): number => {
+  let n = 0
+  while (n < a.length && n < b.length && a[n] === b[n]) n++
+  return n
+}
+
+/**
+ * The real keys closest to `wanted`: a case-insensitive match first, then small edit distances,
+ * then keys that extend or truncate it, then small edit distances and long shared prefixes (`US-NY-NYISO` → `US-NY-NYIS`, `us-cal-ciso` → `US-CAL-CISO`).
+ */
+export const suggestZones = (wanted: string, known: ReadonlyArray<string>, limit = 3): Array<string> => {
+  const upper = wanted.toUpperCase()
+  return known
+    .map((key) => {
+      const keyUpper = key.toUpperCase()
+      return {
+        key,
+        exact: keyUpper === upper,
+        nested: keyUpper.startsWith(upper) || upper.startsWith(keyUpper),
+        distance: editDistance(upper, keyUpper),
+        prefix: sharedPrefix(upper, keyUpper)
+      }
+    })
+    .filter((c) => c.exact || (c.nested && c.prefix >= 3) || c.distance <= Math.max(2, Math.floor(upper.length / 4)) || c.prefix >= Math.max(3, upper.length - 2))
+    .sort(
+      (a, b) =>
+        Number(b.exact) - Number(a.exact) ||
+        Number(b.nested) - Number(a.nested) ||
+        a.distance - b.distance || b.prefix - a.prefix || (a.key < b.key ? -1 : 1)
+    )
+    .slice(0, limit)
+    .map((c) => c.key)
+}
+
+export interface ZoneCheckResult {
+  readonly pollable: ReadonlyArray<string>
+  readonly unknown: ReadonlyArray<{ readonly zone: string; readonly suggestions: ReadonlyArray<string> }>
+  readonly outsidePlan: ReadonlyArray<string>
+}
+
+/** Pure: what the catalogue says about the configured zones. */
+export const checkAgainstCatalogue = (configured: ReadonlyArray<string>, catalogue: ZoneCatalogue): ZoneCheckResult => {
+  const byKey = new Map(catalogue.map((zone) => [zone.zone, zone] as const))
+  const known = [...byKey.keys()]
+  const unknown = configured
+    .filter((zone) => !byKey.has(zone))
+    .map((zone) => ({ zone, suggestions: suggestZones(zone, known) }))
+  const pollable = configured.filter((zone) => byKey.has(zone))
+  const outsidePlan = pollable.filter((zone) => byKey.get(zone)?.access?.latest === false)
+  return { pollable, unknown, outsidePlan }
+}
+
+export const describeUnknown = (entry: ZoneCheckResult["unknown"][number]): string =>
+  `zone ${entry.zone} does not exist${entry.suggestions.length > 0 ? `; did you mean ${entry.suggestions.join(", ")}?` : ""}`
+
+/** Which zones a poll asks for, and the configured ones it leaves out with why. */
+export interface ZonePlan {
+  readonly pollable: ReadonlyArray<string>
+  readonly excluded: ReadonlyArray<ZoneFailure>
+}
+
+/** How often the catalogue is asked again while a configured zone is missing from it. */
+export const CATALOGUE_RECHECK_MILLIS = 60 * 60 * 1000
+
+const planOf = (result: ZoneCheckResult): ZonePlan => ({
+  pollable: result.pollable,
+  excluded: result.unknown.map((entry) => ({
+    zone: entry.zone,
+    reason: "ZoneNotFound",
+    message: `not in the provider's zone catalogue${
+      entry.suggestions.length > 0 ? `; did you mean ${entry.suggestions.join(", ")}?` : ""
+    } (asked again hourly)`
+  }))
+})
+
+export class ZoneCheck extends Effect.Service<ZoneCheck>()("carbon-poller/ZoneCheck", {
+  effect: Effect.gen(function*() {
+    const { zones } = yield* PollingConfig
+    const source = yield* CarbonSource
+    const everything: ZonePlan = { pollable: zones, excluded: [] }
+    const state = yield* Ref.make({ plan: everything, checkedAt: Option.none<number>() })
+
+    /** Asks the catalogue; `undefined` when it cannot be had or is empty. */
+    const ask = Effect.gen(function*() {
+      const catalogue = yield* Effect.either(source.catalogue)
+      if (catalogue._tag === "Left") {
+        yield* Effect.logWarning(`zone check skipped, polling all configured zones: ${catalogue.left.message}`)
+        return undefined
+      }
+      if (catalogue.right.length === 0) {
+        yield* Effect.logWarning("zone check skipped: the zone catalogue came back empty; polling all configured zones")
+        return undefined
+      }
+      return checkAgainstCatalogue(zones, catalogue.right)
+    })
+
+    const report = (result: ZoneCheckResult) =>
+      Effect.gen(function*() {
+        for (const entry of result.unknown) {
+          yield* Effect.logError(`${describeUnknown(entry)}; left out of polling, asked again hourly; fix ZONES`).pipe(
+            Effect.annotateLogs({ zone: entry.zone, suggestions: entry.suggestions.join(",") })
+          )
+        }
+        for (const zone of result.outsidePlan) {
+          yield* Effect.logWarning(
+            `zone ${zone} is outside your API plan (no access to the latest carbon intensity); the API will answer 401 for it`
+          ).pipe(Effect.annotateLogs({ zone }))
+        }
+      })
+
+    /** The check at start: fails only when the catalogue lists zones and none of ours. */
+    const atStart: Effect.Effect<ZonePlan, NoValidZones> = Effect.gen(function*() {
+      const result = yield* ask
+      const now = yield* Clock.currentTimeMillis
+      if (result === undefined) {
+        yield* Ref.set(state, { plan: everything, checkedAt: Option.some(now) })
+        return everything
+      }
+      yield* report(result)
+      if (result.pollable.length === 0) return yield* new NoValidZones({ details: result.unknown.map(describeUnknown) })
+      const plan = planOf(result)
+      yield* Ref.set(state, { plan, checkedAt: Option.some(now) })
+      return plan
+    })
+
+    /** The plan for the next poll, asking the catalogue again when zones are missing and an hour has passed. */
+    const current: Effect.Effect<ZonePlan> = Effect.gen(function*() {
+      const { checkedAt, plan } = yield* Ref.get(state)
+      const now = yield* Clock.currentTimeMillis
+      const due = Option.match(checkedAt, { onNone: () => true, onSome: (at) => now - at >= CATALOGUE_RECHECK_MILLIS })
+      if (plan.excluded.length === 0 || !due) return plan
+      const result = yield* ask
+      // A catalogue that lost every zone of ours is more likely broken than right: keep polling.
+      const next = result === undefined || result.pollable.length === 0 ? everything : planOf(result)
+      for (const zone of plan.excluded) {
+        if (next.pollable.includes(zone.zone)) yield* Effect.log(`zone ${zone.zone} is now in the catalogue; polling it`)
+      }
+      yield* Ref.set(state, { plan: next, checkedAt: Option.some(now) })
+      return next
+    })
+
+    return { atStart, current } as const
+  })
+}) {}
+
+/** The `zones` command: keys and names matching a word, marking those the key may query. */
+export const listZones = (search: string | undefined) =>
+  Effect.gen(function*() {
+    const source = yield* CarbonSource
+    const catalogue = yield* source.catalogue
+    const word = search?.toLowerCase()
+    const planKnown = catalogue.some((zone) => zone.access !== undefined)
+    return catalogue
+      .filter((zone) => word === undefined || [zone.zone, zone.name ?? "", zone.country ?? ""].some((s) => s.toLowerCase().includes(word)))
+      .map((zone) => {
+        const mark = planKnown ? (zone.access?.latest === true ? "✓ " : "  ") : ""
+        const name = [zone.name, zone.country].filter((s) => s !== undefined).join(", ")
+        return `${mark}${zone.zone.padEnd(16)} ${name}`
+      })
+  })
