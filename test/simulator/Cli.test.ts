@@ -64,10 +64,10 @@ describe("Simulator CLI", () => {
       const tsx = fileURLToPath(new URL("../../node_modules/tsx/dist/cli.mjs", import.meta.url))
       const child = spawn(process.execPath, [tsx, main, "--port", "0", "--hang"], { stdio: ["ignore", "pipe", "inherit"] })
       createInterface({ input: child.stdout }).once("line", (line) => {
-        const baseUrl = line.replace("simulator listening on ", "")
+        const baseUrl = line.replace("simulator listening on ", "").split(" ")[0] ?? ""
         // A hanging request must not hold the process open past the signal.
         fetch(`${baseUrl}/carbon-intensity/latest?zone=DE`, { headers: { "auth-token": "k" } }).catch(() => undefined)
-        fetch(`${baseUrl.replace(/\/v3$/, "")}/__simulator/health`).then((response) => {
+        fetch(`${baseUrl.replace(/\/v4$/, "")}/__simulator/health`).then((response) => {
           child.once("exit", (code) => resume(Effect.succeed({ line, status: response.status, code })))
           child.kill("SIGTERM")
         }, (error: unknown) => resume(Effect.die(error)))
@@ -75,7 +75,7 @@ describe("Simulator CLI", () => {
       return Effect.sync(() => child.kill("SIGKILL"))
     }).pipe(
       Effect.map(({ code, line, status }) => {
-        assert.match(line, /^simulator listening on http:\/\/127\.0\.0\.1:\d+\/v3$/)
+        assert.match(line, /^simulator listening on (http:\/\/127\.0\.0\.1:\d+)\/v4 \(legacy v3: \1\/v3\)$/)
         assert.strictEqual(status, 200)
         assert.strictEqual(code, 0)
       })
