@@ -23,6 +23,10 @@ describe("Simulator CLI", () => {
       ]),
       { port: 0, seed: "7", apiKey: "k", plan: ["DE", "FR", "US-CAL-CISO"], latencyMs: 20, jitterMs: 5, faults: [] }
     )
+    assert.deepStrictEqual(
+      run(["--forecast-granularity", "15_minutes", "--no-forecast-access", "--access-prefix", "v3/"]),
+      { port: DEFAULT_CLI_PORT, forecastGranularity: "15_minutes", forecastAccess: false, accessPrefix: "v3/", faults: [] }
+    )
   })
 
   it("turns fault flags into rules", () => {
@@ -48,6 +52,8 @@ describe("Simulator CLI", () => {
     assert.isTrue(Either.isLeft(parseCli(["--bogus"])))
     assert.isTrue(Either.isLeft(parseCli(["--fault", "{not json"])))
     assert.isTrue(Either.isLeft(parseCli(["--hang", "--fault-next", "1", "--fault-probability", "1"])))
+    assert.isTrue(Either.isLeft(parseCli(["--forecast-granularity", "daily"])))
+    assert.isTrue(Either.isLeft(parseCli(["--access-prefix", "v5/"])))
     assert.deepStrictEqual(parseCli(["--help"]), Either.right({ _tag: "Help" } as const))
   })
 
