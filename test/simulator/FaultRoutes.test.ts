@@ -71,6 +71,11 @@ describe("Simulator fault routes", () => {
       assert.isTrue(decode({ fault: { kind: "hang" }, route: "zones", zone: "DE" })._tag === "Left")
       assert.isTrue(decode({ fault: { kind: "hang" }, route: "latest", endpoint: "any" })._tag === "Left")
       assert.isTrue(decode({ fault: { kind: "hang" }, route: "history" })._tag === "Left")
+      // Rules written for the older endpoint selector are all still armed, as before.
+      for (const kind of ["null-intensity", "no-recent-data", "hang"] as const) {
+        assert.isTrue(decode({ fault: { kind }, endpoint: "zones" })._tag === "Right", kind)
+        assert.isTrue(decode({ fault: { kind }, endpoint: "any", zone: "DE" })._tag === "Right", kind)
+      }
 
       const sim = yield* Simulator.start({})
       const refused = yield* send("POST", `${sim.origin}/__simulator/faults`, { fault: { kind: "catalogue-missing", zones: ["DE"] } })
