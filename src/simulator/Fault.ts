@@ -173,12 +173,12 @@ export type Endpoint = typeof Endpoint.Type
 /**
  * Routes where a kind of fault means something. Faults that edit a reading need a reading; the
  * key echo and the factor type need the latest body's fields; catalogue faults need the catalogue.
- * Everything else (statuses, broken transports, odd bodies) fits any route.
+ * Everything else (statuses, broken transports, odd bodies) fits any route. `null-intensity` and
+ * `no-recent-data` predate route selection and always fired on `/zones` too (leaving the catalogue
+ * as it is, and naming an empty zone): they still do, so existing rules behave as before.
  */
 export const routesOfKind = (kind: FaultKind): ReadonlyArray<Route> => {
   switch (kind) {
-    case "null-intensity":
-    case "no-recent-data":
     case "wrong-zone":
     case "datetime":
     case "bad-datetime":
@@ -218,7 +218,11 @@ export const effectiveRoutes = (rule: Selectors & { readonly fault: { readonly k
   return selectedRoutes(rule).filter((route) => meaningful.includes(route))
 }
 
-/** A rule that could never fire is a mistake: say why instead of arming it silently. */
+/**
+ * A rule that could never fire is a mistake: say why instead of arming it silently. Every kind
+ * that existed before route selection fits every route the older `endpoint` selector can name,
+ * so rules written for it are all still accepted.
+ */
 const ruleProblem = (rule: Selectors & { readonly fault: Fault; readonly zone?: string | undefined }): string | undefined => {
   if (rule.route !== undefined && rule.endpoint !== undefined) return "use either route or endpoint, not both"
   const selected = selectedRoutes(rule)
@@ -226,7 +230,7 @@ const ruleProblem = (rule: Selectors & { readonly fault: Fault; readonly zone?: 
     return `fault ${rule.fault.kind} applies only to route ${routesOfKind(rule.fault.kind).join(" or ")}, ` +
       `but the rule selects ${selected.join(" and ")}`
   }
-  if (rule.zone !== undefined && selected.every((route) => route === "zones")) {
+  if (rule.zone !== undefined && rule.route === "zones") {
     return "zones requests carry no zone: drop zone, or select the latest or forecast route"
   }
   return undefined

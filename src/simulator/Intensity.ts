@@ -1,5 +1,5 @@
 /**
- * The simulated grid: a deterministic carbon intensity per zone and hour.
+ * The simulated grid: a deterministic carbon intensity per zone and hour (or quarter-hour).
  *
  * Pure functions of (seed, zone, time): the same seed at the same instant gives the same numbers,
  * on any machine and in any process, so tests, the demo and the benchmark can compare runs.
