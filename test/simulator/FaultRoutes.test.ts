@@ -76,6 +76,7 @@ describe("Simulator fault routes", () => {
         assert.isTrue(decode({ fault: { kind }, endpoint: "zones" })._tag === "Right", kind)
         assert.isTrue(decode({ fault: { kind }, endpoint: "any", zone: "DE" })._tag === "Right", kind)
       }
+      assert.isTrue(decode({ fault: { kind: "hang" }, endpoint: "zones", zone: "DE" })._tag === "Right")
 
       const sim = yield* Simulator.start({})
       const refused = yield* send("POST", `${sim.origin}/__simulator/faults`, { fault: { kind: "catalogue-missing", zones: ["DE"] } })
