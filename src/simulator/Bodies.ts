@@ -18,9 +18,9 @@ export const invalidToken = {
     "The provided token is invalid. If this token used to work, please visit https://help.electricitymaps.com to get support"
 } as const
 
-/** Shaped like error.zone-not-in-plan.json (electricitymaps-contrib issue 4668), for our endpoint. */
-export const zoneNotInPlan = (zone: string) =>
-  ({ error: `Request unauthorized for zoneKey=${zone},requestType=latest,dataType=carbon-intensity.` }) as const
+/** Shaped like error.zone-not-in-plan.json (electricitymaps-contrib issue 4668), for our endpoints. */
+export const zoneNotInPlan = (zone: string, requestType: "latest" | "forecast" = "latest") =>
+  ({ error: `Request unauthorized for zoneKey=${zone},requestType=${requestType},dataType=carbon-intensity.` }) as const
 
 /** error.no-recent-data.json (ml-energy/zeus), for any zone. */
 export const noRecentData = (zone: string) => ({ error: `No recent data for zone "${zone}"` }) as const
@@ -48,3 +48,12 @@ export const serverError = (status: number) => ({ error: `Internal server error 
 export const badRequest = (message: string) => ({ error: message }) as const
 
 export const notFound = { error: "Not found" } as const
+
+/**
+ * A 500 whose message would repaint or rewrite a terminal if logged raw: colour codes, a carriage
+ * return that overwrites the line, a bell.
+ */
+export const ansiServerError = {
+  error: "Internal server error",
+  message: "\u001b[31mupstream failure\u001b[0m\rOK: all zones fresh\u0007\u001b[2K"
+} as const

@@ -12,7 +12,8 @@ export const DEFAULT_CLI_PORT = 8099
 
 export const USAGE = `Usage: npm run simulator -- [flags]
 
-Serves a fake Electricity Maps API (GET /v3/carbon-intensity/latest, GET /v3/zones) on 127.0.0.1.
+Serves a fake Electricity Maps API on 127.0.0.1: GET /v4/carbon-intensity/latest,
+/v4/carbon-intensity/forecast and /v4/zones, and the same routes under the legacy /v3.
 
   --port N              port to listen on (default ${DEFAULT_CLI_PORT}; 0 = any free port)
   --seed S              fixes all generated values and random draws (default 1)
@@ -20,6 +21,10 @@ Serves a fake Electricity Maps API (GET /v3/carbon-intensity/latest, GET /v3/zon
   --plan Z1,Z2          zones the key may query; others answer 401 (default: all zones)
   --latency-ms N        baseline latency of every API answer (default 0)
   --jitter-ms N         ± uniform jitter on that latency (default 0)
+  --forecast-granularity hourly|15_minutes
+                        spacing of forecast points (default hourly)
+  --no-forecast-access  the plan has no forecasts: the forecast route answers 401
+  --access-prefix P     write /zones access paths as P + path, P one of v3/ v4/ (default none)
 
 Faults (see src/simulator/README.md for the JSON):
   --fault JSON          arm a fault rule (or a JSON array of rules); repeatable
@@ -53,6 +58,9 @@ const flags = {
   plan: { type: "string" },
   "latency-ms": { type: "string" },
   "jitter-ms": { type: "string" },
+  "forecast-granularity": { type: "string" },
+  "no-forecast-access": { type: "boolean" },
+  "access-prefix": { type: "string" },
   fault: { type: "string", multiple: true },
   "server-error": { type: "string" },
   "rate-limit-429": { type: "string" },
@@ -115,6 +123,29 @@ const shorthandTrigger = (values: Values): Either.Either<Trigger, string> => {
   return Either.right("always")
 }
 
+const GRANULARITIES = ["hourly", "15_minutes"] as const
+const ACCESS_PREFIXES = ["v3/", "v4/"] as const
+
+const oneOf = <A extends string>(choices: ReadonlyArray<A>, value: string): value is A =>
+  choices.some((choice) => choice === value)
+
+/** Forecast and access flags; their values are a closed list, so they are checked here. */
+const forecastOptions = (values: Values): Either.Either<Partial<SimulatorOptions>, string> => {
+  const granularity = values["forecast-granularity"]
+  const prefix = values["access-prefix"]
+  if (granularity !== undefined && !oneOf(GRANULARITIES, granularity)) {
+    return Either.left(`--forecast-granularity must be one of ${GRANULARITIES.join(", ")}, not ${granularity}`)
+  }
+  if (prefix !== undefined && !oneOf(ACCESS_PREFIXES, prefix)) {
+    return Either.left(`--access-prefix must be one of ${ACCESS_PREFIXES.join(", ")}, not ${prefix}`)
+  }
+  return Either.right({
+    ...(granularity === undefined ? {} : { forecastGranularity: granularity }),
+    ...(values["no-forecast-access"] ? { forecastAccess: false } : {}),
+    ...(prefix === undefined ? {} : { accessPrefix: prefix })
+  })
+}
+
 export const parseCli = (argv: ReadonlyArray<string>): Either.Either<CliCommand, string> => {
   let values: Values
   try {
@@ -126,6 +157,7 @@ export const parseCli = (argv: ReadonlyArray<string>): Either.Either<CliCommand,
   return Either.gen(function*() {
     const fromJson = yield* jsonRules(values.fault ?? [])
     const when = yield* shorthandTrigger(values)
+    const forecast = yield* forecastOptions(values)
     const zone = values["fault-zone"]
     const shorthand = shorthandFaults(values).map((fault): FaultRuleInput => ({
       fault,
@@ -141,6 +173,7 @@ export const parseCli = (argv: ReadonlyArray<string>): Either.Either<CliCommand,
         : { plan: values.plan.split(",").map((z) => z.trim()).filter((z) => z !== "") }),
       ...(values["latency-ms"] === undefined ? {} : { latencyMs: Number(values["latency-ms"]) }),
       ...(values["jitter-ms"] === undefined ? {} : { jitterMs: Number(values["jitter-ms"]) }),
+      ...forecast,
       faults: [...fromJson, ...shorthand]
     }
     return { _tag: "Run", options } as const

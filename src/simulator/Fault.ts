@@ -73,6 +73,54 @@ export const EndlessBody = Schema.Struct({ kind: Schema.Literal("endless-body") 
 /** HTTP 404 with the recorded "No recent data for zone" body. */
 export const NoRecentData = Schema.Struct({ kind: Schema.Literal("no-recent-data") })
 
+/** A well-formed answer, with that zone's values, for `zone` instead of the zone asked for. */
+export const WrongZone = Schema.Struct({ kind: Schema.Literal("wrong-zone"), zone: Schema.NonEmptyString })
+
+/**
+ * Every time in the answer moved by `offsetMinutes`: negative serves a stale reading (e.g. -4320 is
+ * three days old), positive one from the future.
+ */
+export const ShiftedDatetime = Schema.Struct({ kind: Schema.Literal("datetime"), offsetMinutes: Schema.Int })
+
+/** Which forecast point a one-point fault changes: an index, the last point if it is past the end. */
+const ForecastPoint = Schema.optionalWith(Schema.NonNegativeInt, { default: () => 0 })
+
+/** `datetime` replaced by `value`, which need not be a date at all (on a forecast, one point's). */
+export const BadDatetime = Schema.Struct({ kind: Schema.Literal("bad-datetime"), value: Schema.String, point: ForecastPoint })
+
+/**
+ * `carbonIntensity` written as the JSON token `raw`, verbatim: `-5`, `1e12`, `1e400` (which
+ * JSON.parse reads as Infinity), or even something that is not JSON. On a forecast, one point's.
+ */
+export const RawIntensity = Schema.Struct({ kind: Schema.Literal("intensity"), raw: Schema.NonEmptyString, point: ForecastPoint })
+
+/** `emissionFactorType` answered as `value`, whatever was asked for. */
+export const EmissionFactor = Schema.Struct({ kind: Schema.Literal("emission-factor"), value: Schema.String })
+
+/**
+ * The request's `auth-token` echoed in `estimationMethod`: as plain JSON text, with every
+ * character written `\uXXXX`, or with `/` written `\/`. The raw body holds only that escaped form.
+ */
+export const EchoKey = Schema.Struct({
+  kind: Schema.Literal("echo-key"),
+  escape: Schema.optionalWith(Schema.Literal("none", "unicode", "slash"), { default: () => "none" as const })
+})
+
+/** The normal answer gzip-compressed with `content-encoding: gzip`, whatever the client accepts. */
+export const Gzip = Schema.Struct({ kind: Schema.Literal("gzip") })
+
+/** HTTP 500 whose JSON `message` carries ANSI escape sequences and control characters. */
+export const AnsiMessage = Schema.Struct({ kind: Schema.Literal("ansi-message") })
+
+/** The zone catalogue answered as `{}`. */
+export const CatalogueEmpty = Schema.Struct({ kind: Schema.Literal("catalogue-empty") })
+
+/** The zone catalogue without the keys in `zones`. */
+export const CatalogueMissing = Schema.Struct({
+  kind: Schema.Literal("catalogue-missing"),
+  zones: Schema.Array(Schema.NonEmptyString)
+})
+
 export const Fault = Schema.Union(
   Latency,
   ServerError,
@@ -85,7 +133,17 @@ export const Fault = Schema.Union(
   NullIntensity,
   HugeBody,
   EndlessBody,
-  NoRecentData
+  NoRecentData,
+  WrongZone,
+  ShiftedDatetime,
+  BadDatetime,
+  RawIntensity,
+  EmissionFactor,
+  EchoKey,
+  Gzip,
+  AnsiMessage,
+  CatalogueEmpty,
+  CatalogueMissing
 )
 export type Fault = typeof Fault.Type
 export type FaultKind = Fault["kind"]
@@ -101,16 +159,92 @@ export const Trigger = Schema.Union(
 )
 export type Trigger = typeof Trigger.Type
 
-/** Which API endpoint a rule applies to. A `zone` filter only ever matches `latest`. */
+/** The API routes a rule can select. */
+export const Route = Schema.Literal("latest", "forecast", "zones")
+export type Route = typeof Route.Type
+
+const ALL_ROUTES: ReadonlyArray<Route> = ["latest", "forecast", "zones"]
+const READING_ROUTES: ReadonlyArray<Route> = ["latest", "forecast"]
+
+/** The older selector, kept so existing rules keep their meaning; `route` is the one to use. */
 export const Endpoint = Schema.Literal("latest", "zones", "any")
 export type Endpoint = typeof Endpoint.Type
 
+/**
+ * Routes where a kind of fault means something. Faults that edit a reading need a reading; the
+ * key echo and the factor type need the latest body's fields; catalogue faults need the catalogue.
+ * Everything else (statuses, broken transports, odd bodies) fits any route. `null-intensity` and
+ * `no-recent-data` predate route selection and always fired on `/zones` too (leaving the catalogue
+ * as it is, and naming an empty zone): they still do, so existing rules behave as before.
+ */
+export const routesOfKind = (kind: FaultKind): ReadonlyArray<Route> => {
+  switch (kind) {
+    case "wrong-zone":
+    case "datetime":
+    case "bad-datetime":
+    case "intensity":
+      return READING_ROUTES
+    case "emission-factor":
+    case "echo-key":
+      return ["latest"]
+    case "catalogue-empty":
+    case "catalogue-missing":
+      return ["zones"]
+    default:
+      return ALL_ROUTES
+  }
+}
+
+interface Selectors {
+  readonly route?: Route | undefined
+  readonly endpoint?: Endpoint | undefined
+}
+
+/** Routes a rule's selectors name: `route`, else the older `endpoint`, else latest and forecast. */
+export const selectedRoutes = (rule: Selectors): ReadonlyArray<Route> =>
+  rule.route !== undefined
+    ? [rule.route]
+    : rule.endpoint === "any"
+    ? ALL_ROUTES
+    : rule.endpoint === "zones"
+    ? ["zones"]
+    : rule.endpoint === "latest"
+    ? ["latest"]
+    : READING_ROUTES
+
+/** Routes where a rule can fire: selected by it and meaningful for its fault. */
+export const effectiveRoutes = (rule: Selectors & { readonly fault: { readonly kind: FaultKind } }): ReadonlyArray<Route> => {
+  const meaningful = routesOfKind(rule.fault.kind)
+  return selectedRoutes(rule).filter((route) => meaningful.includes(route))
+}
+
+/**
+ * A rule that could never fire is a mistake: say why instead of arming it silently. Every kind
+ * that existed before route selection fits every route the older `endpoint` selector can name,
+ * so rules written for it are all still accepted.
+ */
+const ruleProblem = (rule: Selectors & { readonly fault: Fault; readonly zone?: string | undefined }): string | undefined => {
+  if (rule.route !== undefined && rule.endpoint !== undefined) return "use either route or endpoint, not both"
+  const selected = selectedRoutes(rule)
+  if (effectiveRoutes(rule).length === 0) {
+    return `fault ${rule.fault.kind} applies only to route ${routesOfKind(rule.fault.kind).join(" or ")}, ` +
+      `but the rule selects ${selected.join(" and ")}`
+  }
+  if (rule.zone !== undefined && rule.route === "zones") {
+    return "zones requests carry no zone: drop zone, or select the latest or forecast route"
+  }
+  return undefined
+}
+
 export const FaultRule = Schema.Struct({
   fault: Fault,
+  /** Only requests for this zone (latest and forecast carry one; zones requests do not). */
   zone: Schema.optional(Schema.NonEmptyString),
-  endpoint: Schema.optionalWith(Endpoint, { default: () => "latest" as const }),
+  /** Only this route. Absent (and no `endpoint`): latest and forecast. */
+  route: Schema.optional(Route),
+  endpoint: Schema.optional(Endpoint),
   when: Schema.optionalWith(Trigger, { default: () => "always" as const })
-})
+}).pipe(Schema.filter((rule) => ruleProblem(rule)))
 /** A rule with its defaults filled in. */
 export type FaultRule = typeof FaultRule.Type
 /** A rule as written in JSON or code: defaults may be left out. */

@@ -6,7 +6,7 @@
  * given order of requests.
  */
 import { Effect, Option, Random, SynchronizedRef } from "effect"
-import type { Fault, FaultKind, FaultRule } from "./Fault.js"
+import { effectiveRoutes, type Fault, type FaultKind, type FaultRule, type Route } from "./Fault.js"
 
 export interface ArmedFault {
   readonly id: number
@@ -17,8 +17,8 @@ export interface ArmedFault {
 }
 
 export interface FaultTarget {
-  readonly endpoint: "latest" | "zones"
-  /** The `zone` parameter of a `latest` request. */
+  readonly route: Route
+  /** The `zone` parameter of a latest or forecast request. */
   readonly zone: string | undefined
 }
 
@@ -50,8 +50,9 @@ interface State {
   readonly armed: ReadonlyArray<ArmedFault>
 }
 
+/** A rule matches where it is selected and its fault means something (see `effectiveRoutes`). */
 const matches = (rule: FaultRule, target: FaultTarget): boolean =>
-  (rule.endpoint === "any" || rule.endpoint === target.endpoint) &&
+  effectiveRoutes(rule).includes(target.route) &&
   (rule.zone === undefined || rule.zone === target.zone)
 
 /** Zone-specific rules are more specific, so they get the first say; otherwise insertion order. */

@@ -6,17 +6,36 @@
  */
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Chunk, Effect, Schedule, Stream } from "effect"
+import { gzipSync } from "node:zlib"
 import * as Bodies from "./Bodies.js"
+import type { BodyFault } from "./BodyFaults.js"
 import type { Fault } from "./Fault.js"
 
-/** An answer before it is written: the normal path produces these so faults can reshape them. */
+/**
+ * An answer before it is written: the normal path produces these so faults can reshape them.
+ * The body is JSON text already, so a fault can write tokens `JSON.stringify` never would
+ * (`1e400`, `\u`-escaped strings).
+ */
 export interface Reply {
   readonly status: number
-  readonly body: unknown
+  readonly text: string
 }
 
+export const jsonReply = (status: number, body: unknown): Reply => ({ status, text: JSON.stringify(body) })
+
 export const json = (reply: Reply): HttpServerResponse.HttpServerResponse =>
-  HttpServerResponse.unsafeJson(reply.body, { status: reply.status })
+  HttpServerResponse.text(reply.text, { status: reply.status, contentType: "application/json" })
+
+/**
+ * The answer gzip-compressed and labelled `content-encoding: gzip` whatever the request's
+ * `accept-encoding` said, as a misconfigured proxy does.
+ */
+export const gzipped = (reply: Reply): HttpServerResponse.HttpServerResponse =>
+  HttpServerResponse.uint8Array(gzipSync(Buffer.from(reply.text, "utf8")), {
+    status: reply.status,
+    contentType: "application/json",
+    headers: { "content-encoding": "gzip" }
+  })
 
 const encoder = new TextEncoder()
 const PADDING_CHUNK_BYTES = 64 * 1024
@@ -48,7 +67,7 @@ const endlessDocument = (zone: string): Stream.Stream<Uint8Array> =>
 
 /** The normal answer, `chunkBytes` at a time with a pause after each chunk. */
 export const trickle = (reply: Reply, chunkBytes: number, intervalMs: number): HttpServerResponse.HttpServerResponse => {
-  const bytes = encoder.encode(JSON.stringify(reply.body))
+  const bytes = encoder.encode(reply.text)
   const chunks = Chunk.makeBy(Math.ceil(bytes.length / chunkBytes), (i) =>
     bytes.subarray(i * chunkBytes, (i + 1) * chunkBytes))
   return HttpServerResponse.stream(
@@ -57,7 +76,8 @@ export const trickle = (reply: Reply, chunkBytes: number, intervalMs: number): H
   )
 }
 
-type AnswerFault = Exclude<Fault, { readonly kind: "latency" | "slow" | "null-intensity" }>
+/** Faults whose answer replaces the normal one (the others delay, reshape or re-encode it). */
+export type AnswerFault = Exclude<Fault, { readonly kind: "latency" | "slow" | "gzip" | BodyFault["kind"] }>
 
 /**
  * The answer for a fault that replaces the normal one. `zone` fills the recorded messages that
@@ -70,7 +90,7 @@ export const answer = (
 ): Effect.Effect<HttpServerResponse.HttpServerResponse> => {
   switch (fault.kind) {
     case "server-error":
-      return Effect.succeed(json({ status: fault.status, body: Bodies.serverError(fault.status) }))
+      return Effect.succeed(json(jsonReply(fault.status, Bodies.serverError(fault.status))))
     case "rate-limit-429": {
       const retryAfter = fault.retryAfterFormat === "seconds"
         ? String(fault.retryAfterSeconds)
@@ -80,7 +100,7 @@ export const answer = (
       )
     }
     case "rate-limit-401":
-      return Effect.succeed(json({ status: 401, body: Bodies.rateLimitExceeded }))
+      return Effect.succeed(json(jsonReply(401, Bodies.rateLimitExceeded)))
     case "hang":
       // Interruptible: the client leaving or the simulator closing ends it.
       return Effect.never
@@ -105,6 +125,8 @@ export const answer = (
     case "endless-body":
       return Effect.succeed(HttpServerResponse.stream(endlessDocument(zone), { contentType: "application/json" }))
     case "no-recent-data":
-      return Effect.succeed(json({ status: 404, body: Bodies.noRecentData(zone) }))
+      return Effect.succeed(json(jsonReply(404, Bodies.noRecentData(zone))))
+    case "ansi-message":
+      return Effect.succeed(json(jsonReply(500, Bodies.ansiServerError)))
   }
 }

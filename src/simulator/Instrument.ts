@@ -8,7 +8,7 @@
 import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import { Effect, Exit, Option } from "effect"
-import { endpointOf } from "./ApiRoutes.js"
+import { classify } from "./ApiRoutes.js"
 import { CONTROL_PREFIX } from "./ControlRoutes.js"
 import type { StatsRecorder } from "./Stats.js"
 
@@ -18,7 +18,10 @@ export const instrument = (stats: StatsRecorder) =>
       request.url.startsWith(CONTROL_PREFIX)
         ? app
         : stats.begin.pipe(
-          Effect.zipRight(stats.countEndpoint(endpointOf(request.url))),
+          Effect.zipRight(Effect.suspend(() => {
+            const { endpoint, version } = classify(request.url)
+            return stats.countRequest(endpoint, version)
+          })),
           Effect.zipRight(app),
           Effect.onExit((exit) =>
             stats.end(Exit.isSuccess(exit) ? Option.some(exit.value.status) : Option.none())

@@ -1,5 +1,5 @@
 /**
- * The simulated grid: a deterministic carbon intensity per zone and hour.
+ * The simulated grid: a deterministic carbon intensity per zone and hour (or quarter-hour).
  *
  * Pure functions of (seed, zone, time): the same seed at the same instant gives the same numbers,
  * on any machine and in any process, so tests, the demo and the benchmark can compare runs.
@@ -8,7 +8,7 @@
 
 export type EmissionFactorType = "lifecycle" | "direct"
 
-/** The body of `GET /v3/carbon-intensity/latest`, fields in the order the real API sends them. */
+/** The body of `GET /v4/carbon-intensity/latest` (and v3's), fields in the order the real API sends them. */
 export interface LatestBody {
   readonly zone: string
   readonly carbonIntensity: number | null
@@ -21,8 +21,8 @@ export interface LatestBody {
   readonly temporalGranularity: "hourly"
 }
 
-const HOUR_MS = 3_600_000
-const MINUTE_MS = 60_000
+export const HOUR_MS = 3_600_000
+export const MINUTE_MS = 60_000
 const DAY_MS = 24 * HOUR_MS
 
 /**
@@ -80,12 +80,15 @@ export const baseIntensity = (seed: string, zone: string): number => {
 }
 
 /**
- * Lifecycle intensity for the hour starting at `hourStartMs`: the base, swung ±25% by a daily sine
- * whose peak hour depends on the zone (grids peak at different UTC hours), plus ±3% hourly noise.
+ * Lifecycle intensity for the slot starting at `slotStartMs` (an hour, or a quarter-hour for
+ * forecasts): the base, swung ±25% by a daily sine whose peak hour depends on the zone (grids peak
+ * at different UTC hours), plus ±3% noise drawn once per hour. The sine reads the fractional hour,
+ * so quarter-hours move smoothly, and a whole hour gives the same value whichever route asks.
  */
-export const lifecycleIntensity = (seed: string, zone: string, hourStartMs: number): number => {
-  const hourIndex = Math.floor(hourStartMs / HOUR_MS)
-  const hourOfDay = ((hourIndex % 24) + 24) % 24
+export const lifecycleIntensity = (seed: string, zone: string, slotStartMs: number): number => {
+  const hours = slotStartMs / HOUR_MS
+  const hourIndex = Math.floor(hours)
+  const hourOfDay = ((hours % 24) + 24) % 24
   const peakHour = unit(seed, zone, "peak") * 24
   const swing = 0.25 * Math.cos((2 * Math.PI * (hourOfDay - peakHour)) / 24)
   const noise = (unit(seed, zone, "noise", hourIndex) - 0.5) * 0.06
@@ -96,10 +99,10 @@ export const lifecycleIntensity = (seed: string, zone: string, hourStartMs: numb
 export const carbonIntensity = (
   seed: string,
   zone: string,
-  hourStartMs: number,
+  slotStartMs: number,
   factorType: EmissionFactorType
 ): number => {
-  const lifecycle = lifecycleIntensity(seed, zone, hourStartMs)
+  const lifecycle = lifecycleIntensity(seed, zone, slotStartMs)
   if (factorType === "lifecycle") return lifecycle
   return Math.max(0, Math.round(lifecycle * (isLowCarbon(zone) ? 0.3 : 0.88)))
 }

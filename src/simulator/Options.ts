@@ -18,6 +18,15 @@ export const SimulatorOptionsSchema = Schema.Struct({
   /** Baseline latency of every API answer, ± `jitterMs`; not a fault, so clearing faults keeps it. */
   latencyMs: Schema.optionalWith(Schema.NonNegativeInt, { default: () => 0 }),
   jitterMs: Schema.optionalWith(Schema.NonNegativeInt, { default: () => 0 }),
+  /** Spacing of forecast points. */
+  forecastGranularity: Schema.optionalWith(Schema.Literal("hourly", "15_minutes"), { default: () => "hourly" as const }),
+  /**
+   * The key's plan covers forecasts: `/zones` lists `carbon-intensity/forecast` in `access`.
+   * `false`: the forecast route answers 401 for every zone, as for a plan without forecasts.
+   */
+  forecastAccess: Schema.optionalWith(Schema.Boolean, { default: () => true }),
+  /** Written before each `/zones` `access` path, to see entries such as `"v4/carbon-intensity/latest"`. */
+  accessPrefix: Schema.optionalWith(Schema.Literal("", "v3/", "v4/"), { default: () => "" as const }),
   /** Faults armed from the start. */
   faults: Schema.optionalWith(Schema.Array(FaultRule), { default: () => [] })
 })

@@ -14,22 +14,25 @@ import * as Bodies from "./Bodies.js"
 import { makeControlRouter } from "./ControlRoutes.js"
 import { FaultRule, type FaultRuleInput } from "./Fault.js"
 import * as FaultBook from "./FaultBook.js"
-import { json } from "./FaultResponses.js"
+import { json, jsonReply } from "./FaultResponses.js"
 import { instrument } from "./Instrument.js"
 import { invalid, resolveOptions, SimulatorError, type SimulatorOptions } from "./Options.js"
 import * as Stats from "./Stats.js"
 import { loadCatalogue } from "./Zones.js"
 
 export type { ArmedFault } from "./FaultBook.js"
-export type { Fault, FaultKind, FaultRule, FaultRuleInput, Trigger } from "./Fault.js"
+export type { Fault, FaultKind, FaultRule, FaultRuleInput, Route, Trigger } from "./Fault.js"
+export type { ForecastGranularity } from "./Forecast.js"
 export { SimulatorError, type SimulatorOptions } from "./Options.js"
 export type { SimulatorStats } from "./Stats.js"
 
 export const HOST = "127.0.0.1"
 
 export interface SimulatorHandle {
-  /** `http://127.0.0.1:PORT/v3`: what `ELECTRICITY_MAPS_API_URL` should be set to. */
+  /** `http://127.0.0.1:PORT/v4`: what `ELECTRICITY_MAPS_API_URL` should be set to (v4 is the API's default). */
   readonly baseUrl: string
+  /** `http://127.0.0.1:PORT/v3`: the legacy prefix, serving the same routes. */
+  readonly baseUrlV3: string
   /** `http://127.0.0.1:PORT`: where `/__simulator/*` lives. */
   readonly origin: string
   readonly port: number
@@ -92,19 +95,22 @@ export const start = (
         seed,
         apiKey: resolved.apiKey,
         plan: resolved.plan === undefined ? undefined : new Set(resolved.plan),
+        access: { forecasts: resolved.forecastAccess, prefix: resolved.accessPrefix },
+        forecastGranularity: resolved.forecastGranularity,
         catalogue,
         stats,
         faults
       }),
       makeControlRouter({ stats, faults })
-    ).pipe(Effect.catchTag("RouteNotFound", () => Effect.succeed(json({ status: 404, body: Bodies.notFound }))))
+    ).pipe(Effect.catchTag("RouteNotFound", () => Effect.succeed(json(jsonReply(404, Bodies.notFound)))))
     yield* server.serve(app, instrument(stats))
 
     const port = server.address._tag === "TcpAddress" ? server.address.port : resolved.port
     const origin = `http://${HOST}:${port}`
     const arm = (rules: ReadonlyArray<FaultRuleInput>) => decodeRules(rules).pipe(Effect.mapError(invalid("InvalidFault")))
     return {
-      baseUrl: `${origin}/v3`,
+      baseUrl: `${origin}/v4`,
+      baseUrlV3: `${origin}/v3`,
       origin,
       port,
       seed,
@@ -123,6 +129,7 @@ export const start = (
 /** A simulator started from plain (non-Effect) code. */
 export interface RunningSimulator {
   readonly baseUrl: string
+  readonly baseUrlV3: string
   readonly origin: string
   readonly port: number
   /** The Effect handle, for callers that mix both styles. */
@@ -154,6 +161,7 @@ export const startSimulator = async (options: SimulatorOptions = {}): Promise<Ru
   let closing: Promise<void> | undefined
   return {
     baseUrl: handle.baseUrl,
+    baseUrlV3: handle.baseUrlV3,
     origin: handle.origin,
     port: handle.port,
     handle,

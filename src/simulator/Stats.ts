@@ -5,6 +5,7 @@
  * instead of sleeping and polling.
  */
 import { Effect, Option, Stream, SubscriptionRef } from "effect"
+import type { ApiVersion, Endpoint } from "./ApiRoutes.js"
 
 export interface SimulatorStats {
   /** API requests (everything but `/__simulator/*`). */
@@ -17,8 +18,12 @@ export interface SimulatorStats {
   readonly unauthorized: number
   /** `latest` requests per `zone` parameter, known zone or not. */
   readonly byZone: Readonly<Record<string, number>>
-  /** Requests per endpoint: `latest`, `zones`, `other`. */
+  /** `forecast` requests per `zone` parameter, known zone or not. */
+  readonly forecastByZone: Readonly<Record<string, number>>
+  /** Requests per endpoint: `latest`, `forecast`, `zones`, `other`. */
   readonly byEndpoint: Readonly<Record<string, number>>
+  /** Requests per API version prefix, whatever the path after it; other paths count in neither. */
+  readonly byVersion: { readonly v3: number; readonly v4: number }
   /** Answers per HTTP status; a request whose client left before the answer counts as `aborted`. */
   readonly byStatus: Readonly<Record<string, number>>
   /** How often each fault kind fired. */
@@ -28,8 +33,9 @@ export interface SimulatorStats {
 export interface StatsRecorder {
   readonly begin: Effect.Effect<void>
   readonly end: (status: Option.Option<number>) => Effect.Effect<void>
-  readonly countEndpoint: (endpoint: "latest" | "zones" | "other") => Effect.Effect<void>
+  readonly countRequest: (endpoint: Endpoint, version: ApiVersion | undefined) => Effect.Effect<void>
   readonly countZone: (zone: string) => Effect.Effect<void>
+  readonly countForecastZone: (zone: string) => Effect.Effect<void>
   readonly countUnauthorized: Effect.Effect<void>
   readonly countFault: (kind: string) => Effect.Effect<void>
   readonly get: Effect.Effect<SimulatorStats>
@@ -45,7 +51,9 @@ const empty = (inFlight: number): SimulatorStats => ({
   maxInFlight: inFlight,
   unauthorized: 0,
   byZone: {},
+  forecastByZone: {},
   byEndpoint: {},
+  byVersion: { v3: 0, v4: 0 },
   byStatus: {},
   faultHits: {}
 })
@@ -70,8 +78,14 @@ export const make: Effect.Effect<StatsRecorder> = Effect.map(SubscriptionRef.mak
         inFlight: s.inFlight - 1,
         byStatus: increment(s.byStatus, Option.match(status, { onNone: () => "aborted", onSome: String }))
       })),
-    countEndpoint: (endpoint) => update((s) => ({ ...s, byEndpoint: increment(s.byEndpoint, endpoint) })),
+    countRequest: (endpoint, version) =>
+      update((s) => ({
+        ...s,
+        byEndpoint: increment(s.byEndpoint, endpoint),
+        byVersion: version === undefined ? s.byVersion : { ...s.byVersion, [version]: s.byVersion[version] + 1 }
+      })),
     countZone: (zone) => update((s) => ({ ...s, byZone: increment(s.byZone, zone) })),
+    countForecastZone: (zone) => update((s) => ({ ...s, forecastByZone: increment(s.forecastByZone, zone) })),
     countUnauthorized: update((s) => ({ ...s, unauthorized: s.unauthorized + 1 })),
     countFault: (kind) => update((s) => ({ ...s, faultHits: increment(s.faultHits, kind) })),
     get: SubscriptionRef.get(ref),

@@ -4,7 +4,8 @@
  * Imports platform modules by path, not through the package index, which loads every module
  * (workers, clusters, sockets) and doubles start-up time.
  *
- * Prints exactly one line on stdout once listening, so scripts can wait for it and read the URL.
+ * Prints exactly one line on stdout once listening, so scripts can wait for it and read the URL
+ * (the v4 base URL, then the legacy v3 one in parentheses).
  * Bad flags exit with code 2 and the reason on stderr.
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
@@ -19,7 +20,8 @@ const program = Effect.gen(function*() {
   }
   if (command.right._tag === "Help") return yield* Console.log(USAGE)
   const simulator = yield* Simulator.start(command.right.options).pipe(Effect.mapError((error) => error.message))
-  yield* Console.log(`simulator listening on ${simulator.baseUrl}`)
+  // The URL comes first and alone up to the space: scripts read it with a regex or a prefix strip.
+  yield* Console.log(`simulator listening on ${simulator.baseUrl} (legacy v3: ${simulator.baseUrlV3})`)
   return yield* Effect.never
 }).pipe(
   Effect.scoped,

@@ -105,7 +105,7 @@ describe("Simulator API", () => {
       assert.strictEqual(Object.keys(withToken).length, 400)
       assert.deepStrictEqual(withToken["DE"], {
         zoneName: "Germany",
-        access: ["carbon-intensity/latest", "carbon-intensity/history"]
+        access: ["carbon-intensity/latest", "carbon-intensity/history", "carbon-intensity/forecast"]
       })
       assert.deepStrictEqual(withToken["US-NY-NYIS"]?.access, undefined)
 
@@ -143,7 +143,8 @@ describe("Simulator API", () => {
   it.live("starts and stops from plain Promise code", () =>
     Effect.gen(function*() {
       const sim = yield* Effect.promise(() => Simulator.startSimulator({ seed: 5 }))
-      assert.match(sim.baseUrl, /^http:\/\/127\.0\.0\.1:\d+\/v3$/)
+      assert.match(sim.baseUrl, /^http:\/\/127\.0\.0\.1:\d+\/v4$/)
+      assert.strictEqual(sim.baseUrlV3, sim.baseUrl.replace(/v4$/, "v3"))
       const response = yield* Effect.promise(() =>
         fetch(`${sim.baseUrl}/carbon-intensity/latest?zone=FR`, { headers: { "auth-token": "k" } })
       )

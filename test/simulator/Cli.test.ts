@@ -23,6 +23,10 @@ describe("Simulator CLI", () => {
       ]),
       { port: 0, seed: "7", apiKey: "k", plan: ["DE", "FR", "US-CAL-CISO"], latencyMs: 20, jitterMs: 5, faults: [] }
     )
+    assert.deepStrictEqual(
+      run(["--forecast-granularity", "15_minutes", "--no-forecast-access", "--access-prefix", "v3/"]),
+      { port: DEFAULT_CLI_PORT, forecastGranularity: "15_minutes", forecastAccess: false, accessPrefix: "v3/", faults: [] }
+    )
   })
 
   it("turns fault flags into rules", () => {
@@ -48,6 +52,8 @@ describe("Simulator CLI", () => {
     assert.isTrue(Either.isLeft(parseCli(["--bogus"])))
     assert.isTrue(Either.isLeft(parseCli(["--fault", "{not json"])))
     assert.isTrue(Either.isLeft(parseCli(["--hang", "--fault-next", "1", "--fault-probability", "1"])))
+    assert.isTrue(Either.isLeft(parseCli(["--forecast-granularity", "daily"])))
+    assert.isTrue(Either.isLeft(parseCli(["--access-prefix", "v5/"])))
     assert.deepStrictEqual(parseCli(["--help"]), Either.right({ _tag: "Help" } as const))
   })
 
@@ -64,10 +70,10 @@ describe("Simulator CLI", () => {
       const tsx = fileURLToPath(new URL("../../node_modules/tsx/dist/cli.mjs", import.meta.url))
       const child = spawn(process.execPath, [tsx, main, "--port", "0", "--hang"], { stdio: ["ignore", "pipe", "inherit"] })
       createInterface({ input: child.stdout }).once("line", (line) => {
-        const baseUrl = line.replace("simulator listening on ", "")
+        const baseUrl = line.replace("simulator listening on ", "").split(" ")[0] ?? ""
         // A hanging request must not hold the process open past the signal.
         fetch(`${baseUrl}/carbon-intensity/latest?zone=DE`, { headers: { "auth-token": "k" } }).catch(() => undefined)
-        fetch(`${baseUrl.replace(/\/v3$/, "")}/__simulator/health`).then((response) => {
+        fetch(`${baseUrl.replace(/\/v4$/, "")}/__simulator/health`).then((response) => {
           child.once("exit", (code) => resume(Effect.succeed({ line, status: response.status, code })))
           child.kill("SIGTERM")
         }, (error: unknown) => resume(Effect.die(error)))
@@ -75,7 +81,7 @@ describe("Simulator CLI", () => {
       return Effect.sync(() => child.kill("SIGKILL"))
     }).pipe(
       Effect.map(({ code, line, status }) => {
-        assert.match(line, /^simulator listening on http:\/\/127\.0\.0\.1:\d+\/v3$/)
+        assert.match(line, /^simulator listening on (http:\/\/127\.0\.0\.1:\d+)\/v4 \(legacy v3: \1\/v3\)$/)
         assert.strictEqual(status, 200)
         assert.strictEqual(code, 0)
       })

@@ -29,7 +29,9 @@ describe("Simulator control endpoints", () => {
         maxInFlight: 1,
         unauthorized: 1,
         byZone: { DE: 2, ZZ: 1, FR: 1 },
+        forecastByZone: {},
         byEndpoint: { latest: 4, zones: 1, other: 1 },
+        byVersion: { v3: 1, v4: 5 },
         byStatus: { "200": 3, "404": 2, "401": 1 },
         faultHits: {}
       })
@@ -60,7 +62,7 @@ describe("Simulator control endpoints", () => {
       const listed = (yield* getJson(faultsUrl)).body as FaultList
       assert.deepStrictEqual(listed.faults, [{
         id: 2,
-        rule: { fault: { kind: "no-recent-data" }, zone: "FR", endpoint: "latest", when: "always" },
+        rule: { fault: { kind: "no-recent-data" }, zone: "FR", when: "always" },
         hits: 0
       }])
 

@@ -11,7 +11,6 @@ describe("Simulator faults", () => {
     const rule = Schema.decodeUnknownSync(FaultRule)({ fault: { kind: "huge-body" } })
     assert.deepStrictEqual(rule, {
       fault: { kind: "huge-body", bytes: 50 * 1024 * 1024, declareLength: false },
-      endpoint: "latest",
       when: "always"
     })
     assert.throws(() => Schema.decodeUnknownSync(FaultRule)({ fault: { kind: "server-error", status: 404 } }))

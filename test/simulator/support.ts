@@ -7,6 +7,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { Effect, Schema } from "effect"
+import * as Http from "node:http"
 
 /** Every latest body has these fields, in the recorded bodies' order (plus 2025's `temporalGranularity`). */
 export const LATEST_KEYS = [
@@ -65,4 +66,36 @@ export const send = (method: "POST" | "PUT" | "DELETE", url: string, body?: unkn
     const request = body === undefined ? base : yield* HttpClientRequest.bodyJson(base, body)
     const response = yield* HttpClient.execute(request)
     return { status: response.status, body: yield* response.json }
+  })
+
+export const forecastUrl = (baseUrl: string, zone: string, horizonHours?: string | number) =>
+  `${baseUrl}/carbon-intensity/forecast?zone=${encodeURIComponent(zone)}${
+    horizonHours === undefined ? "" : `&horizonHours=${horizonHours}`
+  }`
+
+/** Status and body text of a GET, exactly as sent (no JSON decoding). */
+export const getText = (url: string, token?: string | null) =>
+  Effect.flatMap(get(url, token), (response) => Effect.map(response.text, (text) => ({ status: response.status, text })))
+
+export interface RawResponse {
+  readonly status: number
+  readonly headers: Http.IncomingHttpHeaders
+  readonly bytes: Buffer
+}
+
+/**
+ * A GET through `node:http`, which, unlike fetch, never decompresses: the test sees the bytes on
+ * the wire and the headers that label them.
+ */
+export const rawGet = (url: string, headers: Readonly<Record<string, string>>): Effect.Effect<RawResponse, Error> =>
+  Effect.async<RawResponse, Error>((resume) => {
+    const request = Http.get(url, { headers }, (response) => {
+      const chunks: Array<Buffer> = []
+      response.on("data", (chunk: Buffer) => chunks.push(chunk))
+      response.on("end", () =>
+        resume(Effect.succeed({ status: response.statusCode ?? 0, headers: response.headers, bytes: Buffer.concat(chunks) })))
+      response.on("error", (error) => resume(Effect.fail(error)))
+    })
+    request.on("error", (error) => resume(Effect.fail(error)))
+    return Effect.sync(() => request.destroy())
   })
