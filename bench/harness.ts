@@ -4,13 +4,13 @@
  * the service's own `validateSettings`. Every request the client executes is time-stamped, so the
  * bench can count requests per poll and the peak request rate.
  */
-import * as HttpClient from "@effect/platform/HttpClient"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
+import * as HttpClient from "@effect/platform/HttpClient"
 import { Effect, Layer, Logger, LogLevel, ManagedRuntime } from "effect"
 import { performance } from "node:perf_hooks"
 import { ServicesLayer } from "../src/App.js"
-import { PollerConfig, validateSettings, type RawEnvironment, type Settings } from "../src/Config.js"
+import { PollerConfig, type RawEnvironment, type Settings, validateSettings } from "../src/Config.js"
 import { Poller, type PollSummary } from "../src/Poller.js"
 
 export const BENCH_API_KEY = "bench-key"
@@ -37,14 +37,14 @@ const recording = (log: RequestLog) =>
       HttpClient.tapRequest(client, () =>
         Effect.sync(() => {
           log.starts.push(performance.now())
-        })
-      )
-    )
+        })))
   )
 
 export interface PollerUnderTest {
   readonly pollOnce: (zones: ReadonlyArray<string>) => Promise<PollSummary>
-  readonly run: <A, E>(effect: Effect.Effect<A, E, Layer.Layer.Success<typeof ServicesLayer> | PollerConfig>) => Promise<A>
+  readonly run: <A, E>(
+    effect: Effect.Effect<A, E, Layer.Layer.Success<typeof ServicesLayer> | PollerConfig>
+  ) => Promise<A>
   readonly requests: RequestLog
   readonly dispose: () => Promise<void>
 }

@@ -20,11 +20,18 @@ import { performance } from "node:perf_hooks"
 import { parseArgs } from "node:util"
 import { CacheStore } from "../src/CacheStore.js"
 import { DEFAULT_ZONES, VARIABLES } from "../src/Config.js"
-import { LatestCarbonIntensity, type CacheFile } from "../src/Domain.js"
-import { nextCache, type FreshReading } from "../src/Ranking.js"
-import { fixed, meanRate, peakInWindow, show, summarize, table, type Summary } from "./figures.js"
+import { type CacheFile, LatestCarbonIntensity } from "../src/Domain.js"
+import { type FreshReading, nextCache } from "../src/Ranking.js"
+import { fixed, meanRate, peakInWindow, show, summarize, type Summary, table } from "./figures.js"
 import { BENCH_API_KEY, makePoller, settingsFrom } from "./harness.js"
-import { bundleHelpers, ROOT, runJsonChild, startSimulatorProcess, timeStartup, type SimulatorProcess } from "./processes.js"
+import {
+  bundleHelpers,
+  ROOT,
+  runJsonChild,
+  type SimulatorProcess,
+  startSimulatorProcess,
+  timeStartup
+} from "./processes.js"
 
 const { values: flags } = parseArgs({
   args: process.argv.slice(2),
@@ -58,7 +65,9 @@ const concurrencies = [...new Set([1, 4, DEFAULT_CONCURRENCY, 16, 64])]
   .sort((a, b) => a - b)
 const outFile = Path.resolve(flags.out ?? Path.join(ROOT, "bench", "results", "latest.json"))
 
-const ALL_ZONES = Object.keys(JSON.parse(readFileSync(Path.join(ROOT, "src", "simulator", "zones.json"), "utf8")) as Record<string, unknown>).sort()
+const ALL_ZONES = Object.keys(
+  JSON.parse(readFileSync(Path.join(ROOT, "src", "simulator", "zones.json"), "utf8")) as Record<string, unknown>
+).sort()
 /** N = 5 is the service's default zone list; larger N are the first N keys of the catalogue. */
 const zonesFor = (n: number): ReadonlyArray<string> => (n === 5 ? DEFAULT_ZONES.split(",") : ALL_ZONES.slice(0, n))
 
@@ -85,7 +94,12 @@ interface CycleRow {
 const measureCycle = async (sim: SimulatorProcess, n: number, c: number): Promise<CycleRow> => {
   const zones = zonesFor(n)
   const poller = makePoller(
-    settingsFrom({ ELECTRICITY_MAPS_API_URL: sim.baseUrl, CACHE_FILE: freshCacheFile(), ZONES: zones.join(","), MAX_CONCURRENCY: String(c) }),
+    settingsFrom({
+      ELECTRICITY_MAPS_API_URL: sim.baseUrl,
+      CACHE_FILE: freshCacheFile(),
+      ZONES: zones.join(","),
+      MAX_CONCURRENCY: String(c)
+    }),
     NodeHttpClient.layerUndici
   )
   await poller.pollOnce(zones) // warm-up: JIT, connection pool
@@ -139,7 +153,9 @@ const cannedClient = (bodies: ReadonlyMap<string, string>): Layer.Layer<HttpClie
 const recordBodies = async (baseUrl: string, zones: ReadonlyArray<string>): Promise<Map<string, string>> => {
   const bodies = new Map<string, string>()
   for (const zone of zones) {
-    const response = await fetch(`${baseUrl}/carbon-intensity/latest?zone=${zone}&emissionFactorType=lifecycle`, { headers: { "auth-token": BENCH_API_KEY } })
+    const response = await fetch(`${baseUrl}/carbon-intensity/latest?zone=${zone}&emissionFactorType=lifecycle`, {
+      headers: { "auth-token": BENCH_API_KEY }
+    })
     bodies.set(zone, await response.text())
   }
   return bodies
@@ -154,13 +170,22 @@ interface LocalCost {
   readonly cpuMicrosPerZone: Summary
 }
 
-const measureLocalCost = async (transport: LocalCost["transport"], http: Layer.Layer<HttpClient.HttpClient>, baseUrl: string): Promise<LocalCost> => {
+const measureLocalCost = async (
+  transport: LocalCost["transport"],
+  http: Layer.Layer<HttpClient.HttpClient>,
+  baseUrl: string
+): Promise<LocalCost> => {
   const zones = ALL_ZONES
-  const poller = makePoller(settingsFrom({ ELECTRICITY_MAPS_API_URL: baseUrl, CACHE_FILE: freshCacheFile(), ZONES: zones.join(",") }), http)
+  const poller = makePoller(
+    settingsFrom({ ELECTRICITY_MAPS_API_URL: baseUrl, CACHE_FILE: freshCacheFile(), ZONES: zones.join(",") }),
+    http
+  )
   for (let i = 0; i < 3; i++) await poller.pollOnce(zones)
-  const { rates, cpu } = await measureRuns(zones.length, async () => {
+  const { cpu, rates } = await measureRuns(zones.length, async () => {
     const summary = await poller.pollOnce(zones)
-    if (summary.failures.length > 0 || Option.isNone(summary.written)) throw new Error(`local-cost poll failed: ${JSON.stringify(summary.failures.slice(0, 3))}`)
+    if (summary.failures.length > 0 || Option.isNone(summary.written)) {
+      throw new Error(`local-cost poll failed: ${JSON.stringify(summary.failures.slice(0, 3))}`)
+    }
   })
   await poller.dispose()
   return {
@@ -195,21 +220,44 @@ const decodeLatest = Schema.decodeUnknownSync(Schema.parseJson(LatestCarbonInten
 /** Decode, rank and write with no HTTP client and no fibers per zone: the work proper. */
 const measurePureLocal = async (bodies: ReadonlyMap<string, string>): Promise<LocalCost> => {
   const zones = ALL_ZONES
-  const poller = makePoller(settingsFrom({ ELECTRICITY_MAPS_API_URL: "http://127.0.0.1:9/v3", CACHE_FILE: freshCacheFile(), ZONES: zones.join(",") }), cannedClient(bodies))
+  const poller = makePoller(
+    settingsFrom({
+      ELECTRICITY_MAPS_API_URL: "http://127.0.0.1:9/v3",
+      CACHE_FILE: freshCacheFile(),
+      ZONES: zones.join(",")
+    }),
+    cannedClient(bodies)
+  )
   const once = async () => {
     const fresh: Array<FreshReading> = []
     for (const zone of zones) {
       const reading = decodeLatest(bodies.get(zone))
-      if (reading.carbonIntensity !== null) fresh.push({ zone, reading: { ...reading, carbonIntensity: reading.carbonIntensity }, fetchedAt: Date.now() })
+      if (reading.carbonIntensity !== null) {
+        fresh.push({ zone, reading: { ...reading, carbonIntensity: reading.carbonIntensity }, fetchedAt: Date.now() })
+      }
     }
-    const cache = nextCache({ configuredZones: zones, fresh, failures: [], previous: undefined, now: Date.now(), ttlMinutes: 10 })
+    const cache = nextCache({
+      configuredZones: zones,
+      fresh,
+      failures: [],
+      previous: undefined,
+      now: Date.now(),
+      ttlMinutes: 10
+    })
     if (cache === undefined) throw new Error("pure local cost: nothing to write")
     await poller.run(Effect.flatMap(CacheStore, (store) => store.write(cache)))
   }
   for (let i = 0; i < 3; i++) await once()
-  const { rates, cpu } = await measureRuns(zones.length, once)
+  const { cpu, rates } = await measureRuns(zones.length, once)
   await poller.dispose()
-  return { transport: "pure", zones: zones.length, concurrency: 1, pollsPerRun: config.localPollsPerRun, zonesPerSecond: summarize(rates), cpuMicrosPerZone: summarize(cpu) }
+  return {
+    transport: "pure",
+    zones: zones.length,
+    concurrency: 1,
+    pollsPerRun: config.localPollsPerRun,
+    zonesPerSecond: summarize(rates),
+    cpuMicrosPerZone: summarize(cpu)
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -223,7 +271,14 @@ interface WriteCost {
 
 const measureWrite = async (bodies: ReadonlyMap<string, string>): Promise<WriteCost> => {
   const zones = ALL_ZONES
-  const poller = makePoller(settingsFrom({ ELECTRICITY_MAPS_API_URL: "http://127.0.0.1:9/v3", CACHE_FILE: freshCacheFile(), ZONES: zones.join(",") }), cannedClient(bodies))
+  const poller = makePoller(
+    settingsFrom({
+      ELECTRICITY_MAPS_API_URL: "http://127.0.0.1:9/v3",
+      CACHE_FILE: freshCacheFile(),
+      ZONES: zones.join(",")
+    }),
+    cannedClient(bodies)
+  )
   const summary = await poller.pollOnce(zones)
   const cache: CacheFile | undefined = Option.getOrUndefined(summary.written)
   if (cache === undefined) throw new Error("write cost: the 400-zone poll wrote nothing")
@@ -314,12 +369,22 @@ const serviceEnv = (sim: SimulatorProcess, cacheFile: string): Record<string, st
 }
 
 const measureStartup = async (sim: SimulatorProcess): Promise<ReadonlyArray<StartupFigure>> => {
-  const entries: ReadonlyArray<{ readonly entry: string; readonly command: string; readonly args: ReadonlyArray<string> }> = [
-    { entry: "node dist/main.js --once", command: process.execPath, args: [Path.join(ROOT, "dist", "main.js"), "--once"] },
-    { entry: "tsx src/main.ts --once", command: Path.join(ROOT, "node_modules", ".bin", "tsx"), args: [Path.join(ROOT, "src", "main.ts"), "--once"] }
+  const entries: ReadonlyArray<
+    { readonly entry: string; readonly command: string; readonly args: ReadonlyArray<string> }
+  > = [
+    {
+      entry: "node dist/main.js --once",
+      command: process.execPath,
+      args: [Path.join(ROOT, "dist", "main.js"), "--once"]
+    },
+    {
+      entry: "tsx src/main.ts --once",
+      command: Path.join(ROOT, "node_modules", ".bin", "tsx"),
+      args: [Path.join(ROOT, "src", "main.ts"), "--once"]
+    }
   ]
   const figures: Array<StartupFigure> = []
-  for (const { entry, command, args } of entries) {
+  for (const { args, command, entry } of entries) {
     const first: Array<number> = []
     const exit: Array<number> = []
     for (let run = 0; run < config.startupRuns + 1; run++) {
@@ -387,7 +452,11 @@ const main = async () => {
   buildService()
   log("bundling the simulator and the memory probe")
   const bundles = await bundleHelpers()
-  const simL = await startSimulatorProcess(bundles.simulator, { latencyMs: config.latencyMs, jitterMs: config.jitterMs, seed: config.seed })
+  const simL = await startSimulatorProcess(bundles.simulator, {
+    latencyMs: config.latencyMs,
+    jitterMs: config.jitterMs,
+    seed: config.seed
+  })
   const sim0 = await startSimulatorProcess(bundles.simulator, { latencyMs: 0, jitterMs: 0, seed: config.seed })
   try {
     const cycles: Array<CycleRow> = []
@@ -410,7 +479,19 @@ const main = async () => {
     const startup = await measureStartup(simL)
     log(`memory (${config.memoryPolls} polls of ${config.memoryZones} zones, separate process)`)
     const memory = await measureMemory(bundles.memoryProbe, sim0)
-    const result = { startedAt: startedAt.toISOString(), machine: machine(), config: { ...config, concurrencies, defaultConcurrency: DEFAULT_CONCURRENCY }, cycles, localPure, localInMemory, localLoopback, write, rateLimit, startup, memory }
+    const result = {
+      startedAt: startedAt.toISOString(),
+      machine: machine(),
+      config: { ...config, concurrencies, defaultConcurrency: DEFAULT_CONCURRENCY },
+      cycles,
+      localPure,
+      localInMemory,
+      localLoopback,
+      write,
+      rateLimit,
+      startup,
+      memory
+    }
     mkdirSync(Path.dirname(outFile), { recursive: true })
     writeFileSync(outFile, `${JSON.stringify(result, null, 2)}\n`)
     console.log(report(result))
@@ -443,7 +524,16 @@ const report = (r: Result): string => {
     return serial && dflt ? `N=${n}: ${fixed(serial.cycleMillis.median / dflt.cycleMillis.median, 2)}x` : `N=${n}: n/a`
   })
   const cycleTable = table(
-    ["N zones", "C", "bound ceil(N/C)×L ms", "cycle ms median (min–max)", "cycle / bound", "requests/poll", "max in flight", "failed zones"],
+    [
+      "N zones",
+      "C",
+      "bound ceil(N/C)×L ms",
+      "cycle ms median (min–max)",
+      "cycle / bound",
+      "requests/poll",
+      "max in flight",
+      "failed zones"
+    ],
     r.cycles.map((row) => [
       String(row.zones),
       row.concurrency === DEFAULT_CONCURRENCY ? `${row.concurrency} (default)` : String(row.concurrency),
@@ -461,8 +551,8 @@ const report = (r: Result): string => {
       l.transport === "pure"
         ? "decode + rank + write only (no HTTP client, no fiber per zone)"
         : l.transport === "in-memory"
-          ? "whole poll, answers from memory (client, retry, timeout, decode, metrics, rank, write)"
-          : "whole poll over loopback HTTP, simulator at 0 ms",
+        ? "whole poll, answers from memory (client, retry, timeout, decode, metrics, rank, write)"
+        : "whole poll over loopback HTTP, simulator at 0 ms",
       show(l.zonesPerSecond),
       show(l.cpuMicrosPerZone, 1)
     ])
@@ -487,7 +577,9 @@ const report = (r: Result): string => {
     "",
     local,
     "",
-    `Write: one atomic write of a ${r.write.zones}-zone cache (${r.write.bytes} bytes; render, temp file, write, fsync, chmod, rename): ${show(r.write.writeMillis, 2)} ms over ${r.write.writeMillis.runs} writes`,
+    `Write: one atomic write of a ${r.write.zones}-zone cache (${r.write.bytes} bytes; render, temp file, write, fsync, chmod, rename): ${
+      show(r.write.writeMillis, 2)
+    } ms over ${r.write.writeMillis.runs} writes`,
     "",
     `Start-up (simulator at L = ${config.latencyMs} ms; the 5 default zones; ${config.startupRuns} runs after one unmeasured)`,
     "",
@@ -496,7 +588,11 @@ const report = (r: Result): string => {
     `Memory after ${mem.polls} polls of ${mem.zones} zones (C=${mem.concurrency}, separate process, bundled, ${mem.failures} failed fetches, ${mem.requests} requests):`,
     `RSS ${mem.afterPolls.rssMiB} MiB, heap used ${mem.afterPolls.heapUsedMiB} MiB (heap total ${mem.afterPolls.heapTotalMiB} MiB); after a forced GC RSS ${mem.afterGc.rssMiB} MiB, heap used ${mem.afterGc.heapUsedMiB} MiB; before the first poll RSS ${mem.atStart.rssMiB} MiB, after it ${mem.afterFirst.rssMiB} MiB`,
     "",
-    `Request-rate limit: MAX_REQUESTS_PER_SECOND=${rl.limitPerSecond}, ${rl.zones} zones at C=${rl.concurrency}: ${rl.requests} requests in ${fixed(rl.pollMillis, 0)} ms; peak in any 1 s window ${rl.peakInAnyOneSecond}, mean ${fixed(rl.meanPerSecond, 1)}/s (without the limit: peak ${rl.unlimitedPeakInAnyOneSecond} in 1 s)`
+    `Request-rate limit: MAX_REQUESTS_PER_SECOND=${rl.limitPerSecond}, ${rl.zones} zones at C=${rl.concurrency}: ${rl.requests} requests in ${
+      fixed(rl.pollMillis, 0)
+    } ms; peak in any 1 s window ${rl.peakInAnyOneSecond}, mean ${
+      fixed(rl.meanPerSecond, 1)
+    }/s (without the limit: peak ${rl.unlimitedPeakInAnyOneSecond} in 1 s)`
   ].join("\n")
 }
 

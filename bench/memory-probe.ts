@@ -17,7 +17,12 @@ const mib = (bytes: number): number => Math.round((bytes / 1024 / 1024) * 10) / 
 
 const snapshot = () => {
   const usage = process.memoryUsage()
-  return { rssMiB: mib(usage.rss), heapUsedMiB: mib(usage.heapUsed), heapTotalMiB: mib(usage.heapTotal), externalMiB: mib(usage.external) }
+  return {
+    rssMiB: mib(usage.rss),
+    heapUsedMiB: mib(usage.heapUsed),
+    heapTotalMiB: mib(usage.heapTotal),
+    externalMiB: mib(usage.external)
+  }
 }
 
 const main = async () => {
@@ -43,7 +48,19 @@ const main = async () => {
   gc?.()
   const afterGc = snapshot()
   await poller.dispose()
-  console.log(JSON.stringify({ polls, zones: zones.length, concurrency: settings.maxConcurrency, failures, requests: poller.requests.starts.length, atStart, afterFirst, afterPolls, afterGc }))
+  console.log(
+    JSON.stringify({
+      polls,
+      zones: zones.length,
+      concurrency: settings.maxConcurrency,
+      failures,
+      requests: poller.requests.starts.length,
+      atStart,
+      afterFirst,
+      afterPolls,
+      afterGc
+    })
+  )
 }
 
 main().catch((error: unknown) => {

@@ -3,7 +3,7 @@
  * the memory probe, and the service's own entry points for the start-up figure.
  */
 import { build } from "esbuild"
-import { spawn, type ChildProcess } from "node:child_process"
+import { type ChildProcess, spawn } from "node:child_process"
 import { existsSync, mkdirSync, watch } from "node:fs"
 import * as Path from "node:path"
 import { performance } from "node:perf_hooks"
@@ -14,14 +14,22 @@ import type { SimulatorStats } from "../src/simulator/Simulator.js"
 export const ROOT = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "..")
 export const BUILD_DIR = Path.join(ROOT, "bench", "results", "build")
 
-const BANNER = "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);"
+const BANNER =
+  "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);"
 
 /** Bundles the simulator CLI and the memory probe the way `npm run build` bundles the service. */
 export const bundleHelpers = async (): Promise<{ readonly simulator: string; readonly memoryProbe: string }> => {
   mkdirSync(BUILD_DIR, { recursive: true })
   const simulator = Path.join(BUILD_DIR, "simulator.js")
   const memoryProbe = Path.join(BUILD_DIR, "memory-probe.js")
-  const common = { bundle: true, platform: "node", target: "node20", format: "esm", banner: { js: BANNER }, logLevel: "warning" } as const
+  const common = {
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "esm",
+    banner: { js: BANNER },
+    logLevel: "warning"
+  } as const
   await build({ ...common, entryPoints: [Path.join(ROOT, "src", "simulator", "main.ts")], outfile: simulator })
   await build({ ...common, entryPoints: [Path.join(ROOT, "bench", "memory-probe.ts")], outfile: memoryProbe })
   return { simulator, memoryProbe }
@@ -43,7 +51,17 @@ export const startSimulatorProcess = (
   new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      [bundle, "--port", "0", "--seed", String(options.seed), "--latency-ms", String(options.latencyMs), "--jitter-ms", String(options.jitterMs)],
+      [
+        bundle,
+        "--port",
+        "0",
+        "--seed",
+        String(options.seed),
+        "--latency-ms",
+        String(options.latencyMs),
+        "--jitter-ms",
+        String(options.jitterMs)
+      ],
       { stdio: ["ignore", "pipe", "inherit"] }
     )
     child.once("error", reject)
@@ -100,7 +118,11 @@ export const timeStartup = (
     const watcher = watch(directory, (_event, file) => {
       if (firstCache === undefined && file === name && existsSync(cacheFile)) firstCache = performance.now() - started
     })
-    const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] })
+    const child = spawn(command, args, {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "ignore", "pipe"]
+    })
     let stderr = ""
     child.stderr?.on("data", (chunk: Buffer) => {
       stderr += chunk.toString()
@@ -113,15 +135,24 @@ export const timeStartup = (
       const exitMillis = performance.now() - started
       watcher.close()
       if (firstCache === undefined && existsSync(cacheFile)) firstCache = exitMillis
-      if (code !== 0 || firstCache === undefined) return reject(new Error(`${command} ${args.join(" ")} exited ${code}: ${stderr.slice(0, 500)}`))
+      if (code !== 0 || firstCache === undefined) {
+        return reject(new Error(`${command} ${args.join(" ")} exited ${code}: ${stderr.slice(0, 500)}`))
+      }
       resolve({ firstCacheMillis: firstCache, exitMillis, exitCode: code })
     })
   })
 
 /** Runs a node script to completion and parses the last line of its stdout as JSON. */
-export const runJsonChild = (args: ReadonlyArray<string>, env: Readonly<Record<string, string>> = {}): Promise<unknown> =>
+export const runJsonChild = (
+  args: ReadonlyArray<string>,
+  env: Readonly<Record<string, string>> = {}
+): Promise<unknown> =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] })
+    const child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "inherit"]
+    })
     let stdout = ""
     child.stdout?.on("data", (chunk: Buffer) => {
       stdout += chunk.toString()

@@ -23,7 +23,7 @@ reach the API; 2 invalid configuration or usage; 3 no configured zone exists; 4 
 
 export const parseCommand = (argv: ReadonlyArray<string>): Command => {
   try {
-    const { values, positionals } = parseArgs({
+    const { positionals, values } = parseArgs({
       args: [...argv],
       allowPositionals: true,
       strict: true,

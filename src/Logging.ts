@@ -5,15 +5,18 @@
  * `NodeRuntime.runMain`. Text that came from outside (an API's message) may carry ANSI escapes or
  * control characters; they are replaced, so a log line cannot repaint a terminal or forge a line.
  */
-import { Cause, Effect, HashMap, Inspectable, Layer, Logger } from "effect"
+import { Cause, Effect, type HashMap, Inspectable, Layer, Logger } from "effect"
 import { type LogFormat, LoggingConfig } from "./config/LoggingConfig.js"
 
 // ESC-introduced sequences first (so no fragment of one survives), then any other control character.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const ANSI_SEQUENCE = /\u001b(?:\[[0-9;?]*[ -/]*[@-~]|[@-Z\\-_])/g
+// eslint-disable-next-line no-control-regex -- as above
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g
 
 /** One printable line: escapes removed, control characters shown as `?`, newlines kept only in causes. */
-export const sanitize = (text: string): string => text.replace(ANSI_SEQUENCE, "").replace(CONTROL, "?").replace(/\n/g, " ")
+export const sanitize = (text: string): string =>
+  text.replace(ANSI_SEQUENCE, "").replace(CONTROL, "?").replace(/\n/g, " ")
 
 const messageText = (message: unknown): string => {
   const parts = Array.isArray(message) ? message : [message]
@@ -42,8 +45,12 @@ export const prettyLogger = Logger.make(({ cause, date, logLevel, message }) =>
   }`
 )
 
-const loggerFor = (format: LogFormat) => Logger.replace(Logger.defaultLogger, Logger.withConsoleLog(format === "json" ? jsonLogger : prettyLogger))
+const loggerFor = (format: LogFormat) =>
+  Logger.replace(Logger.defaultLogger, Logger.withConsoleLog(format === "json" ? jsonLogger : prettyLogger))
 
 export const layer = Layer.unwrapEffect(
-  Effect.map(LoggingConfig, (settings) => Layer.merge(loggerFor(settings.logFormat), Logger.minimumLogLevel(settings.logLevel)))
+  Effect.map(
+    LoggingConfig,
+    (settings) => Layer.merge(loggerFor(settings.logFormat), Logger.minimumLogLevel(settings.logLevel))
+  )
 )

@@ -15,7 +15,7 @@ const METRIC_PREFIX = "carbon_poller_"
 export const CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 export class PrometheusMetrics extends Effect.Service<PrometheusMetrics>()("carbon-poller/PrometheusMetrics", {
-  scoped: Effect.gen(function* () {
+  scoped: Effect.gen(function*() {
     // No server of its own: /metrics is served by the service's HTTP endpoints.
     const reader = new PrometheusExporter({ preventServerStart: true })
     yield* Layer.buildWithScope(

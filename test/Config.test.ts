@@ -2,12 +2,7 @@ import { FileSystem, Path } from "@effect/platform"
 import { NodeFileSystem } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Duration, Effect, Either, Exit, Layer, LogLevel, Redacted } from "effect"
-import {
-  type Configuration,
-  type ConfigIssue,
-  InvalidConfig,
-  loadConfiguration
-} from "../src/config/Configuration.js"
+import { type ConfigIssue, type Configuration, InvalidConfig, loadConfiguration } from "../src/config/Configuration.js"
 
 const KEY = "cfg-secret-3c1f0a"
 type RawEnvironment = Readonly<Record<string, string>>
@@ -32,7 +27,13 @@ describe("configuration", () => {
       assert.strictEqual(s.polling.pollIntervalMinutes, 5)
       assert.strictEqual(s.cache.cacheTtlMinutes, 10)
       assert.strictEqual(s.cache.cacheFile, "/cache/carbon_cache.json")
-      assert.deepStrictEqual(s.polling.zones, ["US-CAL-CISO", "US-TEX-ERCO", "US-NY-NYIS", "US-MIDA-PJM", "US-MIDW-MISO"])
+      assert.deepStrictEqual(s.polling.zones, [
+        "US-CAL-CISO",
+        "US-TEX-ERCO",
+        "US-NY-NYIS",
+        "US-MIDA-PJM",
+        "US-MIDW-MISO"
+      ])
       assert.strictEqual(s.api.apiUrl, "https://api.electricitymaps.com/v4")
       assert.strictEqual(s.api.emissionFactorType, "lifecycle")
       assert.strictEqual(s.polling.maxConcurrency, 5)
@@ -49,7 +50,10 @@ describe("configuration", () => {
     Effect.gen(function*() {
       assert.strictEqual((yield* settingsOf({ ELECTRICITY_MAPS_API_KEY: KEY })).logging.logFormat, "json")
       assert.strictEqual((yield* load({ ELECTRICITY_MAPS_API_KEY: KEY }, true)).logging.logFormat, "pretty")
-      assert.strictEqual((yield* settingsOf({ ELECTRICITY_MAPS_API_KEY: KEY, LOG_FORMAT: "pretty" })).logging.logFormat, "pretty")
+      assert.strictEqual(
+        (yield* settingsOf({ ELECTRICITY_MAPS_API_KEY: KEY, LOG_FORMAT: "pretty" })).logging.logFormat,
+        "pretty"
+      )
     }))
 
   it.effect("trims zone keys, drops duplicates and keeps case", () =>
@@ -72,18 +76,28 @@ describe("configuration", () => {
 
   it.effect("warns, but accepts, a TTL shorter than the poll interval", () =>
     Effect.gen(function*() {
-      const s = yield* settingsOf({ ELECTRICITY_MAPS_API_KEY: KEY, POLL_INTERVAL_MINUTES: "10", CACHE_TTL_MINUTES: "5" })
+      const s = yield* settingsOf({
+        ELECTRICITY_MAPS_API_KEY: KEY,
+        POLL_INTERVAL_MINUTES: "10",
+        CACHE_TTL_MINUTES: "5"
+      })
       assert.strictEqual(s.warnings.length, 1)
       assert.match(s.warnings[0]!, /CACHE_TTL_MINUTES \(5\) is smaller than POLL_INTERVAL_MINUTES \(10\)/)
     }))
 
   it.effect("accepts a legacy /v3 base with one warning naming the v4 URL, and other paths without one", () =>
     Effect.gen(function*() {
-      const v3 = yield* settingsOf({ ELECTRICITY_MAPS_API_KEY: KEY, ELECTRICITY_MAPS_API_URL: "https://api.electricitymaps.com/v3" })
+      const v3 = yield* settingsOf({
+        ELECTRICITY_MAPS_API_KEY: KEY,
+        ELECTRICITY_MAPS_API_URL: "https://api.electricitymaps.com/v3"
+      })
       assert.strictEqual(v3.api.apiUrl, "https://api.electricitymaps.com/v3")
       assert.deepStrictEqual(v3.warnings.length, 1)
       assert.include(v3.warnings[0]!, "ELECTRICITY_MAPS_API_URL=https://api.electricitymaps.com/v4")
-      const proxy = yield* settingsOf({ ELECTRICITY_MAPS_API_KEY: KEY, ELECTRICITY_MAPS_API_URL: "https://proxy.example/em" })
+      const proxy = yield* settingsOf({
+        ELECTRICITY_MAPS_API_KEY: KEY,
+        ELECTRICITY_MAPS_API_URL: "https://proxy.example/em"
+      })
       assert.strictEqual(proxy.api.apiUrl, "https://proxy.example/em")
       assert.deepStrictEqual(proxy.warnings, [])
     }))
@@ -94,15 +108,30 @@ describe("configuration", () => {
     ["POLL_INTERVAL_MINUTES=-1", { POLL_INTERVAL_MINUTES: "-1" }, "POLL_INTERVAL_MINUTES", /positive number/],
     ["POLL_INTERVAL_MINUTES=five", { POLL_INTERVAL_MINUTES: "five" }, "POLL_INTERVAL_MINUTES", /positive number/],
     ["CACHE_TTL_MINUTES=0", { CACHE_TTL_MINUTES: "0" }, "CACHE_TTL_MINUTES", /positive number/],
-    ["EMISSION_FACTOR_TYPE=indirect", { EMISSION_FACTOR_TYPE: "indirect" }, "EMISSION_FACTOR_TYPE", /lifecycle or direct/],
+    [
+      "EMISSION_FACTOR_TYPE=indirect",
+      { EMISSION_FACTOR_TYPE: "indirect" },
+      "EMISSION_FACTOR_TYPE",
+      /lifecycle or direct/
+    ],
     ["an empty ZONES", { ZONES: "" }, "ZONES", /at least one zone/],
     ["ZONES of commas", { ZONES: " , ," }, "ZONES", /at least one zone/],
     ["a zone key with /", { ZONES: "DE,US/CAL" }, "ZONES", /"US\/CAL"/],
     ["a zone key with ?", { ZONES: "DE?x=1" }, "ZONES", /"DE\?x=1"/],
     ["a zone key with &", { ZONES: "DE&zone=FR" }, "ZONES", /"DE&zone=FR"/],
     ["a zone key with a space inside", { ZONES: "US CAL" }, "ZONES", /"US CAL"/],
-    ["http:// to a remote host", { ELECTRICITY_MAPS_API_URL: "http://api.electricitymaps.com/v4" }, "ELECTRICITY_MAPS_API_URL", /loopback/],
-    ["a URL that is not one", { ELECTRICITY_MAPS_API_URL: "api.electricitymaps.com" }, "ELECTRICITY_MAPS_API_URL", /absolute URL/],
+    [
+      "http:// to a remote host",
+      { ELECTRICITY_MAPS_API_URL: "http://api.electricitymaps.com/v4" },
+      "ELECTRICITY_MAPS_API_URL",
+      /loopback/
+    ],
+    [
+      "a URL that is not one",
+      { ELECTRICITY_MAPS_API_URL: "api.electricitymaps.com" },
+      "ELECTRICITY_MAPS_API_URL",
+      /absolute URL/
+    ],
     ["MAX_CONCURRENCY=0", { MAX_CONCURRENCY: "0" }, "MAX_CONCURRENCY", /whole number from 1/],
     ["MAX_CONCURRENCY=2.5", { MAX_CONCURRENCY: "2.5" }, "MAX_CONCURRENCY", /whole number/],
     ["REQUEST_TIMEOUT_SECONDS=0", { REQUEST_TIMEOUT_SECONDS: "0" }, "REQUEST_TIMEOUT_SECONDS", /positive number/],
@@ -112,7 +141,12 @@ describe("configuration", () => {
     ["HTTP_PORT=70000", { HTTP_PORT: "70000" }, "HTTP_PORT", /0 to 65535/],
     ["MAX_REQUESTS_PER_SECOND=-2", { MAX_REQUESTS_PER_SECOND: "-2" }, "MAX_REQUESTS_PER_SECOND", /positive number/],
     ["MAX_READING_AGE_MINUTES=0", { MAX_READING_AGE_MINUTES: "0" }, "MAX_READING_AGE_MINUTES", /positive number/],
-    ["a poll interval under the floor against a remote API", { POLL_INTERVAL_MINUTES: "0.0000001" }, "POLL_INTERVAL_MINUTES", /at least 1 against a remote API/]
+    [
+      "a poll interval under the floor against a remote API",
+      { POLL_INTERVAL_MINUTES: "0.0000001" },
+      "POLL_INTERVAL_MINUTES",
+      /at least 1 against a remote API/
+    ]
   ]
   for (const [name, env, variable, expected] of invalid) {
     it.effect(`names ${variable} for ${name}`, () =>
@@ -125,7 +159,11 @@ describe("configuration", () => {
 
   it.effect("allows a short poll interval against a loopback URL (the simulator)", () =>
     Effect.gen(function*() {
-      const s = yield* settingsOf({ ELECTRICITY_MAPS_API_KEY: KEY, POLL_INTERVAL_MINUTES: "0.001", ELECTRICITY_MAPS_API_URL: "http://127.0.0.1:1/v4" })
+      const s = yield* settingsOf({
+        ELECTRICITY_MAPS_API_KEY: KEY,
+        POLL_INTERVAL_MINUTES: "0.001",
+        ELECTRICITY_MAPS_API_URL: "http://127.0.0.1:1/v4"
+      })
       assert.strictEqual(s.polling.pollIntervalMinutes, 0.001)
     }))
 
@@ -161,7 +199,12 @@ describe("configuration", () => {
       assert.include(new InvalidConfig({ issues }).message, "<redacted>")
     }))
 
-  for (const [name, key] of [["a control character", `${KEY}\u0007`], ["a non-ASCII letter", `${KEY.slice(0, 5)}é${KEY.slice(5)}`], ["a space inside", `${KEY.slice(0, 5)} ${KEY.slice(5)}`]] as const) {
+  for (
+    const [name, key] of [["a control character", `${KEY}\u0007`], [
+      "a non-ASCII letter",
+      `${KEY.slice(0, 5)}é${KEY.slice(5)}`
+    ], ["a space inside", `${KEY.slice(0, 5)} ${KEY.slice(5)}`]] as const
+  ) {
     it.effect(`refuses a key with ${name} at start, naming the variable and never the key`, () =>
       Effect.gen(function*() {
         const issues = yield* issuesOf({ ELECTRICITY_MAPS_API_KEY: key })
@@ -172,11 +215,13 @@ describe("configuration", () => {
       }))
   }
 
-  for (const [name, url, secret] of [
-    ["user:pass@", "https://alice:hunter2@api.electricitymaps.com/v4", "hunter2"],
-    ["a ?token= query", "https://api.electricitymaps.com/v4?token=tok-5ecret", "tok-5ecret"],
-    ["credentials with plain http", "http://bob:s3cr3t@10.0.0.1/v4", "s3cr3t"]
-  ] as const) {
+  for (
+    const [name, url, secret] of [
+      ["user:pass@", "https://alice:hunter2@api.electricitymaps.com/v4", "hunter2"],
+      ["a ?token= query", "https://api.electricitymaps.com/v4?token=tok-5ecret", "tok-5ecret"],
+      ["credentials with plain http", "http://bob:s3cr3t@10.0.0.1/v4", "s3cr3t"]
+    ] as const
+  ) {
     it.effect(`redacts ${name} in ELECTRICITY_MAPS_API_URL from the error`, () =>
       Effect.gen(function*() {
         const issues = yield* issuesOf({ ELECTRICITY_MAPS_API_KEY: KEY, ELECTRICITY_MAPS_API_URL: url })
@@ -189,7 +234,10 @@ describe("configuration", () => {
 
   it.effect("refuses both key variables at once", () =>
     Effect.gen(function*() {
-      const issues = yield* issuesOf({ ELECTRICITY_MAPS_API_KEY: KEY, ELECTRICITY_MAPS_API_KEY_FILE: "/run/secrets/key" })
+      const issues = yield* issuesOf({
+        ELECTRICITY_MAPS_API_KEY: KEY,
+        ELECTRICITY_MAPS_API_KEY_FILE: "/run/secrets/key"
+      })
       assert.match(issues[0]?.expected ?? "", /not both/)
     }))
 
@@ -203,8 +251,7 @@ describe("configuration", () => {
         yield* fs.writeFileString(keyFile, `${KEY}\n`)
         const settings = yield* load({ ELECTRICITY_MAPS_API_KEY_FILE: keyFile })
         assert.strictEqual(Redacted.value(settings.api.apiKey), KEY)
-      }).pipe(Effect.provide(Layer.merge(NodeFileSystem.layer, Path.layer)))
-    )
+      }).pipe(Effect.provide(Layer.merge(NodeFileSystem.layer, Path.layer))))
 
     it.scoped("names the key file when it is missing or empty", () =>
       Effect.gen(function*() {
@@ -212,28 +259,36 @@ describe("configuration", () => {
         const dir = yield* fs.makeTempDirectoryScoped()
         const missing = yield* Effect.exit(load({ ELECTRICITY_MAPS_API_KEY_FILE: `${dir}/absent` }))
         assert.isTrue(Exit.isFailure(missing))
-        assert.match(String(Exit.isFailure(missing) && missing.cause), /ELECTRICITY_MAPS_API_KEY_FILE.*cannot read the key file \(NotFound/)
+        assert.match(
+          String(Exit.isFailure(missing) && missing.cause),
+          /ELECTRICITY_MAPS_API_KEY_FILE.*cannot read the key file \(NotFound/
+        )
         yield* fs.writeFileString(`${dir}/empty`, "\n")
         const empty = yield* Effect.flip(load({ ELECTRICITY_MAPS_API_KEY_FILE: `${dir}/empty` }))
         assert.match(empty.message, /ELECTRICITY_MAPS_API_KEY_FILE=.*the file is empty/)
-      }).pipe(Effect.provide(NodeFileSystem.layer))
-    )
+      }).pipe(Effect.provide(NodeFileSystem.layer)))
 
     it.scoped("reports a bad key file together with the other bad variables", () =>
       Effect.gen(function*() {
         const fs = yield* FileSystem.FileSystem
         const dir = yield* fs.makeTempDirectoryScoped()
-        const error = yield* Effect.flip(load({ ELECTRICITY_MAPS_API_KEY_FILE: `${dir}/absent`, POLL_INTERVAL_MINUTES: "0" }))
-        assert.deepStrictEqual(error.issues.map((i) => i.variable), ["ELECTRICITY_MAPS_API_KEY_FILE", "POLL_INTERVAL_MINUTES"])
-      }).pipe(Effect.provide(NodeFileSystem.layer))
-    )
+        const error = yield* Effect.flip(
+          load({ ELECTRICITY_MAPS_API_KEY_FILE: `${dir}/absent`, POLL_INTERVAL_MINUTES: "0" })
+        )
+        assert.deepStrictEqual(error.issues.map((i) => i.variable), [
+          "ELECTRICITY_MAPS_API_KEY_FILE",
+          "POLL_INTERVAL_MINUTES"
+        ])
+      }).pipe(Effect.provide(NodeFileSystem.layer)))
 
     it.effect("fails with InvalidConfig before anything else happens", () =>
       Effect.gen(function*() {
         const error = yield* Effect.flip(load({ POLL_INTERVAL_MINUTES: "0" }))
         assert.strictEqual(error._tag, "InvalidConfig")
-        assert.deepStrictEqual(error.issues.map((i) => i.variable), ["ELECTRICITY_MAPS_API_KEY", "POLL_INTERVAL_MINUTES"])
-      })
-    )
+        assert.deepStrictEqual(error.issues.map((i) => i.variable), [
+          "ELECTRICITY_MAPS_API_KEY",
+          "POLL_INTERVAL_MINUTES"
+        ])
+      }))
   })
 })

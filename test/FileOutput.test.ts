@@ -36,14 +36,16 @@ const cache = (best: string): CacheFile => ({
 
 const withMemoryStore = (options: MemoryFileSystemOptions = {}) => {
   const memory = makeMemoryFileSystem(options)
-  const layer = CacheStoreLayer.pipe(Layer.provide(Layer.mergeAll(memory.layer, Path.layer, testConfigLayer({ cacheFile: TARGET }))))
+  const layer = CacheStoreLayer.pipe(
+    Layer.provide(Layer.mergeAll(memory.layer, Path.layer, testConfigLayer({ cacheFile: TARGET })))
+  )
   return { memory, layer }
 }
 
 describe("the cache file output with a fake FileSystem", () => {
   it.effect("writes the rendered cache through a temporary file in the same directory, mode 0644, then renames it", () =>
-    Effect.gen(function* () {
-      const { memory, layer } = withMemoryStore()
+    Effect.gen(function*() {
+      const { layer, memory } = withMemoryStore()
       const store = yield* Effect.provide(CacheStore, layer)
       yield* store.publish(render(cache("FR")))
       assert.strictEqual(memory.read(TARGET), yield* renderCache(cache("FR")))
@@ -52,24 +54,22 @@ describe("the cache file output with a fake FileSystem", () => {
       assert.strictEqual(temps.length, 1)
       assert.isTrue(temps[0]!.startsWith(TEMP_PREFIX), temps[0])
       assert.deepStrictEqual(memory.paths(), [TARGET])
-    })
-  )
+    }))
 
   it.effect("creates the directory when it is missing", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const memory = makeMemoryFileSystem()
       const layer = CacheStoreLayer.pipe(
         Layer.provide(Layer.mergeAll(memory.layer, Path.layer, testConfigLayer({ cacheFile: "/new/dir/cache.json" })))
       )
       yield* Effect.flatMap(Effect.provide(CacheStore, layer), (store) => store.publish(render(cache("FR"))))
       assert.isDefined(memory.read("/new/dir/cache.json"))
-    })
-  )
+    }))
 
   for (const step of ["writeAll", "sync", "rename"] as const) {
     it.effect(`keeps the previous file and removes the temporary file when ${step} fails (disk full)`, () =>
-      Effect.gen(function* () {
-        const { memory, layer } = withMemoryStore({ files: { [TARGET]: "previous" } })
+      Effect.gen(function*() {
+        const { layer, memory } = withMemoryStore({ files: { [TARGET]: "previous" } })
         const store = yield* Effect.provide(CacheStore, layer)
         memory.setFailure(step, { reason: "Unknown", description: "ENOSPC: no space left on device" })
         const error = yield* Effect.flip(store.publish(render(cache("FR"))))
@@ -78,25 +78,25 @@ describe("the cache file output with a fake FileSystem", () => {
         assert.match(error.message, /previous file is left as it was/)
         assert.strictEqual(memory.read(TARGET), "previous")
         assert.deepStrictEqual(memory.paths(), [TARGET])
-      })
-    )
+      }))
   }
 
   it.effect("names the step when the directory is not writable", () =>
-    Effect.gen(function* () {
-      const { memory, layer } = withMemoryStore({
+    Effect.gen(function*() {
+      const { layer, memory } = withMemoryStore({
         files: { [TARGET]: "previous" },
         failing: { open: { reason: "PermissionDenied", description: "EACCES: permission denied" } }
       })
-      const error = yield* Effect.flip(Effect.flatMap(Effect.provide(CacheStore, layer), (store) => store.publish(render(cache("FR")))))
+      const error = yield* Effect.flip(
+        Effect.flatMap(Effect.provide(CacheStore, layer), (store) => store.publish(render(cache("FR"))))
+      )
       assert.match(error.message, /create temporary file/)
       assert.strictEqual(memory.read(TARGET), "previous")
-    })
-  )
+    }))
 
   it.effect("removes the temporary file when interrupted mid-write", () =>
-    Effect.gen(function* () {
-      const { memory, layer } = withMemoryStore({ files: { [TARGET]: "previous" }, hangOn: "sync" })
+    Effect.gen(function*() {
+      const { layer, memory } = withMemoryStore({ files: { [TARGET]: "previous" }, hangOn: "sync" })
       const store = yield* Effect.provide(CacheStore, layer)
       const fiber = yield* Effect.fork(store.publish(render(cache("FR"))))
       yield* Effect.yieldNow()
@@ -105,12 +105,11 @@ describe("the cache file output with a fake FileSystem", () => {
       assert.isTrue(Exit.isInterrupted(exit))
       assert.deepStrictEqual(memory.paths(), [TARGET])
       assert.strictEqual(memory.read(TARGET), "previous")
-    })
-  )
+    }))
 
   it.effect("sweeps temporary files a killed predecessor left, and nothing else", () =>
-    Effect.gen(function* () {
-      const { memory, layer } = withMemoryStore({
+    Effect.gen(function*() {
+      const { layer, memory } = withMemoryStore({
         files: {
           [TARGET]: "previous",
           [`${TEMP_PREFIX}abc123`]: "{ partial",
@@ -121,24 +120,22 @@ describe("the cache file output with a fake FileSystem", () => {
       const store = yield* Effect.provide(CacheStore, layer)
       assert.strictEqual(yield* store.removeLeftovers, 2)
       assert.deepStrictEqual(memory.paths(), ["/cache/carbon_cache.json", "/cache/other.json"])
-    })
-  )
+    }))
 
   it.effect("reads back what it wrote; a file it cannot decode is left to the recall step to refuse", () =>
-    Effect.gen(function* () {
-      const { memory, layer } = withMemoryStore({ files: { [TARGET]: "{ not json" } })
+    Effect.gen(function*() {
+      const { layer, memory } = withMemoryStore({ files: { [TARGET]: "{ not json" } })
       const store = yield* Effect.provide(CacheStore, layer)
       assert.isTrue(Option.isNone(yield* recallPrevious([store])))
       yield* store.publish(render(cache("DE")))
       assert.deepStrictEqual(yield* store.recall, Option.some(render(cache("DE")).contents))
       assert.isDefined(memory.read(TARGET))
-    })
-  )
+    }))
 })
 
 describe("renderCache", () => {
   it.effect("writes keys in the contract's order whatever order the value was built in", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const scrambled: CacheFile = {
         worst_region: "A",
         best_region: "A",
@@ -159,7 +156,14 @@ describe("renderCache", () => {
         timestamp: "2024-01-01T12:00:00"
       }
       const rendered = JSON.parse(yield* renderCache(scrambled)) as { regions: { A: object } }
-      assert.deepStrictEqual(Object.keys(rendered), ["timestamp", "ttl_minutes", "regions", "sorted_by_carbon", "best_region", "worst_region"])
+      assert.deepStrictEqual(Object.keys(rendered), [
+        "timestamp",
+        "ttl_minutes",
+        "regions",
+        "sorted_by_carbon",
+        "best_region",
+        "worst_region"
+      ])
       assert.deepStrictEqual(Object.keys(rendered.regions.A), [
         "zone",
         "carbonIntensity",
@@ -170,17 +174,18 @@ describe("renderCache", () => {
         "estimationMethod",
         "timestamp"
       ])
-    })
-  )
+    }))
 })
 
 describe("the cache file output on the real filesystem", () => {
   it.scoped("replaces the file atomically in a real directory with mode 0644 and no leftovers", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
       const dir = yield* fs.makeTempDirectoryScoped()
       const target = `${dir}/nested/carbon_cache.json`
-      const layer = CacheStoreLayer.pipe(Layer.provide(Layer.mergeAll(NodeFileSystem.layer, Path.layer, testConfigLayer({ cacheFile: target }))))
+      const layer = CacheStoreLayer.pipe(
+        Layer.provide(Layer.mergeAll(NodeFileSystem.layer, Path.layer, testConfigLayer({ cacheFile: target })))
+      )
       const store = yield* Effect.provide(CacheStore, layer)
       yield* store.publish(render(cache("FR")))
       yield* store.publish(render(cache("DE")))
@@ -188,6 +193,5 @@ describe("the cache file output on the real filesystem", () => {
       assert.strictEqual(info.mode & 0o777, 0o644)
       assert.deepStrictEqual(JSON.parse(yield* fs.readFileString(target)).best_region, "DE")
       assert.deepStrictEqual(yield* fs.readDirectory(`${dir}/nested`), ["carbon_cache.json"])
-    }).pipe(Effect.provide(NodeFileSystem.layer))
-  )
+    }).pipe(Effect.provide(NodeFileSystem.layer)))
 })

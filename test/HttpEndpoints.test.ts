@@ -1,10 +1,10 @@
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import { assert, describe, it } from "@effect/vitest"
-import { spawnSync } from "node:child_process"
-import { Clock, Context, Effect, Layer, Metric, Option } from "effect"
 import * as HttpServer from "@effect/platform/HttpServer"
+import { assert, describe, it } from "@effect/vitest"
+import { Clock, Context, Effect, Layer, Metric, Option } from "effect"
+import { spawnSync } from "node:child_process"
 import { startEndpoints } from "../src/app/Commands.js"
 import type { CacheFile } from "../src/domain/CacheFile.js"
 import { formatCacheTimestamp } from "../src/domain/Timestamps.js"
@@ -18,8 +18,10 @@ import { TEST_API_KEY, testConfigLayer } from "./support/settings.js"
 
 /** The endpoints layer on Node's server at `host:port`, for the life of the scope; its address. */
 const serveOn = (host: string, port: number) =>
-  Effect.gen(function* () {
-    const context = yield* Layer.build(Layer.merge(HttpEndpoints.layer, Layer.empty).pipe(Layer.provideMerge(NodeServer.layerOn(host, port))))
+  Effect.gen(function*() {
+    const context = yield* Layer.build(
+      Layer.merge(HttpEndpoints.layer, Layer.empty).pipe(Layer.provideMerge(NodeServer.layerOn(host, port)))
+    )
     return Context.get(context, HttpServer.HttpServer).address
   })
 
@@ -69,7 +71,10 @@ describe("liveness", () => {
 
 describe("readiness", () => {
   it("is not ready before the first write", () => {
-    assert.deepStrictEqual(readiness(snapshot({}), T0), { ready: false, reason: "no cache written yet by this process" })
+    assert.deepStrictEqual(readiness(snapshot({}), T0), {
+      ready: false,
+      reason: "no cache written yet by this process"
+    })
   })
   it("says why the last write failed, while still ready on the previous cache", () => {
     const failing = snapshot({
@@ -91,13 +96,16 @@ describe("readiness", () => {
 })
 
 /** The endpoints on a free loopback port, over real HTTP, with PollStatus driven by the test. */
-const endpoints = Effect.gen(function* () {
+const endpoints = Effect.gen(function*() {
   const address = yield* serveOn("127.0.0.1", 0)
   const port = address._tag === "TcpAddress" ? address.port : 0
-  const client = (yield* HttpClient.HttpClient).pipe(HttpClient.mapRequest(HttpClientRequest.prependUrl(`http://127.0.0.1:${port}`)))
+  const client = (yield* HttpClient.HttpClient).pipe(
+    HttpClient.mapRequest(HttpClientRequest.prependUrl(`http://127.0.0.1:${port}`))
+  )
   const send = (method: "GET" | "POST", path: string, headers: Record<string, string> = {}) =>
-    Effect.flatMap(client.execute(HttpClientRequest.make(method)(path, { headers })), (response) =>
-      Effect.map(response.text, (body) => ({ status: response.status, headers: response.headers, body }))
+    Effect.flatMap(
+      client.execute(HttpClientRequest.make(method)(path, { headers })),
+      (response) => Effect.map(response.text, (body) => ({ status: response.status, headers: response.headers, body }))
     )
   const get = (path: string, headers: Record<string, string> = {}) => send("GET", path, headers)
   return { get, send, status: yield* PollStatus }
@@ -110,7 +118,7 @@ const EndpointLayers = Layer.mergeAll(PollStatus.Default, PrometheusMetrics.Defa
 
 describe("HTTP endpoints over loopback", () => {
   it.scopedLive("answer /readyz 503 with a reason before the first write, then 200", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { get, status } = yield* endpoints
       const before = yield* get("/readyz")
       assert.strictEqual(before.status, 503)
@@ -120,11 +128,10 @@ describe("HTTP endpoints over loopback", () => {
       assert.strictEqual((yield* get("/readyz")).status, 200)
       yield* status.written({ cache: cacheAt(now - 11 * MINUTE), contents: "{}", writtenAt: now - 11 * MINUTE })
       assert.strictEqual((yield* get("/readyz")).status, 503)
-    }).pipe(Effect.provide(EndpointLayers))
-  )
+    }).pipe(Effect.provide(EndpointLayers)))
 
   it.scopedLive("answer /healthz 200 while polls keep starting and 503 when they stop", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { get, status } = yield* endpoints
       const now = yield* Clock.currentTimeMillis
       yield* status.pollStarted(now)
@@ -133,11 +140,10 @@ describe("HTTP endpoints over loopback", () => {
       const stuck = yield* get("/healthz")
       assert.strictEqual(stuck.status, 503)
       assert.isFalse(JSON.parse(stuck.body).alive)
-    }).pipe(Effect.provide(EndpointLayers))
-  )
+    }).pipe(Effect.provide(EndpointLayers)))
 
   it.scopedLive("serve /cache as written, with ETag, max-age of the remaining TTL, and 304", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { get, status } = yield* endpoints
       assert.strictEqual((yield* get("/cache")).status, 503)
       const now = yield* Clock.currentTimeMillis
@@ -155,33 +161,30 @@ describe("HTTP endpoints over loopback", () => {
       assert.strictEqual(again.status, 304)
       assert.strictEqual(again.body, "")
       assert.notInclude(first.body, TEST_API_KEY)
-    }).pipe(Effect.provide(EndpointLayers))
-  )
+    }).pipe(Effect.provide(EndpointLayers)))
 
   it.scopedLive("answer 404 for unknown paths and 405 with Allow: GET for other methods", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { get, send } = yield* endpoints
       assert.strictEqual((yield* get("/nope")).status, 404)
       const post = yield* send("POST", "/cache")
       assert.strictEqual(post.status, 405)
       assert.strictEqual(post.headers["allow"], "GET")
-    }).pipe(Effect.provide(EndpointLayers))
-  )
+    }).pipe(Effect.provide(EndpointLayers)))
 
   it.scopedLive("match If-None-Match lists and weak tags, and answer 200 to another tag", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { get, status } = yield* endpoints
       const now = yield* Clock.currentTimeMillis
       yield* status.written({ cache: cacheAt(now), contents: JSON.stringify(cacheAt(now)), writtenAt: now })
       const etag = (yield* get("/cache")).headers["etag"] ?? ""
       assert.strictEqual((yield* get("/cache", { "if-none-match": `"other", W/${etag}` })).status, 304)
       assert.strictEqual((yield* get("/cache", { "if-none-match": "*" })).status, 304)
-      assert.strictEqual((yield* get("/cache", { "if-none-match": '"other"' })).status, 200)
-    }).pipe(Effect.provide(EndpointLayers))
-  )
+      assert.strictEqual((yield* get("/cache", { "if-none-match": "\"other\"" })).status, 200)
+    }).pipe(Effect.provide(EndpointLayers)))
 
   it.scopedLive("keep serving an expired cache with max-age=0 while /readyz says 503", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { get, status } = yield* endpoints
       const producedAt = (yield* Clock.currentTimeMillis) - 11 * MINUTE
       const contents = JSON.stringify(cacheAt(producedAt))
@@ -193,35 +196,36 @@ describe("HTTP endpoints over loopback", () => {
       const ready = yield* get("/readyz")
       assert.strictEqual(ready.status, 503)
       assert.match(JSON.parse(ready.body).reason, /cache expired at/)
-    }).pipe(Effect.provide(EndpointLayers))
-  )
+    }).pipe(Effect.provide(EndpointLayers)))
 
   it.scopedLive("stop with a message naming HTTP_PORT when the port is taken", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const taken = yield* serveOn("127.0.0.1", 0)
       const port = taken._tag === "TcpAddress" ? taken.port : 0
       const error = yield* Effect.flip(serveOn("127.0.0.1", port))
       assert.strictEqual(error._tag, "HttpPortUnavailable")
       assert.include(error.message, `HTTP_PORT=${port}`)
       assert.include(error.message, "EADDRINUSE")
-    }).pipe(Effect.provide(EndpointLayers))
-  )
+    }).pipe(Effect.provide(EndpointLayers)))
 
   it.scopedLive("bind nothing when HTTP_PORT=0", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       // A server that cannot even be built: with HTTP_PORT=0 it is never asked for.
       const unusable = Layer.die("the endpoints must not start with HTTP_PORT=0")
       yield* startEndpoints(unusable).pipe(Effect.provide(testConfigLayer({ httpPort: 0 })))
-    }).pipe(Effect.provide(EndpointLayers))
-  )
+    }).pipe(Effect.provide(EndpointLayers)))
 
   it.scopedLive("expose the service's metrics in Prometheus text format that promtool accepts", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { get } = yield* endpoints
       yield* Metrics.increment(Metrics.fetches, { zone: "FR", outcome: "ok" })
       yield* Metrics.increment(Metrics.fetches, { zone: "DE", outcome: "Unauthorized" })
       yield* Metrics.increment(Metrics.retries, { zone: "DE", reason: "ServerError" })
-      yield* Metrics.set(Metrics.carbonIntensity, { zone: "FR", emission_factor_type: "lifecycle", estimated: "true" }, 50)
+      yield* Metrics.set(
+        Metrics.carbonIntensity,
+        { zone: "FR", emission_factor_type: "lifecycle", estimated: "true" },
+        50
+      )
       yield* Metrics.set(Metrics.lastWriteTimestamp, {}, 1_700_000_000)
       yield* Metrics.set(Metrics.zonesConfigured, {}, 2)
       yield* Metrics.set(Metrics.zonesUsable, {}, 1)
@@ -230,9 +234,12 @@ describe("HTTP endpoints over loopback", () => {
       assert.strictEqual(response.status, 200)
       assert.match(response.headers["content-type"] ?? "", /^text\/plain; version=0\.0\.4/)
       const text = response.body
-      assert.include(text, '# TYPE carbon_poller_fetches_total counter')
+      assert.include(text, "# TYPE carbon_poller_fetches_total counter")
       assert.match(text, /carbon_poller_fetches_total\{zone="DE",outcome="Unauthorized"\} \d+/)
-      assert.match(text, /carbon_poller_zone_carbon_intensity_grams_per_kwh\{zone="FR",emission_factor_type="lifecycle",estimated="true"\} 50/)
+      assert.match(
+        text,
+        /carbon_poller_zone_carbon_intensity_grams_per_kwh\{zone="FR",emission_factor_type="lifecycle",estimated="true"\} 50/
+      )
       assert.include(text, "# TYPE carbon_poller_poll_duration_seconds histogram")
       assert.include(text, "carbon_poller_last_write_timestamp_seconds 1700000000")
       assert.include(text, "carbon_poller_zones_usable 1")
@@ -247,6 +254,5 @@ describe("HTTP endpoints over loopback", () => {
       }
       assert.isUndefined(promtool.error, "promtool must be installed in CI (see .ci/run)")
       assert.strictEqual(promtool.status, 0, `${promtool.stdout}${promtool.stderr}`)
-    }).pipe(Effect.provide(EndpointLayers))
-  )
+    }).pipe(Effect.provide(EndpointLayers)))
 })

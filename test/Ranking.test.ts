@@ -1,10 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
 import { FastCheck as fc, Schema } from "effect"
 
-import { CacheFile, type CacheEntry } from "../src/domain/CacheFile.js"
+import { type CacheEntry, CacheFile } from "../src/domain/CacheFile.js"
 import type { Reading as UsableReading } from "../src/domain/Reading.js"
-import { isWithinTtl, nextCache, rankZones, type FreshReading } from "../src/poll/Ranking.js"
 import { formatCacheTimestamp, parseCacheTimestamp } from "../src/domain/Timestamps.js"
+import { type FreshReading, isWithinTtl, nextCache, rankZones } from "../src/poll/Ranking.js"
 
 const NOON = Date.UTC(2024, 0, 1, 12, 0, 0)
 const MINUTE = 60_000
@@ -102,7 +102,11 @@ describe("nextCache", () => {
     const { createdAt: _omitted, ...withoutCreatedAt } = reading("FR", 103).reading
     const cache = nextCache({
       configuredZones: ["FR"],
-      fresh: [{ zone: "FR", fetchedAt: NOON, reading: { ...withoutCreatedAt, estimationMethod: null, temporalGranularity: "hourly" } }],
+      fresh: [{
+        zone: "FR",
+        fetchedAt: NOON,
+        reading: { ...withoutCreatedAt, estimationMethod: null, temporalGranularity: "hourly" }
+      }],
       failures: [],
       previous: undefined,
       now: NOON,
@@ -224,23 +228,41 @@ describe("timestamps", () => {
 const zoneKey = fc.stringMatching(/^[A-Z]{1,3}(-[A-Z]{1,4})?$/)
 const intensity = fc.oneof(fc.integer({ min: 0, max: 1500 }), fc.double({ min: 0, max: 1500, noNaN: true }))
 const pollArb = fc
-  .uniqueArray(fc.record({ zone: zoneKey, value: intensity, fresh: fc.boolean(), previousAgeMinutes: fc.option(fc.integer({ min: 0, max: 30 })) }), {
-    selector: (z) => z.zone,
-    minLength: 1,
-    maxLength: 12
-  })
+  .uniqueArray(
+    fc.record({
+      zone: zoneKey,
+      value: intensity,
+      fresh: fc.boolean(),
+      previousAgeMinutes: fc.option(fc.integer({ min: 0, max: 30 }))
+    }),
+    {
+      selector: (z) => z.zone,
+      minLength: 1,
+      maxLength: 12
+    }
+  )
   .map((zones) => ({ zones, ttlMinutes: 10 }))
 
 const previousFrom = (zones: ReadonlyArray<{ zone: string; value: number; previousAgeMinutes: number | null }>) => {
   const regions: Record<string, CacheEntry> = {}
   for (const z of zones) {
     if (z.previousAgeMinutes === null) continue
-    regions[z.zone] = { ...reading(z.zone, z.value + 1).reading, timestamp: formatCacheTimestamp(NOON - z.previousAgeMinutes * MINUTE) }
+    regions[z.zone] = {
+      ...reading(z.zone, z.value + 1).reading,
+      timestamp: formatCacheTimestamp(NOON - z.previousAgeMinutes * MINUTE)
+    }
   }
   const sorted = rankZones(regions)
   return sorted.length === 0
     ? undefined
-    : { timestamp: "2024-01-01T11:00:00", ttl_minutes: 10, regions, sorted_by_carbon: sorted, best_region: sorted[0]!, worst_region: sorted.at(-1)! }
+    : {
+      timestamp: "2024-01-01T11:00:00",
+      ttl_minutes: 10,
+      regions,
+      sorted_by_carbon: sorted,
+      best_region: sorted[0]!,
+      worst_region: sorted.at(-1)!
+    }
 }
 
 type Poll = typeof pollArb extends fc.Arbitrary<infer P> ? P : never
@@ -263,7 +285,9 @@ describe("nextCache properties", () => {
     for (let i = 1; i < sorted.length; i++) {
       const a = cache!.regions[sorted[i - 1]!]!
       const b = cache!.regions[sorted[i]!]!
-      assert.isTrue(a.carbonIntensity < b.carbonIntensity || (a.carbonIntensity === b.carbonIntensity && a.zone < b.zone))
+      assert.isTrue(
+        a.carbonIntensity < b.carbonIntensity || (a.carbonIntensity === b.carbonIntensity && a.zone < b.zone)
+      )
     }
     assert.strictEqual(cache!.best_region, sorted[0])
     assert.strictEqual(cache!.worst_region, sorted.at(-1))

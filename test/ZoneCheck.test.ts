@@ -73,49 +73,56 @@ describe("checkAgainstCatalogue", () => {
 
 describe("start-up zone check in the service", () => {
   it.effect("polls only the zones that exist and logs the misspelled one with its suggestion", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const h = makeHarness({ api: { intensities: { DE: 300 } }, settings: { zones: ["DE", "US-TEX-ERCOT"] } })
       yield* h.run(pollOnceAndExit)
       assert.strictEqual(h.api.requestsFor("DE"), 1)
       assert.strictEqual(h.api.requestsFor("US-TEX-ERCOT"), 0)
       assert.isTrue(h.logLines.some((l) => l.includes("zone US-TEX-ERCOT does not exist; did you mean US-TEX-ERCO?")))
-    })
-  )
+    }))
 
   it.effect("starts polling anyway when /zones cannot be had", () =>
-    Effect.gen(function* () {
-      const h = makeHarness({ api: { intensities: { DE: 300 }, zonesBody: "<html>502</html>" }, settings: { zones: ["DE"], maxRetries: 0 } })
+    Effect.gen(function*() {
+      const h = makeHarness({
+        api: { intensities: { DE: 300 }, zonesBody: "<html>502</html>" },
+        settings: { zones: ["DE"], maxRetries: 0 }
+      })
       yield* h.run(pollOnceAndExit)
       assert.strictEqual(h.api.requestsFor("DE"), 1)
       assert.isTrue(h.logLines.some((l) => l.includes("zone check skipped, polling all configured zones")))
-    })
-  )
+    }))
 
   it.effect("--once fails with exit code 1 when no cache could be written", () =>
-    Effect.gen(function* () {
-      const h = makeHarness({ api: { intensities: { DE: 300 }, scripts: { DE: [transport, respond(503, "")] } }, settings: { zones: ["DE"], maxRetries: 0 } })
+    Effect.gen(function*() {
+      const h = makeHarness({
+        api: { intensities: { DE: 300 }, scripts: { DE: [transport, respond(503, "")] } },
+        settings: { zones: ["DE"], maxRetries: 0 }
+      })
       const error = yield* Effect.flip(h.run(pollOnceAndExit))
       assert.strictEqual(error._tag, "NoCacheWritten")
       assert.strictEqual(exitCodeOf(error), 1)
       assert.match(error.message, /no usable zone \(DE: Transport\)/)
-    })
-  )
+    }))
 
   it.effect("keeps a zone missing from the catalogue in `unavailable`, counted as configured", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const h = makeHarness({ api: { intensities: { DE: 300 } }, settings: { zones: ["DE", "US-TEX-ERCOT"] } })
       yield* h.run(pollOnceAndExit)
-      const written = JSON.parse(h.memory.read("/cache/carbon_cache.json") ?? "{}") as { unavailable?: Record<string, { reason: string; message: string }> }
+      const written = JSON.parse(h.memory.read("/cache/carbon_cache.json") ?? "{}") as {
+        unavailable?: Record<string, { reason: string; message: string }>
+      }
       assert.strictEqual(written.unavailable?.["US-TEX-ERCOT"]?.reason, "ZoneNotFound")
       assert.match(written.unavailable?.["US-TEX-ERCOT"]?.message ?? "", /did you mean US-TEX-ERCO/)
-    })
-  )
+    }))
 
   it.effect("asks the catalogue again after an hour and polls a zone that appeared", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const without = JSON.stringify({ DE: { zoneName: "Germany" } })
-      const h = makeHarness({ api: { intensities: { DE: 300, FR: 50 }, zonesBody: without }, settings: { zones: ["DE", "FR"] } })
-      const firstTwo = yield* h.run(Effect.gen(function* () {
+      const h = makeHarness({
+        api: { intensities: { DE: 300, FR: 50 }, zonesBody: without },
+        settings: { zones: ["DE", "FR"] }
+      })
+      const firstTwo = yield* h.run(Effect.gen(function*() {
         const zoneCheck = yield* ZoneCheck
         const poller = yield* Poller
         const plan = yield* zoneCheck.atStart
@@ -129,48 +136,46 @@ describe("start-up zone check in the service", () => {
       }))
       assert.deepStrictEqual(firstTwo, [["DE"], ["DE"], ["DE"], ["DE", "FR"]])
       assert.strictEqual(h.api.requestsForZones(), 2)
-    })
-  )
+    }))
 
   it.effect("an empty catalogue never stops the service: every configured zone is polled", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const h = makeHarness({ api: { intensities: { DE: 300 }, zonesBody: "{}" }, settings: { zones: ["DE"] } })
       yield* h.run(pollOnceAndExit)
       assert.strictEqual(h.api.requestsFor("DE"), 1)
       assert.isTrue(h.logLines.some((l) => l.includes("zone catalogue came back empty")))
-    })
-  )
+    }))
 
   it.effect("exits 3 only when the catalogue lists zones and none of the configured ones", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const h = makeHarness({ api: { intensities: { DE: 300 } }, settings: { zones: ["US-TEX-ERCOT"] } })
       const error = yield* Effect.flip(h.run(pollOnceAndExit))
       assert.strictEqual(error._tag, "NoValidZones")
       assert.strictEqual(exitCodeOf(error), 3)
-    })
-  )
+    }))
 })
 
 describe("the zones command", () => {
   it.effect("finds Texas by name, case-insensitively", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const h = makeHarness({})
       const lines = yield* h.run(listZones("texas"))
       assert.strictEqual(lines.length, 1)
       assert.match(lines[0]!, /^US-TEX-ERCO\s+Electric Reliability Council Of Texas, Inc., USA$/)
-    })
-  )
+    }))
 
   it.effect("marks the zones the key may query when the API sends access lists", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const zonesBody = JSON.stringify({
         DE: { zoneName: "Germany", access: ["carbon-intensity/latest"] },
         FR: { zoneName: "France", access: ["power-breakdown/latest"] }
       })
       const h = makeHarness({ api: { zonesBody } })
-      assert.deepStrictEqual(yield* h.run(listZones(undefined)), ["✓ DE               Germany", "  FR               France"])
-    })
-  )
+      assert.deepStrictEqual(yield* h.run(listZones(undefined)), [
+        "✓ DE               Germany",
+        "  FR               France"
+      ])
+    }))
 })
 
 describe("command line", () => {
@@ -188,7 +193,14 @@ describe("command line", () => {
     assert.strictEqual(exitCodeOf(new UsageError({ detail: "x", usage: USAGE })), 2)
     assert.strictEqual(exitCodeOf(new NoValidZones({ details: [] })), 3)
     assert.strictEqual(exitCodeOf(new HttpPortUnavailable({ host: "h", port: 1, cause: "in use" })), 4)
-    const summary = { fresh: [], failures: [], ranked: Option.none(), written: Option.none(), outputFailures: [], durationMillis: 0 }
+    const summary = {
+      fresh: [],
+      failures: [],
+      ranked: Option.none(),
+      written: Option.none(),
+      outputFailures: [],
+      durationMillis: 0
+    }
     assert.strictEqual(exitCodeOf(new NoCacheWritten({ summary })), 1)
     assert.strictEqual(exitCodeOf(new NoZoneMatches({ search: "atlantis" })), 1)
     assert.strictEqual(exitCodeOf(new SourceError({ zone: undefined, reason: "Transport", detail: "down" })), 1)
@@ -200,7 +212,10 @@ describe("command line", () => {
       failures: [],
       ranked: Option.none(),
       written: Option.none(),
-      outputFailures: [{ output: "cache /cache/carbon_cache.json", message: "cannot write cache /cache/carbon_cache.json (create temporary file): EACCES" }],
+      outputFailures: [{
+        output: "cache /cache/carbon_cache.json",
+        message: "cannot write cache /cache/carbon_cache.json (create temporary file): EACCES"
+      }],
       durationMillis: 0
     }
     const message = new NoCacheWritten({ summary }).message

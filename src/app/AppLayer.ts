@@ -38,11 +38,17 @@ export interface AppOptions {
 
 /** The service over a platform: configuration read once, logging as configured, every service. */
 export const layer = (options: AppOptions) =>
-  ServicesLayer.pipe(Layer.provideMerge(Logging.layer), Layer.provideMerge(Configuration.layer({ ...options, keyRequired: true })))
+  ServicesLayer.pipe(
+    Layer.provideMerge(Logging.layer),
+    Layer.provideMerge(Configuration.layer({ ...options, keyRequired: true }))
+  )
 
 /** Only what the `zones` command needs: the source, with the key optional (`/zones` answers without one). */
 export const catalogueLayer = (options: AppOptions) =>
-  SourceLayer.pipe(Layer.provideMerge(Logging.layer), Layer.provideMerge(Configuration.layer({ ...options, keyRequired: false })))
+  SourceLayer.pipe(
+    Layer.provideMerge(Logging.layer),
+    Layer.provideMerge(Configuration.layer({ ...options, keyRequired: false }))
+  )
 
 /** The endpoints over the platform's server. */
 export const endpointsLayer = <E, R>(server: Layer.Layer<HttpServer.HttpServer, E, R>) =>

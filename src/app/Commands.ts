@@ -8,8 +8,8 @@ import { CacheConfig } from "../config/CacheConfig.js"
 import { ConfigWarnings } from "../config/Configuration.js"
 import { HttpConfig } from "../config/HttpConfig.js"
 import { PollingConfig } from "../config/PollingConfig.js"
-import { fixedRateFrom } from "../poll/PollSchedule.js"
 import { Poller } from "../poll/Poller.js"
+import { fixedRateFrom } from "../poll/PollSchedule.js"
 import { listZones, ZoneCheck } from "../poll/ZoneCheck.js"
 import { endpointsLayer } from "./AppLayer.js"
 import { NoCacheWritten, NoZoneMatches } from "./FatalError.js"
@@ -46,7 +46,9 @@ export const pollOnceAndExit = Effect.gen(function*() {
  * First poll at once, then one every `POLL_INTERVAL_MINUTES` at a fixed rate (see PollSchedule).
  * `alongside` starts what lives as long as the loop (the demo's table) before anything else.
  */
-export const pollForever = <E = never, R = never>(alongside: Effect.Effect<unknown, E, R | Scope.Scope> = Effect.void) =>
+export const pollForever = <E = never, R = never>(
+  alongside: Effect.Effect<unknown, E, R | Scope.Scope> = Effect.void
+) =>
   Effect.gen(function*() {
     const polling = yield* PollingConfig
     yield* alongside
@@ -56,7 +58,10 @@ export const pollForever = <E = never, R = never>(alongside: Effect.Effect<unkno
     yield* zoneCheck.atStart
     const firstStart = yield* Clock.currentTimeMillis
     const cadence = fixedRateFrom(Duration.millis(polling.pollIntervalMinutes * 60_000), firstStart)
-    const pollWithCurrentPlan = Effect.flatMap(zoneCheck.current, (plan) => poller.pollOnce(plan.pollable, plan.excluded))
+    const pollWithCurrentPlan = Effect.flatMap(
+      zoneCheck.current,
+      (plan) => poller.pollOnce(plan.pollable, plan.excluded)
+    )
     return yield* pollWithCurrentPlan.pipe(Effect.repeat(cadence), Effect.zipRight(Effect.never))
   }).pipe(Effect.scoped)
 

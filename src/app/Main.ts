@@ -30,7 +30,10 @@ const program = (command: Command, platform: Platform): Effect.Effect<void, Fata
     case "UsageError":
       return Effect.fail(new UsageError({ detail: command.message, usage: USAGE }))
     case "Zones":
-      return printZones(command.search).pipe(Effect.provide(AppLayer.catalogueLayer(options)), Effect.provide(platform.layer))
+      return printZones(command.search).pipe(
+        Effect.provide(AppLayer.catalogueLayer(options)),
+        Effect.provide(platform.layer)
+      )
     case "Run": {
       const run: Effect.Effect<void, FatalError, Layer.Layer.Success<ReturnType<typeof AppLayer.layer>>> = command.once
         ? pollOnceAndExit

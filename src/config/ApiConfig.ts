@@ -95,18 +95,34 @@ export const apiConfig = Config.all({
     Config.withDefault(DEFAULT_API_URL)
   ),
   emissionFactorType: oneOf("EMISSION_FACTOR_TYPE", ["lifecycle", "direct"], "lifecycle"),
-  requestTimeout: positiveNumber("REQUEST_TIMEOUT_SECONDS", { fallback: 10, unit: "seconds", max: 300 }).pipe(Config.map(Duration.seconds)),
+  requestTimeout: positiveNumber("REQUEST_TIMEOUT_SECONDS", { fallback: 10, unit: "seconds", max: 300 }).pipe(
+    Config.map(Duration.seconds)
+  ),
   maxRetries: wholeNumber("MAX_RETRIES", { fallback: 3, min: 0, max: 10, what: "retries after the first attempt" }),
-  retryBaseDelay: positiveNumber("RETRY_BASE_DELAY_SECONDS", { fallback: 0.5, unit: "seconds", max: 60 }).pipe(Config.map(Duration.seconds)),
-  retryMaxDelay: positiveNumber("RETRY_MAX_DELAY_SECONDS", { fallback: 30, unit: "seconds", max: 600 }).pipe(Config.map(Duration.seconds)),
-  maxResponseBytes: wholeNumber("MAX_RESPONSE_BYTES", { fallback: 2 * 1024 * 1024, min: 1024, max: 256 * 1024 * 1024, what: "bytes" }),
+  retryBaseDelay: positiveNumber("RETRY_BASE_DELAY_SECONDS", { fallback: 0.5, unit: "seconds", max: 60 }).pipe(
+    Config.map(Duration.seconds)
+  ),
+  retryMaxDelay: positiveNumber("RETRY_MAX_DELAY_SECONDS", { fallback: 30, unit: "seconds", max: 600 }).pipe(
+    Config.map(Duration.seconds)
+  ),
+  maxResponseBytes: wholeNumber("MAX_RESPONSE_BYTES", {
+    fallback: 2 * 1024 * 1024,
+    min: 1024,
+    max: 256 * 1024 * 1024,
+    what: "bytes"
+  }),
   // 0 is allowed here (no limit), so it is not a positive number.
   maxRequestsPerSecond: Config.string("MAX_REQUESTS_PER_SECOND").pipe(
     Config.mapOrFail((raw) => {
       const value = Number(raw)
       return /^\s*\d+(?:\.\d+)?\s*$/.test(raw) && value <= 10_000
         ? Either.right(value)
-        : Either.left(ConfigError.InvalidData([], "must be a positive number of requests per second (0 = no limit) up to 10000, e.g. 10"))
+        : Either.left(
+          ConfigError.InvalidData(
+            [],
+            "must be a positive number of requests per second (0 = no limit) up to 10000, e.g. 10"
+          )
+        )
     }),
     Config.withDefault(0)
   )

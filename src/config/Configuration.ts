@@ -13,13 +13,18 @@ import {
   isLoopbackUrl,
   KEY_FILE_VARIABLE,
   KEY_VARIABLE,
-  keySource,
-  type KeySource
+  type KeySource,
+  keySource
 } from "./ApiConfig.js"
 import { CacheConfig, cacheConfig, type CacheSettings } from "./CacheConfig.js"
 import { HttpConfig, httpConfig, type HttpSettings } from "./HttpConfig.js"
 import { LoggingConfig, loggingConfig, type LoggingSettings } from "./LoggingConfig.js"
-import { MIN_REMOTE_POLL_INTERVAL_MINUTES, PollingConfig, pollingConfig, type PollingSettings } from "./PollingConfig.js"
+import {
+  MIN_REMOTE_POLL_INTERVAL_MINUTES,
+  PollingConfig,
+  pollingConfig,
+  type PollingSettings
+} from "./PollingConfig.js"
 
 /** Every variable the service reads, in the order problems are reported and documented. */
 export const VARIABLES = [
@@ -56,14 +61,21 @@ export class InvalidConfig extends Data.TaggedError("InvalidConfig")<{ readonly 
   override get message(): string {
     const count = this.issues.length
     const lines = this.issues.map(
-      (issue) => `  ${issue.variable}${issue.value === undefined ? " (not set)" : `=${JSON.stringify(issue.value)}`}: ${issue.expected}`
+      (issue) =>
+        `  ${issue.variable}${
+          issue.value === undefined ? " (not set)" : `=${JSON.stringify(issue.value)}`
+        }: ${issue.expected}`
     )
-    return [`invalid configuration (${count} problem${count === 1 ? "" : "s"}); nothing was requested:`, ...lines].join("\n")
+    return [`invalid configuration (${count} problem${count === 1 ? "" : "s"}); nothing was requested:`, ...lines].join(
+      "\n"
+    )
   }
 }
 
 /** Conditions that are allowed but deserve a line in the log at start. */
-export class ConfigWarnings extends Context.Tag("carbon-poller/ConfigWarnings")<ConfigWarnings, ReadonlyArray<string>>() {}
+export class ConfigWarnings
+  extends Context.Tag("carbon-poller/ConfigWarnings")<ConfigWarnings, ReadonlyArray<string>>()
+{}
 
 export interface Configuration {
   readonly api: ApiSettings
@@ -99,7 +111,10 @@ const leaves = (error: ConfigError.ConfigError): Array<{ readonly variable: stri
 }
 
 const rawValue = (variable: string) =>
-  Effect.map(Effect.orElseSucceed(Config.option(Config.string(variable)), () => Option.none<string>()), Option.getOrUndefined)
+  Effect.map(
+    Effect.orElseSucceed(Config.option(Config.string(variable)), () => Option.none<string>()),
+    Option.getOrUndefined
+  )
 
 const toIssues = (problems: ReadonlyArray<{ readonly variable: string; readonly expected: string }>) =>
   Effect.forEach(problems, ({ expected, variable }) =>
@@ -210,7 +225,7 @@ export const loadConfiguration = (options: LoadOptions) =>
     if (Either.isLeft(source) && !options.keyRequired && ConfigError.isMissingDataOnly(source.left)) {
       apiKey = Option.some(NO_KEY)
     } else if (Either.isLeft(source)) {
-      problems.push(...yield* toIssues(leaves(source.left)))
+      for (const issue of yield* toIssues(leaves(source.left))) problems.push(issue)
     } else {
       const key = yield* resolveKey(source.right)
       if (Either.isLeft(key)) problems.push(key.left)
@@ -218,7 +233,7 @@ export const loadConfiguration = (options: LoadOptions) =>
     }
     if (Either.isRight(described) && Option.isSome(apiKey)) {
       const settings = { ...described.right, api: { ...described.right.api, apiKey: apiKey.value } }
-      problems.push(...crossChecks(settings))
+      for (const issue of crossChecks(settings)) problems.push(issue)
       if (problems.length === 0) return { ...settings, warnings: warningsOf(settings) }
     }
     return yield* new InvalidConfig({

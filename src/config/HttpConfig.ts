@@ -18,7 +18,12 @@ export interface HttpSettings {
 export class HttpConfig extends Context.Tag("carbon-poller/HttpConfig")<HttpConfig, HttpSettings>() {}
 
 export const httpConfig: Config.Config<HttpSettings> = Config.all({
-  httpPort: wholeNumber("HTTP_PORT", { fallback: DEFAULT_HTTP_PORT, min: 0, max: 65535, what: "0 disables the HTTP endpoints" }),
+  httpPort: wholeNumber("HTTP_PORT", {
+    fallback: DEFAULT_HTTP_PORT,
+    min: 0,
+    max: 65535,
+    what: "0 disables the HTTP endpoints"
+  }),
   httpHost: Config.string("HTTP_HOST").pipe(
     Config.mapOrFail((raw) =>
       raw.trim() === "" || /[\s/]/.test(raw)

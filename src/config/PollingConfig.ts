@@ -28,7 +28,9 @@ export const parseZones = (raw: string): Either.Either<ReadonlyArray<string>, st
   const bad = zones.filter((zone) => !ZONE_KEY_PATTERN.test(zone))
   if (bad.length > 0) {
     return Either.left(
-      `zone keys hold only letters, digits and '-' (as in US-CAL-CISO); not valid: ${bad.map((zone) => JSON.stringify(zone)).join(", ")}`
+      `zone keys hold only letters, digits and '-' (as in US-CAL-CISO); not valid: ${
+        bad.map((zone) => JSON.stringify(zone)).join(", ")
+      }`
     )
   }
   return Either.right(zones)

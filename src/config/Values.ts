@@ -21,10 +21,15 @@ export const positiveNumber = (
       const min = options.min ?? 0
       const max = options.max ?? Number.MAX_SAFE_INTEGER
       if (DECIMAL.test(raw) && value > 0 && value >= min && value <= max) return Either.right(value)
-      const range = [options.min !== undefined ? `at least ${options.min}` : "", options.max !== undefined ? `up to ${options.max}` : ""]
+      const range = [
+        options.min !== undefined ? `at least ${options.min}` : "",
+        options.max !== undefined ? `up to ${options.max}` : ""
+      ]
         .filter((s) => s !== "")
         .join(" and ")
-      return invalid(`must be a positive number of ${options.unit}${range === "" ? "" : ` ${range}`}, e.g. ${options.fallback}`)
+      return invalid(
+        `must be a positive number of ${options.unit}${range === "" ? "" : ` ${range}`}, e.g. ${options.fallback}`
+      )
     }),
     Config.withDefault(options.fallback)
   )
@@ -39,7 +44,9 @@ export const wholeNumber = (
       const value = Number(raw)
       return INTEGER.test(raw) && value >= options.min && value <= options.max
         ? Either.right(value)
-        : invalid(`must be a whole number from ${options.min} to ${options.max} (${options.what}), e.g. ${options.fallback}`)
+        : invalid(
+          `must be a whole number from ${options.min} to ${options.max} (${options.what}), e.g. ${options.fallback}`
+        )
     }),
     Config.withDefault(options.fallback)
   )
@@ -49,7 +56,9 @@ export const oneOf = <const A extends string>(name: string, choices: ReadonlyArr
   Config.string(name).pipe(
     Config.mapOrFail((raw) => {
       const found = choices.find((choice) => choice === raw.trim())
-      return found !== undefined ? Either.right(found) : invalid(`must be ${choices.slice(0, -1).join(", ")} or ${choices.at(-1)}`)
+      return found !== undefined
+        ? Either.right(found)
+        : invalid(`must be ${choices.slice(0, -1).join(", ")} or ${choices.at(-1)}`)
     }),
     Config.withDefault(fallback)
   )

@@ -9,8 +9,14 @@ import type { PollSummary } from "../poll/PollSummary.js"
 const pad = (text: string, width: number) => text.padEnd(width)
 const padLeft = (text: string, width: number) => text.padStart(width)
 
-export const renderPoll = (pollNumber: number, summary: PollSummary, cache: CacheFile | undefined, cacheFile: string): string => {
-  const header = `poll ${pollNumber}: ${summary.fresh.length} zone(s) fresh, ${summary.failures.length} failed, ${summary.durationMillis} ms`
+export const renderPoll = (
+  pollNumber: number,
+  summary: PollSummary,
+  cache: CacheFile | undefined,
+  cacheFile: string
+): string => {
+  const header =
+    `poll ${pollNumber}: ${summary.fresh.length} zone(s) fresh, ${summary.failures.length} failed, ${summary.durationMillis} ms`
   if (cache === undefined) {
     return `${header}\n  nothing usable: ${cacheFile} left as it was\n`
   }
@@ -22,11 +28,13 @@ export const renderPoll = (pollNumber: number, summary: PollSummary, cache: Cach
   const rows = cache.sorted_by_carbon.map((zone, index) => {
     const entry = cache.regions[zone]!
     const kept = freshZones.has(zone) ? "fresh" : `kept from ${entry.timestamp.slice(11)}`
-    return `  ${padLeft(String(index + 1), 4)}  ${pad(zone, zoneWidth)}  ${padLeft(entry.carbonIntensity.toFixed(0), 10)}  ${
-      pad(entry.isEstimated ? "yes" : "no", 9)
-    }  ${kept}`
+    return `  ${padLeft(String(index + 1), 4)}  ${pad(zone, zoneWidth)}  ${
+      padLeft(entry.carbonIntensity.toFixed(0), 10)
+    }  ${pad(entry.isEstimated ? "yes" : "no", 9)}  ${kept}`
   })
-  const missing = Object.entries(cache.unavailable ?? {}).map(([zone, why]) => `  missing: ${zone} (${why.reason}: ${why.message})`)
+  const missing = Object.entries(cache.unavailable ?? {}).map(([zone, why]) =>
+    `  missing: ${zone} (${why.reason}: ${why.message})`
+  )
   return [
     `${header}; ${written}, valid until ${cache.expires_at ?? "?"}`,
     `  ${padLeft("rank", 4)}  ${pad("zone", zoneWidth)}  ${padLeft("gCO2eq/kWh", 10)}  ${pad("estimated", 9)}  value`,

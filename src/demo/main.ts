@@ -45,11 +45,20 @@ const watchPolls = (simulator: Simulator.SimulatorHandle) =>
         Effect.gen(function*() {
           // A poll that wrote nothing still shows the table: the file on disk is the previous one.
           const { lastWrite } = yield* status.get
-          const cache = Option.getOrUndefined(Option.orElse(summary.written, () => Option.map(lastWrite, (written) => written.cache)))
+          const cache = Option.getOrUndefined(
+            Option.orElse(summary.written, () => Option.map(lastWrite, (written) => written.cache))
+          )
           yield* Console.log(renderPoll(index + 1, summary, cache, cacheFile))
           if (index + 1 === 2 && flakyZone !== undefined) {
-            yield* Console.log(`demo: the simulator will now answer 503 to ${flakyZone} for one poll (4 attempts with retries)\n`)
-            yield* simulator.addFault({ zone: flakyZone, fault: { kind: "server-error", status: 503 }, when: { next: 4 } }).pipe(
+            yield* Console.log(
+              `demo: the simulator will now answer 503 to ${flakyZone} for one poll (4 attempts with retries)\n`
+            )
+            yield* simulator.addFault({
+              zone: flakyZone,
+              fault: { kind: "server-error", status: 503 },
+              route: "latest",
+              when: { next: 4 }
+            }).pipe(
               Effect.orDie
             )
           }
@@ -66,7 +75,10 @@ const demo = Effect.gen(function*() {
       ["ELECTRICITY_MAPS_API_URL", simulator.baseUrl],
       ["ELECTRICITY_MAPS_API_KEY", "demo-key"]
     ])
-  ).pipe(ConfigProvider.orElse(() => ConfigProvider.fromEnv()), ConfigProvider.orElse(() => ConfigProvider.fromMap(demoDefaults)))
+  ).pipe(
+    ConfigProvider.orElse(() => ConfigProvider.fromEnv()),
+    ConfigProvider.orElse(() => ConfigProvider.fromMap(demoDefaults))
+  )
   const app = AppLayer.layer({ stdoutIsTerminal: process.stdout.isTTY === true }).pipe(
     Layer.provide(NodePlatform.layer),
     Layer.provide(Layer.setConfigProvider(provider))

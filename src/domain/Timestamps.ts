@@ -4,8 +4,7 @@
  */
 
 /** Epoch milliseconds to `YYYY-MM-DDTHH:MM:SS` (UTC). */
-export const formatCacheTimestamp = (epochMillis: number): string =>
-  new Date(epochMillis).toISOString().slice(0, 19)
+export const formatCacheTimestamp = (epochMillis: number): string => new Date(epochMillis).toISOString().slice(0, 19)
 
 /** Epoch milliseconds to RFC 3339 UTC without fraction, e.g. `2024-01-01T12:10:00Z`. */
 export const formatRfc3339 = (epochMillis: number): string => `${formatCacheTimestamp(epochMillis)}Z`

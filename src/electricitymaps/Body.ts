@@ -22,16 +22,29 @@ export const readBoundedText = (
         zone,
         reason: "BadResponse",
         status: response.status,
-        apiMessage: `compressed answer (content-encoding: ${encoding.replace(/[^a-z0-9, -]/g, "?").slice(0, 40)}) though identity was asked for`
+        apiMessage: `compressed answer (content-encoding: ${
+          encoding.replace(/[^a-z0-9, -]/g, "?").slice(0, 40)
+        }) though identity was asked for`
       })
     )
   }
   const tooLarge = () =>
-    new ApiError({ zone, reason: "BodyTooLarge", status: response.status, apiMessage: `answer larger than ${maxBytes} bytes` })
+    new ApiError({
+      zone,
+      reason: "BodyTooLarge",
+      status: response.status,
+      apiMessage: `answer larger than ${maxBytes} bytes`
+    })
   const declared = Number(response.headers["content-length"])
   if (Number.isFinite(declared) && declared > maxBytes) return Effect.fail(tooLarge())
   const lostConnection = (cause: unknown) =>
-    new ApiError({ zone, reason: "Transport", status: response.status, apiMessage: "connection lost while reading the answer", cause })
+    new ApiError({
+      zone,
+      reason: "Transport",
+      status: response.status,
+      apiMessage: "connection lost while reading the answer",
+      cause
+    })
   // A declared length is enforced by HTTP framing, so the whole body can be read at once: a third
   // of the CPU of folding the stream chunk by chunk (measured by the benchmark).
   if (Number.isFinite(declared)) return Effect.mapError(response.text, lostConnection)
@@ -39,7 +52,9 @@ export const readBoundedText = (
     Stream.mapError(lostConnection),
     Stream.runFoldEffect({ chunks: Chunk.empty<Uint8Array>(), size: 0 }, (acc, bytes) => {
       const size = acc.size + bytes.length
-      return size > maxBytes ? Effect.fail(tooLarge()) : Effect.succeed({ chunks: Chunk.append(acc.chunks, bytes), size })
+      return size > maxBytes
+        ? Effect.fail(tooLarge())
+        : Effect.succeed({ chunks: Chunk.append(acc.chunks, bytes), size })
     }),
     Effect.map(({ chunks, size }) => {
       const all = new Uint8Array(size)
@@ -62,6 +77,8 @@ export const decodeJson = <A, I>(schema: Schema.Schema<A, I>) => {
         .map((issue) => (issue.path.length > 0 ? `${issue.path.join(".")}: ${issue.message}` : issue.message))
         .join("; ")
         .replace(/\s+/g, " ")
-      return `${issues.length > 200 ? `${issues.slice(0, 200)}…` : issues}; the API said: ${summarizeErrorBody(text) ?? "(empty body)"}`
+      return `${issues.length > 200 ? `${issues.slice(0, 200)}…` : issues}; the API said: ${
+        summarizeErrorBody(text) ?? "(empty body)"
+      }`
     })
 }

@@ -95,7 +95,9 @@ export const make = Effect.gen(function*() {
           new ApiError({
             zone,
             reason: "Transport",
-            apiMessage: redactor.text(cause.reason === "Transport" ? String(cause.cause ?? cause.message) : cause.message),
+            apiMessage: redactor.text(
+              cause.reason === "Transport" ? String(cause.cause ?? cause.message) : cause.message
+            ),
             cause
           })
         )
@@ -104,8 +106,12 @@ export const make = Effect.gen(function*() {
         const text = yield* readBoundedText(response, settings.maxResponseBytes, zone)
         return yield* onBody(text, response.status)
       }
-      const errorText = yield* readBoundedText(response, MAX_ERROR_BODY_BYTES, zone).pipe(Effect.orElseSucceed(() => ""))
-      const apiMessage = Option.getOrUndefined(Option.map(Option.fromNullable(summarizeErrorBody(errorText)), redactor.text))
+      const errorText = yield* readBoundedText(response, MAX_ERROR_BODY_BYTES, zone).pipe(
+        Effect.orElseSucceed(() => "")
+      )
+      const apiMessage = Option.getOrUndefined(
+        Option.map(Option.fromNullable(summarizeErrorBody(errorText)), redactor.text)
+      )
       const now = yield* Clock.currentTimeMillis
       return yield* new ApiError({
         zone,
@@ -118,7 +124,11 @@ export const make = Effect.gen(function*() {
       Effect.timeoutFail({
         duration: settings.requestTimeout,
         onTimeout: () =>
-          new ApiError({ zone, reason: "Timeout", apiMessage: `no complete answer within ${Duration.format(settings.requestTimeout)}` })
+          new ApiError({
+            zone,
+            reason: "Timeout",
+            apiMessage: `no complete answer within ${Duration.format(settings.requestTimeout)}`
+          })
       })
     )
 
@@ -145,7 +155,9 @@ export const make = Effect.gen(function*() {
       zone,
       attempt(
         zone,
-        HttpClientRequest.get("/carbon-intensity/latest", { urlParams: { zone, emissionFactorType: settings.emissionFactorType } }),
+        HttpClientRequest.get("/carbon-intensity/latest", {
+          urlParams: { zone, emissionFactorType: settings.emissionFactorType }
+        }),
         (text, status) =>
           Either.flatMap(
             Either.mapLeft(decodeLatest(text), (problem) => badResponse(zone, status, problem)),

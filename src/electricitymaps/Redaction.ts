@@ -38,12 +38,24 @@ export const makeRedactor = (key: string): Redactor => {
   if (key === "") return { text: (text) => text, reading: (reading) => reading }
   const pattern = escapedKeyPattern(key)
   const text = (value: string) => value.replace(pattern, REDACTED)
-  const value = (decoded: string) => (RFC3339.test(decoded) || !decoded.includes(key) ? decoded : decoded.split(key).join(REDACTED))
-  const optional = <T extends string | null | undefined>(decoded: T): T => (typeof decoded === "string" ? value(decoded) as T : decoded)
+  const value = (
+    decoded: string
+  ) => (RFC3339.test(decoded) || !decoded.includes(key) ? decoded : decoded.split(key).join(REDACTED))
+  const optional = <T extends string | null | undefined>(
+    decoded: T
+  ): T => (typeof decoded === "string" ? value(decoded) as T : decoded)
   return {
     text,
     reading: (reading) => {
-      const strings = [reading.zone, reading.datetime, reading.updatedAt, reading.createdAt, reading.emissionFactorType, reading.estimationMethod, reading.temporalGranularity]
+      const strings = [
+        reading.zone,
+        reading.datetime,
+        reading.updatedAt,
+        reading.createdAt,
+        reading.emissionFactorType,
+        reading.estimationMethod,
+        reading.temporalGranularity
+      ]
       if (!strings.some((s) => typeof s === "string" && s.includes(key))) return reading
       return {
         ...reading,
@@ -53,7 +65,9 @@ export const makeRedactor = (key: string): Redactor => {
         ...(reading.createdAt !== undefined ? { createdAt: value(reading.createdAt) } : {}),
         emissionFactorType: value(reading.emissionFactorType),
         ...(reading.estimationMethod !== undefined ? { estimationMethod: optional(reading.estimationMethod) } : {}),
-        ...(reading.temporalGranularity !== undefined ? { temporalGranularity: optional(reading.temporalGranularity) } : {})
+        ...(reading.temporalGranularity !== undefined
+          ? { temporalGranularity: optional(reading.temporalGranularity) }
+          : {})
       }
     }
   }

@@ -7,7 +7,7 @@ import { Duration, Effect, RateLimiter } from "effect"
 import { ApiConfig } from "../config/ApiConfig.js"
 
 export class RequestRateLimiter extends Effect.Service<RequestRateLimiter>()("carbon-poller/RequestRateLimiter", {
-  scoped: Effect.gen(function* () {
+  scoped: Effect.gen(function*() {
     const { maxRequestsPerSecond } = yield* ApiConfig
     if (maxRequestsPerSecond <= 0) {
       return { throttle: <A, E, R>(effect: Effect.Effect<A, E, R>) => effect } as const

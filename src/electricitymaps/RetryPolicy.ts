@@ -4,8 +4,8 @@
  * server's `Retry-After` asks (capped) when it sends one.
  */
 import { Duration, Schedule } from "effect"
-import type { ApiError } from "./ApiError.js"
 import type { ApiSettings } from "../config/ApiConfig.js"
+import type { ApiError } from "./ApiError.js"
 
 type RetrySettings = Pick<ApiSettings, "maxRetries" | "retryBaseDelay" | "retryMaxDelay">
 

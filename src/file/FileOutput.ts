@@ -7,7 +7,7 @@
  */
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
-import { Context, Effect, Layer, Option, Random } from "effect"
+import { Context, Effect, Layer, type Option, Random } from "effect"
 import { CacheConfig } from "../config/CacheConfig.js"
 import type { RenderedCache } from "../domain/CacheFile.js"
 import type { CacheOutputShape } from "../ports/CacheOutput.js"
@@ -39,18 +39,34 @@ export const make = Effect.gen(function*() {
   const name = `cache ${target}`
 
   const step = <A, E, R>(stepName: string, effect: Effect.Effect<A, E, R>) =>
-    Effect.mapError(effect, (cause) => new OutputError({ output: name, step: stepName, detail: describe(cause), keeps: "the previous file is left as it was", cause }))
+    Effect.mapError(
+      effect,
+      (cause) =>
+        new OutputError({
+          output: name,
+          step: stepName,
+          detail: describe(cause),
+          keeps: "the previous file is left as it was",
+          cause
+        })
+    )
 
   const removeLeftovers: Effect.Effect<number> = Effect.gen(function*() {
     const entries = yield* fs.readDirectory(directory).pipe(Effect.orElseSucceed((): Array<string> => []))
     const leftovers = entries.filter((entry) => entry.startsWith(tempPrefix))
-    yield* Effect.forEach(leftovers, (entry) => fs.remove(path.join(directory, entry), { force: true }).pipe(Effect.ignore), {
-      discard: true
-    })
+    yield* Effect.forEach(
+      leftovers,
+      (entry) => fs.remove(path.join(directory, entry), { force: true }).pipe(Effect.ignore),
+      {
+        discard: true
+      }
+    )
     return leftovers.length
   })
 
-  const recall: Effect.Effect<Option.Option<string>> = Effect.suspend(() => fs.readFileString(target)).pipe(Effect.option)
+  const recall: Effect.Effect<Option.Option<string>> = Effect.suspend(() => fs.readFileString(target)).pipe(
+    Effect.option
+  )
 
   const publish = ({ contents }: RenderedCache): Effect.Effect<void, OutputError> =>
     Effect.scoped(
@@ -78,7 +94,12 @@ export class CacheFileOutput extends Context.Tag("carbon-poller/CacheFileOutput"
 /** The adapter, after sweeping what a killed predecessor left. */
 export const layer = Layer.effect(
   CacheFileOutput,
-  Effect.tap(make, (output) =>
-    Effect.flatMap(output.removeLeftovers, (swept) =>
-      swept > 0 ? Effect.log(`removed ${swept} temporary file(s) left by an earlier run in ${output.directory}`) : Effect.void))
+  Effect.tap(
+    make,
+    (output) =>
+      Effect.flatMap(output.removeLeftovers, (swept) =>
+        swept > 0
+          ? Effect.log(`removed ${swept} temporary file(s) left by an earlier run in ${output.directory}`)
+          : Effect.void)
+  )
 )

@@ -42,8 +42,7 @@ export const forecastEnd = (series: ForecastSeries): number | undefined => {
   return last === undefined ? undefined : last.at + series.stepMillis
 }
 
-const pointEnd = (series: ForecastSeries, index: number, end: number): number =>
-  series.points[index + 1]?.at ?? end
+const pointEnd = (series: ForecastSeries, index: number, end: number): number => series.points[index + 1]?.at ?? end
 
 /** Index of the last point at or before `instant`, or -1 when every point is later. */
 const lastPointAtOrBefore = (series: ForecastSeries, instant: number): number => {

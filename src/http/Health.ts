@@ -27,7 +27,10 @@ export const readiness = (
   snapshot: StatusSnapshot,
   now: number
 ): { readonly ready: boolean; readonly reason: string; readonly lastWriteError?: string } => {
-  const lastWriteError = Option.match(snapshot.lastWriteError, { onNone: () => ({}), onSome: (error) => ({ lastWriteError: error }) })
+  const lastWriteError = Option.match(snapshot.lastWriteError, {
+    onNone: () => ({}),
+    onSome: (error) => ({ lastWriteError: error })
+  })
   return Option.match(snapshot.lastWrite, {
     onNone: () => ({ ready: false, reason: "no cache written yet by this process", ...lastWriteError }),
     onSome: (written) => {

@@ -8,8 +8,8 @@ import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import { createHash } from "node:crypto"
 import { Clock, Duration, Effect, Layer, Option } from "effect"
+import { createHash } from "node:crypto"
 import { ApiConfig } from "../config/ApiConfig.js"
 import { PollingConfig } from "../config/PollingConfig.js"
 import { CONTENT_TYPE as PROMETHEUS_CONTENT_TYPE, PrometheusMetrics } from "../MetricsExport.js"
@@ -73,7 +73,9 @@ export const makeRoutes = Effect.gen(function*() {
     const etag = etagOf(written.contents)
     // Consumers may keep it exactly as long as the file itself stays valid.
     const headers = { etag, "cache-control": `max-age=${Math.max(0, Math.floor((expiresAt(written) - now) / 1000))}` }
-    if (matchesIfNoneMatch(request.headers["if-none-match"], etag)) return HttpServerResponse.empty({ status: 304, headers })
+    if (matchesIfNoneMatch(request.headers["if-none-match"], etag)) {
+      return HttpServerResponse.empty({ status: 304, headers })
+    }
     return HttpServerResponse.text(written.contents, { contentType: "application/json", headers })
   })
 
@@ -94,7 +96,10 @@ export const makeRouter = Effect.map(makeRoutes, (routes) => {
       Effect.catchTag("RouteNotFound", (error) =>
         Effect.succeed(
           paths.has(new URL(error.request.url, "http://localhost").pathname)
-            ? HttpServerResponse.unsafeJson({ error: "method not allowed; use GET" }, { status: 405, headers: { allow: "GET" } })
+            ? HttpServerResponse.unsafeJson({ error: "method not allowed; use GET" }, {
+              status: 405,
+              headers: { allow: "GET" }
+            })
             : json({ error: `not found; try ${known.slice(0, -1).join(", ")} or ${known.at(-1)}` }, 404)
         ))
     )
@@ -108,7 +113,9 @@ export const layer = Layer.unwrapEffect(
     const announce = Layer.effectDiscard(
       Effect.flatMap(HttpServer.HttpServer, (server) =>
         Effect.log(
-          `HTTP endpoints on ${HttpServer.formatAddress(server.address)}: ${routes.map((route) => `${route.path} (${route.about})`).join(", ")}`
+          `HTTP endpoints on ${HttpServer.formatAddress(server.address)}: ${
+            routes.map((route) => `${route.path} (${route.about})`).join(", ")
+          }`
         ))
     )
     return Layer.merge(HttpServer.serve(router), announce)

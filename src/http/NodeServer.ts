@@ -3,8 +3,8 @@
  * that clients cannot starve the poll loop or grow memory without limit: a ceiling on open
  * connections and on the time a request may take to arrive.
  */
-import type * as HttpServer from "@effect/platform/HttpServer"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import type * as HttpServer from "@effect/platform/HttpServer"
 import { Data, Effect, Layer } from "effect"
 import { createServer } from "node:http"
 import { HttpConfig } from "../config/HttpConfig.js"
@@ -26,7 +26,11 @@ export const MAX_CONNECTIONS = 64
 export const REQUEST_TIMEOUT_MILLIS = 5_000
 
 const boundedServer = () => {
-  const server = createServer({ requestTimeout: REQUEST_TIMEOUT_MILLIS, headersTimeout: REQUEST_TIMEOUT_MILLIS, keepAliveTimeout: 5_000 })
+  const server = createServer({
+    requestTimeout: REQUEST_TIMEOUT_MILLIS,
+    headersTimeout: REQUEST_TIMEOUT_MILLIS,
+    keepAliveTimeout: 5_000
+  })
   server.maxConnections = MAX_CONNECTIONS
   return server
 }

@@ -45,6 +45,10 @@ export const summaryLine = (configured: number, summary: PollSummary): string =>
         cache.regions[cache.worst_region]?.carbonIntensity
       }`
   })
-  const write = Option.isNone(summary.ranked) ? "" : Option.isSome(summary.written) ? ", cache written" : ", cache write FAILED"
+  const write = Option.isNone(summary.ranked)
+    ? ""
+    : Option.isSome(summary.written)
+    ? ", cache written"
+    : ", cache write FAILED"
   return `poll: ${summary.fresh.length}/${configured} zones ok, ${summary.failures.length} failed${failed}; ${ranking}${write}; ${summary.durationMillis} ms`
 }

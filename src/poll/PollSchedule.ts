@@ -13,13 +13,15 @@ export const fixedRateFrom = (interval: Duration.DurationInput, firstStart: numb
   const intervalMillis = Duration.toMillis(interval)
   return Schedule.makeWithState<{ readonly lastStart: number; readonly count: number }, unknown, number>(
     { lastStart: firstStart, count: 0 },
-    (now, _, { lastStart, count }) => {
+    (now, _, { count, lastStart }) => {
       const next = Math.max(now, lastStart + intervalMillis)
-      return Effect.succeed([
-        { lastStart: next, count: count + 1 },
-        count,
-        ScheduleDecision.continueWith(ScheduleInterval.after(next))
-      ] as const)
+      return Effect.succeed(
+        [
+          { lastStart: next, count: count + 1 },
+          count,
+          ScheduleDecision.continueWith(ScheduleInterval.after(next))
+        ] as const
+      )
     }
   )
 }

@@ -23,7 +23,7 @@ export interface StatusSnapshot {
 }
 
 export class PollStatus extends Effect.Service<PollStatus>()("carbon-poller/PollStatus", {
-  effect: Effect.gen(function* () {
+  effect: Effect.gen(function*() {
     // Sliding: a slow watcher (the demo's table) drops old summaries instead of slowing polls.
     const summaries = yield* PubSub.sliding<PollSummary>(16)
     const ref = yield* Ref.make<StatusSnapshot>({

@@ -35,7 +35,9 @@ export class Poller extends Effect.Service<Poller>()("carbon-poller/Poller", {
 
     const fetchZone = (zone: string): Effect.Effect<FreshReading, SourceError> =>
       source.latest(zone).pipe(
-        Effect.flatMap((reading) => Effect.map(Clock.currentTimeMillis, (fetchedAt): FreshReading => ({ zone, reading, fetchedAt }))),
+        Effect.flatMap((reading) =>
+          Effect.map(Clock.currentTimeMillis, (fetchedAt): FreshReading => ({ zone, reading, fetchedAt }))
+        ),
         Effect.tapBoth({
           onFailure: (error) => Metrics.increment(Metrics.fetches, { zone, outcome: error.reason }),
           onSuccess: ({ reading }) =>
@@ -55,7 +57,11 @@ export class Poller extends Effect.Service<Poller>()("carbon-poller/Poller", {
         Effect.tap(([errors]) => logFetchFailures(errors))
       )
 
-    const rank = (zones: ReadonlyArray<string>, fresh: ReadonlyArray<FreshReading>, failures: ReadonlyArray<ZoneFailure>) =>
+    const rank = (
+      zones: ReadonlyArray<string>,
+      fresh: ReadonlyArray<FreshReading>,
+      failures: ReadonlyArray<ZoneFailure>
+    ) =>
       Effect.gen(function*() {
         return nextCache({
           configuredZones: zones,
@@ -70,7 +76,9 @@ export class Poller extends Effect.Service<Poller>()("carbon-poller/Poller", {
     /** Every output, each on its own: one refusing does not stop the others. */
     const writeAll = (rendered: RenderedCache) =>
       Effect.partition(outputs, (output) => output.publish(rendered)).pipe(
-        Effect.map(([errors]): ReadonlyArray<OutputFailure> => errors.map((error) => ({ output: error.output, message: error.message })))
+        Effect.map(([errors]): ReadonlyArray<OutputFailure> =>
+          errors.map((error) => ({ output: error.output, message: error.message }))
+        )
       )
 
     const record = (zones: ReadonlyArray<string>, summary: PollSummary, rendered: RenderedCache | undefined) =>
@@ -112,7 +120,10 @@ export class Poller extends Effect.Service<Poller>()("carbon-poller/Poller", {
      * Polls the given zones once. Zones the zone check left out come as `excluded`: they are not
      * asked for, but they count as configured and stay in `unavailable` with their reason.
      */
-    const pollOnce = (pollable: ReadonlyArray<string>, excluded: ReadonlyArray<ZoneFailure> = []): Effect.Effect<PollSummary> =>
+    const pollOnce = (
+      pollable: ReadonlyArray<string>,
+      excluded: ReadonlyArray<ZoneFailure> = []
+    ): Effect.Effect<PollSummary> =>
       Effect.gen(function*() {
         const startedAt = yield* Clock.currentTimeMillis
         yield* status.pollStarted(startedAt)

@@ -10,5 +10,9 @@ const decodeCache = Schema.decodeUnknownOption(Schema.parseJson(CacheFile))
 
 /** The first output that remembers a readable cache wins (outputs are listed most local first). */
 export const recallPrevious = (outputs: ReadonlyArray<CacheOutputShape>): Effect.Effect<Option.Option<CacheFile>> =>
-  Effect.reduce(outputs, Option.none<CacheFile>(), (found, output) =>
-    Option.isSome(found) ? Effect.succeed(found) : Effect.map(output.recall, Option.flatMap(decodeCache)))
+  Effect.reduce(
+    outputs,
+    Option.none<CacheFile>(),
+    (found, output) =>
+      Option.isSome(found) ? Effect.succeed(found) : Effect.map(output.recall, Option.flatMap(decodeCache))
+  )

@@ -13,7 +13,8 @@ import type { ZoneFailure } from "./Ranking.js"
 
 export class NoValidZones extends Data.TaggedError("NoValidZones")<{ readonly details: ReadonlyArray<string> }> {
   override get message(): string {
-    return ["no configured zone exists in Electricity Maps, nothing to poll:", ...this.details.map((d) => `  ${d}`)].join("\n")
+    return ["no configured zone exists in Electricity Maps, nothing to poll:", ...this.details.map((d) => `  ${d}`)]
+      .join("\n")
   }
 }
 
@@ -52,7 +53,10 @@ export const suggestZones = (wanted: string, known: ReadonlyArray<string>, limit
         prefix: sharedPrefix(upper, keyUpper)
       }
     })
-    .filter((c) => c.exact || (c.nested && c.prefix >= 3) || c.distance <= Math.max(2, Math.floor(upper.length / 4)) || c.prefix >= Math.max(3, upper.length - 2))
+    .filter((c) =>
+      c.exact || (c.nested && c.prefix >= 3) || c.distance <= Math.max(2, Math.floor(upper.length / 4)) ||
+      c.prefix >= Math.max(3, upper.length - 2)
+    )
     .sort(
       (a, b) =>
         Number(b.exact) - Number(a.exact) ||
@@ -82,7 +86,9 @@ export const checkAgainstCatalogue = (configured: ReadonlyArray<string>, catalog
 }
 
 export const describeUnknown = (entry: ZoneCheckResult["unknown"][number]): string =>
-  `zone ${entry.zone} does not exist${entry.suggestions.length > 0 ? `; did you mean ${entry.suggestions.join(", ")}?` : ""}`
+  `zone ${entry.zone} does not exist${
+    entry.suggestions.length > 0 ? `; did you mean ${entry.suggestions.join(", ")}?` : ""
+  }`
 
 /** Which zones a poll asks for, and the configured ones it leaves out with why. */
 export interface ZonePlan {
@@ -164,7 +170,9 @@ export class ZoneCheck extends Effect.Service<ZoneCheck>()("carbon-poller/ZoneCh
       // A catalogue that lost every zone of ours is more likely broken than right: keep polling.
       const next = result === undefined || result.pollable.length === 0 ? everything : planOf(result)
       for (const zone of plan.excluded) {
-        if (next.pollable.includes(zone.zone)) yield* Effect.log(`zone ${zone.zone} is now in the catalogue; polling it`)
+        if (next.pollable.includes(zone.zone)) {
+          yield* Effect.log(`zone ${zone.zone} is now in the catalogue; polling it`)
+        }
       }
       yield* Ref.set(state, { plan: next, checkedAt: Option.some(now) })
       return next
@@ -182,7 +190,10 @@ export const listZones = (search: string | undefined) =>
     const word = search?.toLowerCase()
     const planKnown = catalogue.some((zone) => zone.access !== undefined)
     return catalogue
-      .filter((zone) => word === undefined || [zone.zone, zone.name ?? "", zone.country ?? ""].some((s) => s.toLowerCase().includes(word)))
+      .filter((zone) =>
+        word === undefined ||
+        [zone.zone, zone.name ?? "", zone.country ?? ""].some((s) => s.toLowerCase().includes(word))
+      )
       .map((zone) => {
         const mark = planKnown ? (zone.access?.latest === true ? "✓ " : "  ") : ""
         const name = [zone.name, zone.country].filter((s) => s !== undefined).join(", ")

@@ -31,4 +31,6 @@ export interface CacheOutputShape {
 }
 
 /** Every configured output, in the order they are written. */
-export class CacheOutputs extends Context.Tag("carbon-poller/CacheOutputs")<CacheOutputs, ReadonlyArray<CacheOutputShape>>() {}
+export class CacheOutputs
+  extends Context.Tag("carbon-poller/CacheOutputs")<CacheOutputs, ReadonlyArray<CacheOutputShape>>()
+{}

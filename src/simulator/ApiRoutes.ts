@@ -11,6 +11,7 @@ import { Clock, Effect, Option } from "effect"
 import * as Bodies from "./Bodies.js"
 import { type BodyFault, isBodyFault, shapeForecast, shapeLatest, shapeZones } from "./BodyFaults.js"
 import type { FaultBook, FaultTarget } from "./FaultBook.js"
+import { answer, gzipped, json, jsonReply, type Reply, trickle } from "./FaultResponses.js"
 import {
   DEFAULT_HORIZON_HOURS,
   type ForecastGranularity,
@@ -18,7 +19,6 @@ import {
   MAX_HORIZON_HOURS,
   MIN_HORIZON_HOURS
 } from "./Forecast.js"
-import { answer, gzipped, json, jsonReply, type Reply, trickle } from "./FaultResponses.js"
 import { type EmissionFactorType, latestReading } from "./Intensity.js"
 import type { StatsRecorder } from "./Stats.js"
 import { type AccessPolicy, inPlan, type Plan, type ZoneCatalogue, zonesBody } from "./Zones.js"
@@ -57,7 +57,10 @@ const checkToken = (deps: ApiDeps, request: HttpServerRequest.HttpServerRequest)
   return verdict === "valid" ? Effect.succeed(credentials) : Effect.as(deps.stats.countUnauthorized, credentials)
 }
 
-const firstParam = (params: Readonly<Record<string, string | ReadonlyArray<string>>>, name: string): string | undefined => {
+const firstParam = (
+  params: Readonly<Record<string, string | ReadonlyArray<string>>>,
+  name: string
+): string | undefined => {
   const value = params[name]
   return typeof value === "string" ? value : value?.[0]
 }
@@ -139,7 +142,8 @@ const clearReading = (
 const isReply = (outcome: Reply | Cleared): outcome is Reply => "status" in outcome
 
 /** `wrong-zone` answers with another zone's values; every other fault keeps the zone asked for. */
-const answeredZone = (zone: string, fault: BodyFault | undefined): string => fault?.kind === "wrong-zone" ? fault.zone : zone
+const answeredZone = (zone: string, fault: BodyFault | undefined): string =>
+  fault?.kind === "wrong-zone" ? fault.zone : zone
 
 const latestReply = (
   deps: ApiDeps,
@@ -202,7 +206,8 @@ const latest = (deps: ApiDeps) =>
     const query = { zone: firstParam(params, "zone"), factorType: firstParam(params, "emissionFactorType") }
     if (query.zone !== undefined) yield* deps.stats.countZone(query.zone)
     return yield* withFaults(deps, { route: "latest", zone: query.zone }, (fault) =>
-      Effect.flatMap(checkToken(deps, request), (credentials) => latestReply(deps, credentials, query, fault)))
+      Effect.flatMap(checkToken(deps, request), (credentials) =>
+        latestReply(deps, credentials, query, fault)))
   })
 
 const forecast = (deps: ApiDeps, version: ApiVersion) =>
@@ -216,7 +221,8 @@ const forecast = (deps: ApiDeps, version: ApiVersion) =>
     }
     if (query.zone !== undefined) yield* deps.stats.countForecastZone(query.zone)
     return yield* withFaults(deps, { route: "forecast", zone: query.zone }, (fault) =>
-      Effect.flatMap(checkToken(deps, request), (credentials) => forecastReply(deps, version, credentials, query, fault)))
+      Effect.flatMap(checkToken(deps, request), (credentials) =>
+        forecastReply(deps, version, credentials, query, fault)))
   })
 
 const zones = (deps: ApiDeps) =>

@@ -88,7 +88,7 @@ const jsonRules = (texts: ReadonlyArray<string>): Either.Either<ReadonlyArray<Fa
     try {
       const parsed: unknown = JSON.parse(text)
       // Cast is safe: start() validates every rule with the FaultRule schema before use.
-      rules.push(...(Array.isArray(parsed) ? parsed : [parsed]) as Array<FaultRuleInput>)
+      for (const rule of (Array.isArray(parsed) ? parsed : [parsed]) as Array<FaultRuleInput>) rules.push(rule)
     } catch {
       return Either.left(`--fault is not JSON: ${text}`)
     }
@@ -97,7 +97,9 @@ const jsonRules = (texts: ReadonlyArray<string>): Either.Either<ReadonlyArray<Fa
 }
 
 const shorthandFaults = (values: Values): ReadonlyArray<FaultRuleInput["fault"]> => [
-  ...(values["server-error"] === undefined ? [] : [{ kind: "server-error", status: Number(values["server-error"]) } as const]),
+  ...(values["server-error"] === undefined
+    ? []
+    : [{ kind: "server-error", status: Number(values["server-error"]) } as const]),
   ...(values["rate-limit-429"] === undefined
     ? []
     : [{ kind: "rate-limit-429", retryAfterSeconds: Number(values["rate-limit-429"]) } as const]),

@@ -7,8 +7,8 @@ import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Effect, Schema } from "effect"
-import type { FaultBook } from "./FaultBook.js"
 import { FaultRule } from "./Fault.js"
+import type { FaultBook } from "./FaultBook.js"
 import { formatParseError } from "./Options.js"
 import type { StatsRecorder } from "./Stats.js"
 
@@ -52,7 +52,10 @@ export const makeControlRouter = (deps: ControlDeps) =>
       readRules.pipe(
         Effect.flatMap(deps.faults.add),
         Effect.flatMap((ids) =>
-          Effect.map(deps.faults.list, (faults) => HttpServerResponse.unsafeJson({ added: ids, faults }, { status: 201 }))
+          Effect.map(
+            deps.faults.list,
+            (faults) => HttpServerResponse.unsafeJson({ added: ids, faults }, { status: 201 })
+          )
         ),
         Effect.merge
       )

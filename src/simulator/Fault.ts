@@ -86,13 +86,21 @@ export const ShiftedDatetime = Schema.Struct({ kind: Schema.Literal("datetime"),
 const ForecastPoint = Schema.optionalWith(Schema.NonNegativeInt, { default: () => 0 })
 
 /** `datetime` replaced by `value`, which need not be a date at all (on a forecast, one point's). */
-export const BadDatetime = Schema.Struct({ kind: Schema.Literal("bad-datetime"), value: Schema.String, point: ForecastPoint })
+export const BadDatetime = Schema.Struct({
+  kind: Schema.Literal("bad-datetime"),
+  value: Schema.String,
+  point: ForecastPoint
+})
 
 /**
  * `carbonIntensity` written as the JSON token `raw`, verbatim: `-5`, `1e12`, `1e400` (which
  * JSON.parse reads as Infinity), or even something that is not JSON. On a forecast, one point's.
  */
-export const RawIntensity = Schema.Struct({ kind: Schema.Literal("intensity"), raw: Schema.NonEmptyString, point: ForecastPoint })
+export const RawIntensity = Schema.Struct({
+  kind: Schema.Literal("intensity"),
+  raw: Schema.NonEmptyString,
+  point: ForecastPoint
+})
 
 /** `emissionFactorType` answered as `value`, whatever was asked for. */
 export const EmissionFactor = Schema.Struct({ kind: Schema.Literal("emission-factor"), value: Schema.String })
@@ -213,7 +221,9 @@ export const selectedRoutes = (rule: Selectors): ReadonlyArray<Route> =>
     : READING_ROUTES
 
 /** Routes where a rule can fire: selected by it and meaningful for its fault. */
-export const effectiveRoutes = (rule: Selectors & { readonly fault: { readonly kind: FaultKind } }): ReadonlyArray<Route> => {
+export const effectiveRoutes = (
+  rule: Selectors & { readonly fault: { readonly kind: FaultKind } }
+): ReadonlyArray<Route> => {
   const meaningful = routesOfKind(rule.fault.kind)
   return selectedRoutes(rule).filter((route) => meaningful.includes(route))
 }
@@ -223,7 +233,9 @@ export const effectiveRoutes = (rule: Selectors & { readonly fault: { readonly k
  * that existed before route selection fits every route the older `endpoint` selector can name,
  * so rules written for it are all still accepted.
  */
-const ruleProblem = (rule: Selectors & { readonly fault: Fault; readonly zone?: string | undefined }): string | undefined => {
+const ruleProblem = (
+  rule: Selectors & { readonly fault: Fault; readonly zone?: string | undefined }
+): string | undefined => {
   if (rule.route !== undefined && rule.endpoint !== undefined) return "use either route or endpoint, not both"
   const selected = selectedRoutes(rule)
   if (effectiveRoutes(rule).length === 0) {

@@ -45,7 +45,10 @@ const PADDING_CHUNK = new Uint8Array(PADDING_CHUNK_BYTES).fill("x".charCodeAt(0)
  * A valid JSON document of exactly `bytes` bytes (or the shortest such document, if `bytes` is
  * smaller): a plausible head, then a long `padding` string. Returns its length for Content-Length.
  */
-const hugeDocument = (zone: string, bytes: number): { readonly length: number; readonly body: Stream.Stream<Uint8Array> } => {
+const hugeDocument = (
+  zone: string,
+  bytes: number
+): { readonly length: number; readonly body: Stream.Stream<Uint8Array> } => {
   const head = encoder.encode(`{"zone":${JSON.stringify(zone)},"carbonIntensity":100,"padding":"`)
   const tail = encoder.encode(`"}`)
   const padding = Math.max(0, bytes - head.length - tail.length)
@@ -66,10 +69,16 @@ const endlessDocument = (zone: string): Stream.Stream<Uint8Array> =>
   )
 
 /** The normal answer, `chunkBytes` at a time with a pause after each chunk. */
-export const trickle = (reply: Reply, chunkBytes: number, intervalMs: number): HttpServerResponse.HttpServerResponse => {
+export const trickle = (
+  reply: Reply,
+  chunkBytes: number,
+  intervalMs: number
+): HttpServerResponse.HttpServerResponse => {
   const bytes = encoder.encode(reply.text)
-  const chunks = Chunk.makeBy(Math.ceil(bytes.length / chunkBytes), (i) =>
-    bytes.subarray(i * chunkBytes, (i + 1) * chunkBytes))
+  const chunks = Chunk.makeBy(
+    Math.ceil(bytes.length / chunkBytes),
+    (i) => bytes.subarray(i * chunkBytes, (i + 1) * chunkBytes)
+  )
   return HttpServerResponse.stream(
     Stream.fromChunk(chunks).pipe(Stream.schedule(Schedule.spaced(intervalMs))),
     { status: reply.status, contentType: "application/json" }

@@ -29,8 +29,7 @@ export const MIN_HORIZON_HOURS = 1
 export const MAX_HORIZON_HOURS = 72
 export const DEFAULT_HORIZON_HOURS = 24
 
-export const slotMs = (granularity: ForecastGranularity): number =>
-  granularity === "hourly" ? HOUR_MS : 15 * MINUTE_MS
+export const slotMs = (granularity: ForecastGranularity): number => granularity === "hourly" ? HOUR_MS : 15 * MINUTE_MS
 
 export const slotStart = (nowMs: number, granularity: ForecastGranularity): number =>
   Math.floor(nowMs / slotMs(granularity)) * slotMs(granularity)

@@ -23,8 +23,6 @@ export const instrument = (stats: StatsRecorder) =>
             return stats.countRequest(endpoint, version)
           })),
           Effect.zipRight(app),
-          Effect.onExit((exit) =>
-            stats.end(Exit.isSuccess(exit) ? Option.some(exit.value.status) : Option.none())
-          )
+          Effect.onExit((exit) => stats.end(Exit.isSuccess(exit) ? Option.some(exit.value.status) : Option.none()))
         ))
   )

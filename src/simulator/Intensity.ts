@@ -50,7 +50,15 @@ export const unit = (seed: string, ...parts: ReadonlyArray<string | number>): nu
 // Hydro- and nuclear-dominated grids, so rankings look like the real world's.
 const LOW_CARBON_FAMILIES: ReadonlyArray<string> = ["SE", "NO"]
 const LOW_CARBON_ZONES: ReadonlySet<string> = new Set([
-  "FR", "CA-QC", "CA-BC", "CA-MB", "CA-ON", "IS", "CH", "PY", "UY"
+  "FR",
+  "CA-QC",
+  "CA-BC",
+  "CA-MB",
+  "CA-ON",
+  "IS",
+  "CH",
+  "PY",
+  "UY"
 ])
 
 export const isLowCarbon = (zone: string): boolean =>
@@ -62,10 +70,29 @@ export const isLowCarbon = (zone: string): boolean =>
  * demo's ranking looks like the real one: New York below Texas, France below Poland.
  */
 const TYPICAL: Readonly<Record<string, number>> = {
-  "US-CAL-CISO": 230, "US-TEX-ERCO": 390, "US-NY-NYIS": 260, "US-MIDA-PJM": 380, "US-MIDW-MISO": 470,
-  "US-CAR-DUK": 300, "US-NW-BPAT": 110, "DE": 380, "FR": 50, "GB": 220, "PL": 680, "ES": 150, "NL": 330,
-  "BE": 160, "AT": 130, "IT-NO": 330, "DK-DK1": 150, "IE": 320, "IN-WE": 700, "AU-NSW": 650, "ZA": 700,
-  "JP-TK": 480, "BR-CS": 100
+  "US-CAL-CISO": 230,
+  "US-TEX-ERCO": 390,
+  "US-NY-NYIS": 260,
+  "US-MIDA-PJM": 380,
+  "US-MIDW-MISO": 470,
+  "US-CAR-DUK": 300,
+  "US-NW-BPAT": 110,
+  "DE": 380,
+  "FR": 50,
+  "GB": 220,
+  "PL": 680,
+  "ES": 150,
+  "NL": 330,
+  "BE": 160,
+  "AT": 130,
+  "IT-NO": 330,
+  "DK-DK1": 150,
+  "IE": 320,
+  "IN-WE": 700,
+  "AU-NSW": 650,
+  "ZA": 700,
+  "JP-TK": 480,
+  "BR-CS": 100
 }
 
 /**

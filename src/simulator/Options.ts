@@ -19,7 +19,9 @@ export const SimulatorOptionsSchema = Schema.Struct({
   latencyMs: Schema.optionalWith(Schema.NonNegativeInt, { default: () => 0 }),
   jitterMs: Schema.optionalWith(Schema.NonNegativeInt, { default: () => 0 }),
   /** Spacing of forecast points. */
-  forecastGranularity: Schema.optionalWith(Schema.Literal("hourly", "15_minutes"), { default: () => "hourly" as const }),
+  forecastGranularity: Schema.optionalWith(Schema.Literal("hourly", "15_minutes"), {
+    default: () => "hourly" as const
+  }),
   /**
    * The key's plan covers forecasts: `/zones` lists `carbon-intensity/forecast` in `access`.
    * `false`: the forecast route answers 401 for every zone, as for a plan without forecasts.

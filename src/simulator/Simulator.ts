@@ -4,9 +4,9 @@
  *
  * Effect code: `Simulator.start(options)` inside a scope. Plain scripts: `startSimulator(options)`.
  */
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServer from "@effect/platform/HttpServer"
-import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Cause, Context, Effect, Exit, Layer, Schema, Scope } from "effect"
 import * as Http from "node:http"
 import { makeApiRouter } from "./ApiRoutes.js"
@@ -20,8 +20,8 @@ import { invalid, resolveOptions, SimulatorError, type SimulatorOptions } from "
 import * as Stats from "./Stats.js"
 import { loadCatalogue } from "./Zones.js"
 
-export type { ArmedFault } from "./FaultBook.js"
 export type { Fault, FaultKind, FaultRule, FaultRuleInput, Route, Trigger } from "./Fault.js"
+export type { ArmedFault } from "./FaultBook.js"
 export type { ForecastGranularity } from "./Forecast.js"
 export { SimulatorError, type SimulatorOptions } from "./Options.js"
 export type { SimulatorStats } from "./Stats.js"
@@ -78,15 +78,16 @@ export const start = (
     yield* faults.add(resolved.faults)
 
     const nodeServer = Http.createServer()
-    const context = yield* Layer.build(NodeHttpServer.layer(() => nodeServer, { port: resolved.port, host: HOST })).pipe(
-      Effect.mapError((error) =>
-        new SimulatorError({
-          reason: "ListenFailed",
-          message: `cannot listen on ${HOST}:${resolved.port}: ${String(error.cause)}`,
-          cause: error
-        })
+    const context = yield* Layer.build(NodeHttpServer.layer(() => nodeServer, { port: resolved.port, host: HOST }))
+      .pipe(
+        Effect.mapError((error) =>
+          new SimulatorError({
+            reason: "ListenFailed",
+            message: `cannot listen on ${HOST}:${resolved.port}: ${String(error.cause)}`,
+            cause: error
+          })
+        )
       )
-    )
     yield* Effect.addFinalizer(() => closeNow(nodeServer))
     const server = Context.get(context, HttpServer.HttpServer)
 
@@ -107,7 +108,8 @@ export const start = (
 
     const port = server.address._tag === "TcpAddress" ? server.address.port : resolved.port
     const origin = `http://${HOST}:${port}`
-    const arm = (rules: ReadonlyArray<FaultRuleInput>) => decodeRules(rules).pipe(Effect.mapError(invalid("InvalidFault")))
+    const arm = (rules: ReadonlyArray<FaultRuleInput>) =>
+      decodeRules(rules).pipe(Effect.mapError(invalid("InvalidFault")))
     return {
       baseUrl: `${origin}/v4`,
       baseUrlV3: `${origin}/v3`,

@@ -3,8 +3,8 @@
  * the writer encodes with, to src/carbon-cache.schema.json for consumers (the Go scheduler,
  * anyone reading /cache). A test fails when the checked-in file drifts from the code.
  */
-import { writeFileSync } from "node:fs"
 import { JSONSchema } from "effect"
+import { writeFileSync } from "node:fs"
 import { CacheFile } from "../domain/CacheFile.js"
 
 export const SCHEMA_PATH = "src/carbon-cache.schema.json"
@@ -18,7 +18,9 @@ export const renderCacheSchema = (): string => {
   const schema = JSONSchema.make(CacheFile)
   const topLevel = schema.$defs?.["CarbonCache"]
   // Spreading keeps every key where it was, so only the flag changes in the rendered file.
-  const opened = topLevel === undefined ? schema : { ...schema, $defs: { ...schema.$defs, CarbonCache: { ...topLevel, additionalProperties: true } } }
+  const opened = topLevel === undefined
+    ? schema
+    : { ...schema, $defs: { ...schema.$defs, CarbonCache: { ...topLevel, additionalProperties: true } } }
   return `${JSON.stringify(opened, null, 2)}\n`
 }
 

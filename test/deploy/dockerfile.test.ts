@@ -111,7 +111,7 @@ function keyValues(args: string): Map<string, string> {
   }
   for (const m of args.matchAll(/([^\s=]+)=("(?:[^"\\]|\\.)*"|\S*)/g)) {
     const value = m[2] ?? ""
-    out.set(m[1] ?? "", value.startsWith('"') ? value.slice(1, -1).replace(/\\(.)/g, "$1") : value)
+    out.set(m[1] ?? "", value.startsWith("\"") ? value.slice(1, -1).replace(/\\(.)/g, "$1") : value)
   }
   return out
 }
@@ -166,7 +166,8 @@ function isIgnored(file: string, dockerignore: string): boolean {
 // Checks
 
 const runs = (stage: Stage): Array<string> => stage.instructions.filter((i) => i.keyword === "RUN").map((i) => i.args)
-const of = (stage: Stage, keyword: string): Array<Instruction> => stage.instructions.filter((i) => i.keyword === keyword)
+const of = (stage: Stage, keyword: string): Array<Instruction> =>
+  stage.instructions.filter((i) => i.keyword === keyword)
 const npmCi = /\bnpm\s+ci\b/
 const omitDev = /--omit[= ]dev\b|--only[= ]prod(uction)?\b|--production\b/
 
@@ -201,26 +202,41 @@ function dockerfileProblems(dockerfile: string, dockerignore: string, files: Con
   // --- base images: a maintained Node LTS, pinned to a major version, slim or alpine at runtime
   for (const stage of stages) {
     const m = /^(?:docker\.io\/)?(?:library\/)?node:(\d+)[^@\s]*/.exec(stage.image)
-    if (m === null) fail(`stage ${stage.name ?? stage.index}: base ${stage.image} is not an official node:<major> image`)
-    else if (!SUPPORTED_NODE_MAJORS.includes(m[1] ?? "")) fail(`stage ${stage.name ?? stage.index}: Node ${m[1]} is not a maintained LTS (use 22 or 24)`)
+    if (m === null) {
+      fail(`stage ${stage.name ?? stage.index}: base ${stage.image} is not an official node:<major> image`)
+    } else if (!SUPPORTED_NODE_MAJORS.includes(m[1] ?? "")) {
+      fail(`stage ${stage.name ?? stage.index}: Node ${m[1]} is not a maintained LTS (use 22 or 24)`)
+    }
   }
-  if (!/slim|alpine|distroless/.test(final.image)) fail(`runtime base ${final.image} should be a slim or alpine variant`)
+  if (!/slim|alpine|distroless/.test(final.image)) {
+    fail(`runtime base ${final.image} should be a slim or alpine variant`)
+  }
 
   // --- build stage: npm ci from the lockfile, then npm run build
   const buildStage = stages.find((s) => runs(s).some((r) => /\bnpm\s+run\s+build\b/.test(r)))
   if (buildStage === undefined) fail("no stage runs `npm run build`")
   else {
-    const ciIndex = buildStage.instructions.findIndex((i) => i.keyword === "RUN" && npmCi.test(i.args) && !omitDev.test(i.args))
-    const lockIndex = buildStage.instructions.findIndex(
-      (i) => i.keyword === "COPY" && parseCopy(i.args).from === undefined && parseCopy(i.args).sources.some((s) => s === "package-lock.json" || s === "package*.json")
+    const ciIndex = buildStage.instructions.findIndex((i) =>
+      i.keyword === "RUN" && npmCi.test(i.args) && !omitDev.test(i.args)
     )
-    const buildIndex = buildStage.instructions.findIndex((i) => i.keyword === "RUN" && /\bnpm\s+run\s+build\b/.test(i.args))
+    const lockIndex = buildStage.instructions.findIndex(
+      (i) =>
+        i.keyword === "COPY" && parseCopy(i.args).from === undefined &&
+        parseCopy(i.args).sources.some((s) => s === "package-lock.json" || s === "package*.json")
+    )
+    const buildIndex = buildStage.instructions.findIndex((i) =>
+      i.keyword === "RUN" && /\bnpm\s+run\s+build\b/.test(i.args)
+    )
     if (ciIndex < 0) fail("build stage must install with `npm ci` (full, from the lockfile)")
-    if (lockIndex < 0 || (ciIndex >= 0 && lockIndex > ciIndex)) fail("build stage must COPY package-lock.json before `npm ci`")
+    if (lockIndex < 0 || (ciIndex >= 0 && lockIndex > ciIndex)) {
+      fail("build stage must COPY package-lock.json before `npm ci`")
+    }
     if (ciIndex > buildIndex) fail("`npm ci` must come before `npm run build`")
   }
   for (const stage of stages) {
-    for (const r of runs(stage)) if (/\bnpm\s+(install|i)\b/.test(r)) fail(`stage ${stage.name ?? stage.index}: use npm ci, not npm install`)
+    for (const r of runs(stage)) {
+      if (/\bnpm\s+(install|i)\b/.test(r)) fail(`stage ${stage.name ?? stage.index}: use npm ci, not npm install`)
+    }
   }
 
   // --- runtime: package.json (for "type": "module") and the bundle in dist/, nothing else. The bundle
@@ -230,31 +246,45 @@ function dockerfileProblems(dockerfile: string, dockerignore: string, files: Con
   for (const c of finalCopies) {
     for (const src of c.sources) {
       const where = c.from === undefined ? "" : ` from ${c.from}`
-      if (/(^|\/)node_modules(\/|$)/.test(src)) fail(`runtime stage must not copy node_modules (${src}${where}): the bundle has its dependencies`)
-      else if (!/(^|\/)(package\*?\.json|dist\/?)$/.test(src)) fail(`runtime stage copies ${src}${where}; it needs only package.json and dist/`)
+      if (/(^|\/)node_modules(\/|$)/.test(src)) {
+        fail(`runtime stage must not copy node_modules (${src}${where}): the bundle has its dependencies`)
+      } else if (!/(^|\/)(package\*?\.json|dist\/?)$/.test(src)) {
+        fail(`runtime stage copies ${src}${where}; it needs only package.json and dist/`)
+      }
     }
   }
   for (const r of runs(final)) {
-    if (/\b(npm|npx|yarn|pnpm|corepack)\b/.test(r)) fail(`runtime stage must not run npm (nothing to install: the bundle has its dependencies): ${r}`)
+    if (/\b(npm|npx|yarn|pnpm|corepack)\b/.test(r)) {
+      fail(`runtime stage must not run npm (nothing to install: the bundle has its dependencies): ${r}`)
+    }
   }
-  if (!finalCopies.some((c) => c.from === undefined && c.sources.some((s) => s === "package.json" || s === "package*.json"))) {
-    fail('runtime stage must COPY package.json (its "type": "module" makes dist/*.js ES modules)')
+  if (
+    !finalCopies.some((c) =>
+      c.from === undefined && c.sources.some((s) => s === "package.json" || s === "package*.json")
+    )
+  ) {
+    fail("runtime stage must COPY package.json (its \"type\": \"module\" makes dist/*.js ES modules)")
   }
   const distCopy = finalCopies.find((c) => c.from !== undefined && c.sources.some((s) => /(^|\/)dist\/?$/.test(s)))
   if (distCopy === undefined) fail("runtime stage must COPY dist from the build stage")
-  else if (stageByName(distCopy.from ?? "") !== buildStage) fail(`dist is copied from ${distCopy.from}, not the build stage`)
+  else if (stageByName(distCopy.from ?? "") !== buildStage) {
+    fail(`dist is copied from ${distCopy.from}, not the build stage`)
+  }
 
   // --- user: numeric, non-root, owns /cache
   const user = of(final, "USER").at(-1)?.args
   const uid = user?.split(":")[0]
   if (user === undefined) fail("runtime stage has no USER (would run as root)")
-  else if (uid === undefined || !/^\d+$/.test(uid)) fail(`USER ${user} must be numeric (runAsNonRoot can only verify a numeric uid)`)
-  else if (Number(uid) === 0) fail("USER must not be root (0)")
+  else if (uid === undefined || !/^\d+$/.test(uid)) {
+    fail(`USER ${user} must be numeric (runAsNonRoot can only verify a numeric uid)`)
+  } else if (Number(uid) === 0) fail("USER must not be root (0)")
   else {
     const owns = (r: string): boolean =>
       new RegExp(`\\bchown\\s+(?:-R\\s+)?${uid}(?::\\d+)?\\s+(?:\\S+\\s+)*/cache/?(?:\\s|$|;|&)`).test(r) &&
       /\bmkdir\b[^&;]*\s\/cache\b/.test(r)
-    const copiedWithChown = finalCopies.some((c) => c.dest.replace(/\/$/, "") === "/cache" && c.chown?.split(":")[0] === uid)
+    const copiedWithChown = finalCopies.some((c) =>
+      c.dest.replace(/\/$/, "") === "/cache" && c.chown?.split(":")[0] === uid
+    )
     if (!runs(final).some(owns) && !copiedWithChown) fail(`/cache must be created and chowned to the USER ${uid}`)
   }
 
@@ -280,12 +310,15 @@ function dockerfileProblems(dockerfile: string, dockerignore: string, files: Con
       fail("--enable-source-maps must not be on by default (NODE_OPTIONS=--enable-source-maps when debugging)")
     }
     const script = argv.slice(1).find((a) => !a.startsWith("-"))
-    if (script === undefined || !/(^|\/)dist\/main\.js$/.test(script)) fail(`command must run dist/main.js, got ${script}`)
-    else {
+    if (script === undefined || !/(^|\/)dist\/main\.js$/.test(script)) {
+      fail(`command must run dist/main.js, got ${script}`)
+    } else {
       const workdir = of(final, "WORKDIR").at(-1)?.args ?? "/"
       const scriptDir = path.posix.dirname(path.posix.resolve(workdir, script))
       if (distCopy !== undefined && path.posix.resolve(workdir, distCopy.dest) !== scriptDir) {
-        fail(`dist is copied to ${path.posix.resolve(workdir, distCopy.dest)} but the command runs ${scriptDir}/main.js`)
+        fail(
+          `dist is copied to ${path.posix.resolve(workdir, distCopy.dest)} but the command runs ${scriptDir}/main.js`
+        )
       }
     }
   }
@@ -298,7 +331,9 @@ function dockerfileProblems(dockerfile: string, dockerignore: string, files: Con
     const hcCmd = /\bCMD\s+(.*)$/s.exec(health.args)?.[1] ?? ""
     const hcExec = execForm(hcCmd)
     if (hcExec?.[0] !== "node") fail("HEALTHCHECK should be `CMD [\"node\", ...]` (exec form)")
-    if (!health.args.includes("/healthz") || !health.args.includes(String(HTTP_PORT))) fail(`HEALTHCHECK must hit /healthz on ${HTTP_PORT}`)
+    if (!health.args.includes("/healthz") || !health.args.includes(String(HTTP_PORT))) {
+      fail(`HEALTHCHECK must hit /healthz on ${HTTP_PORT}`)
+    }
   }
 
   // --- port
@@ -328,7 +363,9 @@ function dockerfileProblems(dockerfile: string, dockerignore: string, files: Con
     if (!files.exists(src)) continue // reported above
     const parsed: unknown = JSON.parse(files.read(src))
     const ext = typeof parsed === "object" && parsed !== null && "extends" in parsed ? parsed.extends : undefined
-    if (typeof ext === "string" && !contextSources.includes(path.posix.normalize(ext))) fail(`${src} extends ${ext}, which is not copied`)
+    if (typeof ext === "string" && !contextSources.includes(path.posix.normalize(ext))) {
+      fail(`${src} extends ${ext}, which is not copied`)
+    }
   }
 
   return problems
@@ -352,14 +389,22 @@ describe("Dockerfile", () => {
 describe("Dockerfile parser", () => {
   it("joins continuations, drops comments (also inside a continuation) and substitutes global ARGs", () => {
     const stages = parseDockerfile(
-      ["ARG IMG=node:24-slim", "# comment", "FROM ${IMG} AS a", "RUN echo one \\", "  # inner comment", "    two", "FROM $IMG"].join("\n")
+      [
+        "ARG IMG=node:24-slim",
+        "# comment",
+        "FROM ${IMG} AS a",
+        "RUN echo one \\",
+        "  # inner comment",
+        "    two",
+        "FROM $IMG"
+      ].join("\n")
     )
     expect(stages.map((s) => s.image)).toEqual(["node:24-slim", "node:24-slim"])
     expect(stages[0]?.instructions).toEqual([{ keyword: "RUN", args: "echo one two", line: 4 }])
   })
 
   it("tells exec form from shell form", () => {
-    expect(execForm('["node", "dist/main.js"]')).toEqual(["node", "dist/main.js"])
+    expect(execForm("[\"node\", \"dist/main.js\"]")).toEqual(["node", "dist/main.js"])
     expect(execForm("node dist/main.js")).toBeUndefined()
     expect(execForm("[node, dist/main.js]")).toBeUndefined()
   })
@@ -384,43 +429,127 @@ const edit = (from: string | RegExp, to: string) => (text: string): string => {
 }
 
 const dockerfileMutations: ReadonlyArray<readonly [string, (t: string) => string, RegExp]> = [
-  ["single stage", (t) => t.slice(0, t.indexOf("\nFROM ")) + t.slice(t.indexOf("\nFROM ${NODE_IMAGE} AS runtime")), /multi-stage/],
-  ["Node 20 base", edit(/^ARG NODE_IMAGE=node:24-bookworm-slim$/m, "ARG NODE_IMAGE=node:20-bookworm-slim"), /Node 20 is not a maintained LTS/],
-  ["non-node base", edit(/^ARG NODE_IMAGE=node:24-bookworm-slim$/m, "ARG NODE_IMAGE=debian:bookworm-slim"), /not an official node/],
-  ["full (non-slim) runtime base", edit(/^FROM \$\{NODE_IMAGE\} AS runtime$/m, "FROM node:24-bookworm AS runtime"), /slim or alpine/],
-  ["npm install instead of npm ci", edit("RUN npm ci --no-audit --no-fund", "RUN npm install --no-audit --no-fund"), /use npm ci, not npm install/],
-  ["build stage without its dev dependencies", edit("RUN npm ci --no-audit --no-fund", "RUN npm ci --omit=dev --no-audit --no-fund"), /build stage must install with `npm ci` \(full/],
-  ["npm ci after npm run build", (t) => edit("RUN npm run build\n", "RUN npm run build\nRUN npm ci --no-audit --no-fund\n")(edit("RUN npm ci --no-audit --no-fund\n", "")(t)), /`npm ci` must come before `npm run build`/],
-  ["lockfile not copied before npm ci", edit("COPY package.json package-lock.json ./", "COPY package.json ./"), /COPY package-lock.json before/],
+  [
+    "single stage",
+    (t) => t.slice(0, t.indexOf("\nFROM ")) + t.slice(t.indexOf("\nFROM ${NODE_IMAGE} AS runtime")),
+    /multi-stage/
+  ],
+  [
+    "Node 20 base",
+    edit(/^ARG NODE_IMAGE=node:24-bookworm-slim$/m, "ARG NODE_IMAGE=node:20-bookworm-slim"),
+    /Node 20 is not a maintained LTS/
+  ],
+  [
+    "non-node base",
+    edit(/^ARG NODE_IMAGE=node:24-bookworm-slim$/m, "ARG NODE_IMAGE=debian:bookworm-slim"),
+    /not an official node/
+  ],
+  [
+    "full (non-slim) runtime base",
+    edit(/^FROM \$\{NODE_IMAGE\} AS runtime$/m, "FROM node:24-bookworm AS runtime"),
+    /slim or alpine/
+  ],
+  [
+    "npm install instead of npm ci",
+    edit("RUN npm ci --no-audit --no-fund", "RUN npm install --no-audit --no-fund"),
+    /use npm ci, not npm install/
+  ],
+  [
+    "build stage without its dev dependencies",
+    edit("RUN npm ci --no-audit --no-fund", "RUN npm ci --omit=dev --no-audit --no-fund"),
+    /build stage must install with `npm ci` \(full/
+  ],
+  [
+    "npm ci after npm run build",
+    (t) =>
+      edit("RUN npm run build\n", "RUN npm run build\nRUN npm ci --no-audit --no-fund\n")(
+        edit("RUN npm ci --no-audit --no-fund\n", "")(t)
+      ),
+    /`npm ci` must come before `npm run build`/
+  ],
+  [
+    "lockfile not copied before npm ci",
+    edit("COPY package.json package-lock.json ./", "COPY package.json ./"),
+    /COPY package-lock.json before/
+  ],
   ["no build", edit("RUN npm run build", "RUN true"), /npm run build/],
-  ["node_modules copied into runtime", edit(/^(COPY --from=build \/app\/dist .*\n)/m, "$1COPY --from=build /app/node_modules ./node_modules\n"), /must not copy node_modules \(\/app\/node_modules from build\)/],
-  ["host node_modules copied into runtime", edit(/^(COPY package\.json \.\/\n)/m, "$1COPY node_modules ./node_modules\n"), /must not copy node_modules/],
-  ["whole build tree copied into runtime", edit("COPY --from=build /app/dist ./dist", "COPY --from=build /app ./"), /copies \/app from build; it needs only package.json and dist/],
-  ["prod install in runtime", edit(/^(COPY package\.json \.\/\n)/m, "COPY package.json package-lock.json ./\nRUN npm ci --omit=dev --no-audit --no-fund\n"), /runtime stage must not run npm/],
+  [
+    "node_modules copied into runtime",
+    edit(/^(COPY --from=build \/app\/dist .*\n)/m, "$1COPY --from=build /app/node_modules ./node_modules\n"),
+    /must not copy node_modules \(\/app\/node_modules from build\)/
+  ],
+  [
+    "host node_modules copied into runtime",
+    edit(/^(COPY package\.json \.\/\n)/m, "$1COPY node_modules ./node_modules\n"),
+    /must not copy node_modules/
+  ],
+  [
+    "whole build tree copied into runtime",
+    edit("COPY --from=build /app/dist ./dist", "COPY --from=build /app ./"),
+    /copies \/app from build; it needs only package.json and dist/
+  ],
+  [
+    "prod install in runtime",
+    edit(
+      /^(COPY package\.json \.\/\n)/m,
+      "COPY package.json package-lock.json ./\nRUN npm ci --omit=dev --no-audit --no-fund\n"
+    ),
+    /runtime stage must not run npm/
+  ],
   ["npx in runtime", edit(/^(USER 10001:10001\n)/m, "RUN npx --yes some-tool\n$1"), /runtime stage must not run npm/],
   ["package.json not in runtime", edit(/^COPY package\.json \.\/\n/m, ""), /COPY package.json/],
   ["dist not copied", edit(/^COPY --from=build \/app\/dist.*\n/m, ""), /COPY dist/],
-  ["dist copied elsewhere", edit("COPY --from=build /app/dist ./dist", "COPY --from=build /app/dist ./build"), /but the command runs/],
-  ["dist from another stage", (t) => edit("COPY --from=build /app/dist ./dist", "COPY --from=stale /app/dist ./dist")(
-    edit(/^(FROM \$\{NODE_IMAGE\} AS runtime)$/m, "FROM ${NODE_IMAGE} AS stale\nRUN mkdir -p /app/dist\n$1")(t)), /dist is copied from stale, not the build stage/],
+  [
+    "dist copied elsewhere",
+    edit("COPY --from=build /app/dist ./dist", "COPY --from=build /app/dist ./build"),
+    /but the command runs/
+  ],
+  ["dist from another stage", (t) =>
+    edit("COPY --from=build /app/dist ./dist", "COPY --from=stale /app/dist ./dist")(
+      edit(/^(FROM \$\{NODE_IMAGE\} AS runtime)$/m, "FROM ${NODE_IMAGE} AS stale\nRUN mkdir -p /app/dist\n$1")(t)
+    ), /dist is copied from stale, not the build stage/],
   ["COPY source missing", edit("COPY src ./src", "COPY source ./src"), /COPY source source does not exist/],
   ["no USER", edit(/^USER .*\n/m, ""), /no USER/],
   ["named USER", edit("USER 10001:10001", "USER carbon"), /must be numeric/],
   ["root USER", edit("USER 10001:10001", "USER 0"), /not be root/],
   ["/cache not chowned", edit(" && chown 10001:10001 /cache \\\n", " \\\n"), /\/cache must be created and chowned/],
-  ["/cache chowned to someone else", edit("chown 10001:10001 /cache", "chown 1000:1000 /cache"), /\/cache must be created and chowned/],
+  [
+    "/cache chowned to someone else",
+    edit("chown 10001:10001 /cache", "chown 1000:1000 /cache"),
+    /\/cache must be created and chowned/
+  ],
   ["NODE_ENV missing", edit("NODE_ENV=production", "NODE_ENV=development"), /NODE_ENV=production/],
   ["CACHE_FILE missing", edit("CACHE_FILE=/cache/carbon_cache.json", "CACHE_FILE=/tmp/c.json"), /CACHE_FILE/],
   ["shell-form CMD", edit(/^CMD \[.*\]$/m, "CMD node dist/main.js"), /CMD must be in exec/],
-  ["npm start", edit(/^CMD \[.*\]$/m, 'CMD ["npm", "start"]'), /must start with node/],
-  ["shell wrapper", edit(/^CMD \[.*\]$/m, 'CMD ["node", "dist/main.js"]\nENTRYPOINT ["/bin/sh", "-c"]'), /no npm\/shell wrapper/],
-  ["shell-form ENTRYPOINT", edit(/^CMD \[.*\]$/m, 'ENTRYPOINT node\nCMD ["dist/main.js"]'), /ENTRYPOINT must be in exec/],
+  ["npm start", edit(/^CMD \[.*\]$/m, "CMD [\"npm\", \"start\"]"), /must start with node/],
+  [
+    "shell wrapper",
+    edit(/^CMD \[.*\]$/m, "CMD [\"node\", \"dist/main.js\"]\nENTRYPOINT [\"/bin/sh\", \"-c\"]"),
+    /no npm\/shell wrapper/
+  ],
+  [
+    "shell-form ENTRYPOINT",
+    edit(/^CMD \[.*\]$/m, "ENTRYPOINT node\nCMD [\"dist/main.js\"]"),
+    /ENTRYPOINT must be in exec/
+  ],
   ["no CMD", edit(/^CMD \[.*\]\n?/m, ""), /no CMD\/ENTRYPOINT/],
-  ["source maps on by default", edit(/^CMD \[.*\]$/m, 'CMD ["node", "--enable-source-maps", "dist/main.js"]'), /--enable-source-maps/],
-  ["wrong script", edit(/^CMD \[.*\]$/m, 'CMD ["node", "dist/index.js"]'), /must run dist\/main.js/],
+  [
+    "source maps on by default",
+    edit(/^CMD \[.*\]$/m, "CMD [\"node\", \"--enable-source-maps\", \"dist/main.js\"]"),
+    /--enable-source-maps/
+  ],
+  ["wrong script", edit(/^CMD \[.*\]$/m, "CMD [\"node\", \"dist/index.js\"]"), /must run dist\/main.js/],
   ["no HEALTHCHECK", (t) => t.replace(/^HEALTHCHECK[^\n]*\\\n[^\n]*\n/m, ""), /HEALTHCHECK missing/],
-  ["shell-form HEALTHCHECK", edit(/^HEALTHCHECK[^\n]*\\\n[^\n]*\n/m, "HEALTHCHECK CMD node -e \"fetch('http://127.0.0.1:9477/healthz')\"\n"), /HEALTHCHECK should be/],
-  ["HEALTHCHECK with curl", edit(/^HEALTHCHECK[^\n]*\\\n[^\n]*\n/m, "HEALTHCHECK CMD curl -f http://127.0.0.1:9477/healthz\n"), /curl\/wget/],
+  [
+    "shell-form HEALTHCHECK",
+    edit(/^HEALTHCHECK[^\n]*\\\n[^\n]*\n/m, "HEALTHCHECK CMD node -e \"fetch('http://127.0.0.1:9477/healthz')\"\n"),
+    /HEALTHCHECK should be/
+  ],
+  [
+    "HEALTHCHECK with curl",
+    edit(/^HEALTHCHECK[^\n]*\\\n[^\n]*\n/m, "HEALTHCHECK CMD curl -f http://127.0.0.1:9477/healthz\n"),
+    /curl\/wget/
+  ],
   ["HEALTHCHECK on another path", edit("/healthz',", "/readyz',"), /must hit \/healthz/],
   ["no EXPOSE", edit(/^EXPOSE 9477$/m, "EXPOSE 8080"), /EXPOSE 9477/],
   ["no OCI labels", edit(/^LABEL (.*\\\n)*.*[^\\]\n/m, ""), /org.opencontainers.image.title/],
@@ -439,22 +568,32 @@ const dockerignoreMutations: ReadonlyArray<readonly [string, (t: string) => stri
 ]
 
 describe("Dockerfile checks can fail", () => {
-  it.each(dockerfileMutations.map(([name, mutate, expected]) => ({ name, mutate, expected })))("$name", ({ mutate, expected }) => {
-    const problems = dockerfileProblems(mutate(dockerfileText), dockerignoreText)
-    expect(problems.some((p) => expected.test(p)), `problems: ${JSON.stringify(problems)}`).toBe(true)
-  })
+  it.each(dockerfileMutations.map(([name, mutate, expected]) => ({ name, mutate, expected })))(
+    "$name",
+    ({ expected, mutate }) => {
+      const problems = dockerfileProblems(mutate(dockerfileText), dockerignoreText)
+      expect(problems.some((p) => expected.test(p)), `problems: ${JSON.stringify(problems)}`).toBe(true)
+    }
+  )
 
-  it.each(dockerignoreMutations.map(([name, mutate, expected]) => ({ name, mutate, expected })))("$name", ({ mutate, expected }) => {
-    const problems = dockerfileProblems(dockerfileText, mutate(dockerignoreText))
-    expect(problems.some((p) => expected.test(p)), `problems: ${JSON.stringify(problems)}`).toBe(true)
-  })
+  it.each(dockerignoreMutations.map(([name, mutate, expected]) => ({ name, mutate, expected })))(
+    "$name",
+    ({ expected, mutate }) => {
+      const problems = dockerfileProblems(dockerfileText, mutate(dockerignoreText))
+      expect(problems.some((p) => expected.test(p)), `problems: ${JSON.stringify(problems)}`).toBe(true)
+    }
+  )
 
   it("a tsconfig extending one that is not copied is reported", () => {
     const files: ContextFiles = {
       exists: diskFiles.exists,
-      read: (rel) => (rel === "tsconfig.json" ? JSON.stringify({ extends: "./tsconfig.base.json" }) : diskFiles.read(rel))
+      read: (
+        rel
+      ) => (rel === "tsconfig.json" ? JSON.stringify({ extends: "./tsconfig.base.json" }) : diskFiles.read(rel))
     }
     const problems = dockerfileProblems(dockerfileText, dockerignoreText, files)
-    expect(problems).toContainEqual(expect.stringMatching(/tsconfig.json extends .\/tsconfig.base.json, which is not copied/))
+    expect(problems).toContainEqual(
+      expect.stringMatching(/tsconfig.json extends .\/tsconfig.base.json, which is not copied/)
+    )
   })
 })

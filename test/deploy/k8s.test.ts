@@ -7,18 +7,18 @@
  * empty list; the "each check can fail" block mutates a copy of the manifest once per check and
  * expects that check to complain, so no check is vacuous.
  */
-import { readFileSync } from "node:fs"
-import { createRequire } from "node:module"
-import path from "node:path"
-import { fileURLToPath } from "node:url"
-import { describe, expect, it } from "vitest"
-import { parseAllDocuments } from "yaml"
 import { Deployment } from "kubernetes-models/apps/v1/Deployment"
 import type { IDeployment } from "kubernetes-models/apps/v1/Deployment"
 import type { IContainer } from "kubernetes-models/v1/Container"
 import type { IProbe } from "kubernetes-models/v1/Probe"
 import { Secret } from "kubernetes-models/v1/Secret"
 import type { ISecret } from "kubernetes-models/v1/Secret"
+import { readFileSync } from "node:fs"
+import { createRequire } from "node:module"
+import path from "node:path"
+import { fileURLToPath } from "node:url"
+import { describe, expect, it } from "vitest"
+import { parseAllDocuments } from "yaml"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 const manifestText = readFileSync(path.join(root, "k8s.yaml"), "utf8")
@@ -186,11 +186,15 @@ function wiringProblems(m: Manifest, dockerfile: string): Array<string> {
   if (pod.containers.some((c) => c.name === POLLER)) fail(`${POLLER} must be a native sidecar, not in containers`)
   if (poller.restartPolicy !== "Always") fail(`${POLLER}: restartPolicy must be Always (native sidecar)`)
   const [scheduler, ...others] = pod.containers
-  if (scheduler === undefined || others.length > 0) return [...problems, "expected exactly one main container (the scheduler)"]
+  if (scheduler === undefined || others.length > 0) {
+    return [...problems, "expected exactly one main container (the scheduler)"]
+  }
 
   // --- HTTP port: env, containerPort, probes and the prometheus annotation agree
   const port = httpPortOf(poller)
-  if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`${POLLER}: HTTP_PORT must be a port number, got ${port}`)
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    fail(`${POLLER}: HTTP_PORT must be a port number, got ${port}`)
+  }
   const declared = poller.ports?.find((p) => p.containerPort === port)
   if (declared === undefined) fail(`${POLLER}: no containerPort equal to HTTP_PORT ${port}`)
   const resolvePort = (p: string | number): number | undefined =>
@@ -215,7 +219,9 @@ function wiringProblems(m: Manifest, dockerfile: string): Array<string> {
   }
   const annotations = m.deployment.spec?.template.metadata?.annotations ?? {}
   const promPort = annotations["prometheus.io/port"]
-  if (promPort !== undefined && promPort !== String(port)) fail(`prometheus.io/port ${promPort} is not HTTP_PORT ${port}`)
+  if (promPort !== undefined && promPort !== String(port)) {
+    fail(`prometheus.io/port ${promPort} is not HTTP_PORT ${port}`)
+  }
   const promPath = annotations["prometheus.io/path"]
   if (promPath !== undefined && promPath !== "/metrics") fail(`prometheus.io/path must be /metrics`)
 
@@ -239,7 +245,9 @@ function wiringProblems(m: Manifest, dockerfile: string): Array<string> {
     }
   }
   const schedCacheFile = envValue(scheduler, "CACHE_FILE")
-  if (schedCacheFile !== undefined && schedCacheFile !== cacheFile) fail(`scheduler CACHE_FILE ${schedCacheFile} != poller ${cacheFile}`)
+  if (schedCacheFile !== undefined && schedCacheFile !== cacheFile) {
+    fail(`scheduler CACHE_FILE ${schedCacheFile} != poller ${cacheFile}`)
+  }
 
   // --- API key: from the Secret, as a mounted file (preferred) or a secretKeyRef; never a literal
   const secretName = m.secret.metadata?.name
@@ -251,7 +259,9 @@ function wiringProblems(m: Manifest, dockerfile: string): Array<string> {
   if (keyEnv === undefined && keyFile === undefined) fail(`${POLLER}: no API key configured`)
   if (keyEnv !== undefined) {
     const ref = keyEnv.valueFrom?.secretKeyRef
-    if (ref === undefined || ref.name !== secretName || !secretKeys.has(ref.key)) fail(`${POLLER}: API key secretKeyRef does not point into Secret ${secretName}`)
+    if (ref === undefined || ref.name !== secretName || !secretKeys.has(ref.key)) {
+      fail(`${POLLER}: API key secretKeyRef does not point into Secret ${secretName}`)
+    }
   }
   if (keyFile !== undefined) {
     const mount = poller.volumeMounts?.find((vm) => keyFile.startsWith(`${vm.mountPath.replace(/\/$/, "")}/`))
@@ -261,7 +271,9 @@ function wiringProblems(m: Manifest, dockerfile: string): Array<string> {
       fail(`${POLLER}: ELECTRICITY_MAPS_API_KEY_FILE ${keyFile} is not on a mounted secret volume`)
     } else {
       if (mount.readOnly !== true) fail(`${POLLER}: secret mount must be read-only`)
-      if (secretVolume.secretName !== secretName) fail(`secret volume uses ${secretVolume.secretName}, not Secret ${secretName}`)
+      if (secretVolume.secretName !== secretName) {
+        fail(`secret volume uses ${secretVolume.secretName}, not Secret ${secretName}`)
+      }
       const relative = keyFile.slice(mount.mountPath.replace(/\/$/, "").length + 1)
       const items = secretVolume.items
       const key = items === undefined ? relative : items.find((i) => i.path === relative)?.key
@@ -278,7 +290,9 @@ function wiringProblems(m: Manifest, dockerfile: string): Array<string> {
   // --- security: pod and every container
   const podSc = pod.securityContext
   if (podSc?.runAsNonRoot !== true) fail("pod securityContext.runAsNonRoot must be true")
-  if (podSc?.runAsUser === undefined || podSc.runAsUser === 0) fail("pod securityContext.runAsUser must be a non-zero uid")
+  if (podSc?.runAsUser === undefined || podSc.runAsUser === 0) {
+    fail("pod securityContext.runAsUser must be a non-zero uid")
+  }
   if (podSc?.seccompProfile?.type !== "RuntimeDefault") fail("pod seccompProfile must be RuntimeDefault")
   for (const c of [poller, scheduler]) {
     const sc = c.securityContext
@@ -298,7 +312,9 @@ function wiringProblems(m: Manifest, dockerfile: string): Array<string> {
   }
   const imageUid = dockerfileUid(dockerfile)
   const pollerUid = poller.securityContext?.runAsUser ?? podSc?.runAsUser
-  if (imageUid === undefined || pollerUid !== imageUid) fail(`${POLLER}: runAsUser ${pollerUid} != Dockerfile USER ${imageUid}`)
+  if (imageUid === undefined || pollerUid !== imageUid) {
+    fail(`${POLLER}: runAsUser ${pollerUid} != Dockerfile USER ${imageUid}`)
+  }
 
   // --- resources: requests and limits, requests <= limits, V8 heap below the memory limit
   const req = poller.resources?.requests ?? {}
@@ -318,7 +334,9 @@ function wiringProblems(m: Manifest, dockerfile: string): Array<string> {
 
   // --- lifecycle
   const grace = pod.terminationGracePeriodSeconds
-  if (grace === undefined || grace > 30) fail(`terminationGracePeriodSeconds should be set and small (<= 30), got ${grace}`)
+  if (grace === undefined || grace > 30) {
+    fail(`terminationGracePeriodSeconds should be set and small (<= 30), got ${grace}`)
+  }
 
   // --- labels
   const labelled: Array<readonly [string, Record<string, string> | undefined]> = [
@@ -327,15 +345,23 @@ function wiringProblems(m: Manifest, dockerfile: string): Array<string> {
     ["pod template", m.deployment.spec?.template.metadata?.labels]
   ]
   for (const [what, labels] of labelled) {
-    for (const l of STANDARD_LABELS) if (labels?.[l] === undefined || labels[l] === "") fail(`${what}: label ${l} missing`)
+    for (const l of STANDARD_LABELS) {
+      if (labels?.[l] === undefined || labels[l] === "") fail(`${what}: label ${l} missing`)
+    }
     const version = labels?.["app.kubernetes.io/version"]
-    if (version !== undefined && version !== packageVersion) fail(`${what}: version label ${version} != package.json ${packageVersion}`)
+    if (version !== undefined && version !== packageVersion) {
+      fail(`${what}: version label ${version} != package.json ${packageVersion}`)
+    }
   }
   const selector = m.deployment.spec?.selector.matchLabels ?? {}
   const templateLabels = m.deployment.spec?.template.metadata?.labels ?? {}
   if (Object.keys(selector).length === 0) fail("Deployment selector.matchLabels is empty")
-  for (const [k, v] of Object.entries(selector)) if (templateLabels[k] !== v) fail(`selector label ${k} not on the pod template`)
-  if ("app.kubernetes.io/version" in selector) fail("selector must not contain the version label (selectors are immutable)")
+  for (const [k, v] of Object.entries(selector)) {
+    if (templateLabels[k] !== v) fail(`selector label ${k} not on the pod template`)
+  }
+  if ("app.kubernetes.io/version" in selector) {
+    fail("selector must not contain the version label (selectors are immutable)")
+  }
 
   return problems
 }
@@ -482,7 +508,10 @@ const mutations: ReadonlyArray<readonly [string, Mutation, RegExp]> = [
   ["both key and key file", ({ deployment: d, secret }) => {
     const c = pollerOf(d)
     const name = secret.metadata?.name ?? ""
-    c.env = [...(c.env ?? []), { name: "ELECTRICITY_MAPS_API_KEY", valueFrom: { secretKeyRef: { name, key: "api-key" } } }]
+    c.env = [...(c.env ?? []), {
+      name: "ELECTRICITY_MAPS_API_KEY",
+      valueFrom: { secretKeyRef: { name, key: "api-key" } }
+    }]
   }, /only one of/],
   ["secretKeyRef to another secret", ({ deployment: d }) => {
     const c = pollerOf(d)
@@ -600,7 +629,7 @@ const mutations: ReadonlyArray<readonly [string, Mutation, RegExp]> = [
 describe("k8s.yaml checks can fail", () => {
   it.each(mutations.map(([name, mutate, expected]) => ({ name, mutate, expected })))(
     "$name",
-    ({ mutate, expected }) => {
+    ({ expected, mutate }) => {
       const copy = structuredClone({ secret: manifest.secret, deployment: manifest.deployment })
       mutate(copy)
       const problems = wiringProblems(copy, dockerfileText)

@@ -25,7 +25,10 @@ const spacingArb = fc.oneof(
   fc.constant<"hourly">("hourly")
 ).chain((kind) =>
   kind === "irregular"
-    ? fc.record({ gaps: fc.array(fc.integer({ min: 1, max: 180 }), { maxLength: 30 }), step: fc.integer({ min: 1, max: 120 }) })
+    ? fc.record({
+      gaps: fc.array(fc.integer({ min: 1, max: 180 }), { maxLength: 30 }),
+      step: fc.integer({ min: 1, max: 120 })
+    })
     : fc.record({
       gaps: fc.array(fc.constant(kind === "hourly" ? 60 : 15), { maxLength: 40 }),
       step: fc.constant(kind === "hourly" ? 60 : 15)
@@ -61,7 +64,10 @@ const caseArb = (values: fc.Arbitrary<number>) =>
       ),
       now: fc.oneof(
         { weight: 4, arbitrary: fc.integer({ min: series.points[0]!.at, max: forecastEnd(series)! - 1 }) },
-        { weight: 1, arbitrary: fc.integer({ min: series.points[0]!.at - 120 * MINUTE, max: forecastEnd(series)! + 120 * MINUTE }) }
+        {
+          weight: 1,
+          arbitrary: fc.integer({ min: series.points[0]!.at - 120 * MINUTE, max: forecastEnd(series)! + 120 * MINUTE })
+        }
       )
     })
   )
@@ -72,7 +78,7 @@ const closeTo = (actual: number, expected: number): boolean =>
 const RUNS = { fastCheck: { numRuns: 300 } }
 
 describe("bestWindow against the minute-by-minute reference", () => {
-  it.prop("finds the same best window: same start, same value", [caseArb(valueArb)], ([{ series, minutes, now }]) => {
+  it.prop("finds the same best window: same start, same value", [caseArb(valueArb)], ([{ minutes, now, series }]) => {
     const expected = referenceBest(series, minutes, now)
     const actual = bestWindow(series, minutes, now)
     if (expected === undefined) {
@@ -81,10 +87,15 @@ describe("bestWindow against the minute-by-minute reference", () => {
     }
     assert.isDefined(actual)
     assert.strictEqual(actual!.start, expected.start)
-    assert.isTrue(closeTo(actual!.carbonIntensity, expected.carbonIntensity), `${actual!.carbonIntensity} vs ${expected.carbonIntensity}`)
+    assert.isTrue(
+      closeTo(actual!.carbonIntensity, expected.carbonIntensity),
+      `${actual!.carbonIntensity} vs ${expected.carbonIntensity}`
+    )
   }, RUNS)
 
-  it.prop("is no worse than any candidate, and strictly better than every earlier one (ties go to the earliest)", [caseArb(valueArb)], ([{ series, minutes, now }]) => {
+  it.prop("is no worse than any candidate, and strictly better than every earlier one (ties go to the earliest)", [
+    caseArb(valueArb)
+  ], ([{ minutes, now, series }]) => {
     const best = bestWindow(series, minutes, now)
     for (const candidate of referenceCandidates(series, minutes, now)) {
       const value = windowValue(series, candidate.start, minutes)!
@@ -93,7 +104,9 @@ describe("bestWindow against the minute-by-minute reference", () => {
     }
   }, RUNS)
 
-  it.prop("starts at a point's instant, not before the point containing now, and lies wholly inside the forecast", [caseArb(valueArb)], ([{ series, minutes, now }]) => {
+  it.prop("starts at a point's instant, not before the point containing now, and lies wholly inside the forecast", [
+    caseArb(valueArb)
+  ], ([{ minutes, now, series }]) => {
     const best = bestWindow(series, minutes, now)
     if (best === undefined) return
     const current = Math.max(-Infinity, ...series.points.filter((point) => point.at <= now).map((point) => point.at))
@@ -105,12 +118,17 @@ describe("bestWindow against the minute-by-minute reference", () => {
     assert.strictEqual(best.minutes, minutes)
   }, RUNS)
 
-  it.prop("with arbitrary real values, agrees with the reference within 1e-9 relative", [caseArb(fc.double({ min: 0, max: 5000, noNaN: true }))], ([{ series, minutes, now }]) => {
+  it.prop("with arbitrary real values, agrees with the reference within 1e-9 relative", [
+    caseArb(fc.double({ min: 0, max: 5000, noNaN: true }))
+  ], ([{ minutes, now, series }]) => {
     const expected = referenceBest(series, minutes, now)
     const actual = bestWindow(series, minutes, now)
     assert.strictEqual(actual === undefined, expected === undefined)
     if (actual !== undefined && expected !== undefined) {
-      assert.isTrue(closeTo(actual.carbonIntensity, expected.carbonIntensity), `${actual.carbonIntensity} vs ${expected.carbonIntensity}`)
+      assert.isTrue(
+        closeTo(actual.carbonIntensity, expected.carbonIntensity),
+        `${actual.carbonIntensity} vs ${expected.carbonIntensity}`
+      )
     }
   }, RUNS)
 })
@@ -118,49 +136,61 @@ describe("bestWindow against the minute-by-minute reference", () => {
 describe("windowValue against the minute-by-minute reference", () => {
   it.prop(
     "gives the minute-by-minute mean for any whole-minute span, and nothing for one not wholly inside",
-    [seriesArb(valueArb).chain((series) =>
-      fc.record({
-        series: fc.constant(series),
-        offset: fc.integer({ min: -30, max: spanMinutes(series) + 30 }),
-        minutes: fc.integer({ min: 1, max: spanMinutes(series) + 30 })
-      })
-    )],
-    ([{ series, offset, minutes }]) => {
+    [
+      seriesArb(valueArb).chain((series) =>
+        fc.record({
+          series: fc.constant(series),
+          offset: fc.integer({ min: -30, max: spanMinutes(series) + 30 }),
+          minutes: fc.integer({ min: 1, max: spanMinutes(series) + 30 })
+        })
+      )
+    ],
+    ([{ minutes, offset, series }]) => {
       const start = series.points[0]!.at + offset * MINUTE
       const expected = referenceValue(series, start, minutes)
       const actual = windowValue(series, start, minutes)
       assert.strictEqual(actual === undefined, expected === undefined)
-      if (actual !== undefined && expected !== undefined) assert.isTrue(closeTo(actual, expected), `${actual} vs ${expected}`)
+      if (actual !== undefined && expected !== undefined) {
+        assert.isTrue(closeTo(actual, expected), `${actual} vs ${expected}`)
+      }
     },
     RUNS
   )
 })
 
 describe("bestWindowsAcrossZones against the per-zone answers", () => {
-  const zonesArb = fc.uniqueArray(fc.constantFrom("A", "B", "DE", "a", "US-CAL-CISO"), { minLength: 1, maxLength: 4 }).chain((zones) =>
-    fc.record({
-      zones: fc.tuple(...zones.map((zone) => seriesArb(fc.constantFrom(100, 200, 300)).map((series) => [zone, series] as const))),
-      lengths: fc.uniqueArray(fc.integer({ min: 1, max: 600 }), { minLength: 1, maxLength: 4 }),
-      now: fc.integer({ min: BASE - 60 * MINUTE, max: BASE + 48 * 60 * MINUTE })
-    })
-  )
-
-  it.prop("holds each zone's best window, and per length the lowest, then earliest, then smallest zone key", [zonesArb], ([{ zones, lengths, now }]) => {
-    const result = bestWindowsAcrossZones(zones, lengths, now)
-    const expectedOverall = lengths.flatMap((minutes) => {
-      const candidates = zones.flatMap(([zone, series]) => {
-        const best = bestWindow(series, minutes, now)
-        return best === undefined ? [] : [{ ...best, zone }]
+  const zonesArb = fc.uniqueArray(fc.constantFrom("A", "B", "DE", "a", "US-CAL-CISO"), { minLength: 1, maxLength: 4 })
+    .chain((zones) =>
+      fc.record({
+        zones: fc.tuple(
+          ...zones.map((zone) => seriesArb(fc.constantFrom(100, 200, 300)).map((series) => [zone, series] as const))
+        ),
+        lengths: fc.uniqueArray(fc.integer({ min: 1, max: 600 }), { minLength: 1, maxLength: 4 }),
+        now: fc.integer({ min: BASE - 60 * MINUTE, max: BASE + 48 * 60 * MINUTE })
       })
-      candidates.sort((x, y) =>
-        x.carbonIntensity - y.carbonIntensity || x.start - y.start || (x.zone < y.zone ? -1 : x.zone > y.zone ? 1 : 0)
-      )
-      return candidates.slice(0, 1)
-    })
-    assert.deepStrictEqual(result.overall, expectedOverall)
-    assert.deepStrictEqual(
-      [...result.perZone],
-      zones.map(([zone, series]) => [zone, lengths.flatMap((minutes) => bestWindow(series, minutes, now) ?? [])])
     )
-  }, RUNS)
+
+  it.prop(
+    "holds each zone's best window, and per length the lowest, then earliest, then smallest zone key",
+    [zonesArb],
+    ([{ lengths, now, zones }]) => {
+      const result = bestWindowsAcrossZones(zones, lengths, now)
+      const expectedOverall = lengths.flatMap((minutes) => {
+        const candidates = zones.flatMap(([zone, series]) => {
+          const best = bestWindow(series, minutes, now)
+          return best === undefined ? [] : [{ ...best, zone }]
+        })
+        candidates.sort((x, y) =>
+          x.carbonIntensity - y.carbonIntensity || x.start - y.start || (x.zone < y.zone ? -1 : x.zone > y.zone ? 1 : 0)
+        )
+        return candidates.slice(0, 1)
+      })
+      assert.deepStrictEqual(result.overall, expectedOverall)
+      assert.deepStrictEqual(
+        [...result.perZone],
+        zones.map(([zone, series]) => [zone, lengths.flatMap((minutes) => bestWindow(series, minutes, now) ?? [])])
+      )
+    },
+    RUNS
+  )
 })

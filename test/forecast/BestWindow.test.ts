@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Either } from "effect"
 
 import { bestWindow, bestWindowsAcrossZones, windowValue } from "../../src/forecast/BestWindow.js"
-import { toForecastSeries, type ForecastSeries } from "../../src/forecast/ForecastSeries.js"
+import { type ForecastSeries, toForecastSeries } from "../../src/forecast/ForecastSeries.js"
 import { at, evenSeries, HOUR, MINUTE, recordedForecast, seriesOf } from "./support.js"
 
 /** The value of each window of `minutes` starting at a point's instant, in order, while it fits. */
@@ -84,7 +84,10 @@ describe("bestWindow: the Carbon Aware SDK's documented rolling averages", () =>
     const series = evenSeries(START, 5, [10, 20, 30, 40, 5])
     assert.deepStrictEqual(rollingAverage(series, 10), [15, 25, 35, 22.5])
     assert.deepStrictEqual(bestWindow(series, 10, beginning), {
-      minutes: 10, start: beginning, end: beginning + 10 * MINUTE, carbonIntensity: 15
+      minutes: 10,
+      start: beginning,
+      end: beginning + 10 * MINUTE,
+      carbonIntensity: 15
     })
   })
 
@@ -92,7 +95,10 @@ describe("bestWindow: the Carbon Aware SDK's documented rolling averages", () =>
     const series = evenSeries(START, 5, [5, 55, 10, 10, 10])
     assert.deepStrictEqual(rollingAverage(series, 10), [30, 32.5, 10, 10])
     assert.deepStrictEqual(bestWindow(series, 10, beginning), {
-      minutes: 10, start: at("2020-01-01T00:10:00Z"), end: at("2020-01-01T00:20:00Z"), carbonIntensity: 10
+      minutes: 10,
+      start: at("2020-01-01T00:10:00Z"),
+      end: at("2020-01-01T00:20:00Z"),
+      carbonIntensity: 10
     })
   })
 
@@ -100,7 +106,10 @@ describe("bestWindow: the Carbon Aware SDK's documented rolling averages", () =>
     const series = evenSeries(START, 5, [12, 11, 10, 12, 13])
     assert.deepStrictEqual(rollingAverage(series, 10), [11.5, 10.5, 11, 12.5])
     assert.deepStrictEqual(bestWindow(series, 10, beginning), {
-      minutes: 10, start: at("2020-01-01T00:05:00Z"), end: at("2020-01-01T00:15:00Z"), carbonIntensity: 10.5
+      minutes: 10,
+      start: at("2020-01-01T00:05:00Z"),
+      end: at("2020-01-01T00:15:00Z"),
+      carbonIntensity: 10.5
     })
   })
 
@@ -118,14 +127,20 @@ describe("bestWindow: the Carbon Aware SDK's documented rolling averages", () =>
   it("Carbon Aware SDK example: window 2 < granularity over [10, 20, 30, 40] gives [10, 20, 30, 40]", () => {
     assert.deepStrictEqual(rollingAverage(sdkData, 2), [10, 20, 30, 40])
     assert.deepStrictEqual(bestWindow(sdkData, 2, beginning), {
-      minutes: 2, start: beginning, end: beginning + 2 * MINUTE, carbonIntensity: 10
+      minutes: 2,
+      start: beginning,
+      end: beginning + 2 * MINUTE,
+      carbonIntensity: 10
     })
   })
 
   it("Carbon Aware SDK example: starting after the data's start (00:05) leaves [20, 30, 40]; here `now` 00:07 is in the 00:05 point", () => {
     const now = at("2020-01-01T00:07:00Z")
     assert.deepStrictEqual(bestWindow(sdkData, 5, now), {
-      minutes: 5, start: at("2020-01-01T00:05:00Z"), end: at("2020-01-01T00:10:00Z"), carbonIntensity: 20
+      minutes: 5,
+      start: at("2020-01-01T00:05:00Z"),
+      end: at("2020-01-01T00:10:00Z"),
+      carbonIntensity: 20
     })
   })
 })
@@ -144,31 +159,41 @@ describe("bestWindow on the recorded DE forecast (48 hourly points, 2023-05-02T2
 
   it("60 minutes: 323 at 2023-05-03T10:00Z, the earlier of the two 323s (the day repeats on 05-04)", () => {
     assert.deepStrictEqual(best(60, fetched), {
-      start: "2023-05-03T10:00:00.000Z", end: "2023-05-03T11:00:00.000Z", carbonIntensity: 323
+      start: "2023-05-03T10:00:00.000Z",
+      end: "2023-05-03T11:00:00.000Z",
+      carbonIntensity: 323
     })
   })
 
   it("90 minutes: (323 + 324/2) / 1.5 = 323.33... at 10:00, a partial point counting by half", () => {
     assert.deepStrictEqual(best(90, fetched), {
-      start: "2023-05-03T10:00:00.000Z", end: "2023-05-03T11:30:00.000Z", carbonIntensity: (323 + 324 / 2) / 1.5
+      start: "2023-05-03T10:00:00.000Z",
+      end: "2023-05-03T11:30:00.000Z",
+      carbonIntensity: (323 + 324 / 2) / 1.5
     })
   })
 
   it("240 minutes: (340 + 323 + 324 + 329) / 4 = 329 at 09:00, not at the lowest point 10:00 ((323 + 324 + 329 + 347) / 4 = 330.75 from 10:00 is worse)", () => {
     assert.deepStrictEqual(best(240, fetched), {
-      start: "2023-05-03T09:00:00.000Z", end: "2023-05-03T13:00:00.000Z", carbonIntensity: 329
+      start: "2023-05-03T09:00:00.000Z",
+      end: "2023-05-03T13:00:00.000Z",
+      carbonIntensity: 329
     })
   })
 
   it("480 minutes: 2838 / 8 = 354.75 at 08:00", () => {
     assert.deepStrictEqual(best(480, fetched), {
-      start: "2023-05-03T08:00:00.000Z", end: "2023-05-03T16:00:00.000Z", carbonIntensity: 354.75
+      start: "2023-05-03T08:00:00.000Z",
+      end: "2023-05-03T16:00:00.000Z",
+      carbonIntensity: 354.75
     })
   })
 
   it("1440 minutes: every day-long window sums to 11281 (the recording repeats daily); the earliest, 20:00, wins the 25-way tie", () => {
     assert.deepStrictEqual(best(1440, fetched), {
-      start: "2023-05-02T20:00:00.000Z", end: "2023-05-03T20:00:00.000Z", carbonIntensity: 11281 / 24
+      start: "2023-05-02T20:00:00.000Z",
+      end: "2023-05-03T20:00:00.000Z",
+      carbonIntensity: 11281 / 24
     })
   })
 
@@ -179,7 +204,9 @@ describe("bestWindow on the recorded DE forecast (48 hourly points, 2023-05-02T2
 
   it("later, at 2023-05-03T12:30Z, the 10:00 window has begun before the current point: the best 60 is 323 at 2023-05-04T10:00Z", () => {
     assert.deepStrictEqual(best(60, at("2023-05-03T12:30:00Z")), {
-      start: "2023-05-04T10:00:00.000Z", end: "2023-05-04T11:00:00.000Z", carbonIntensity: 323
+      start: "2023-05-04T10:00:00.000Z",
+      end: "2023-05-04T11:00:00.000Z",
+      carbonIntensity: 323
     })
   })
 
@@ -191,14 +218,19 @@ describe("bestWindow on the recorded DE forecast (48 hourly points, 2023-05-02T2
   it("the first seven points alone (20:00 to 02:00) give 512 at 01:00-02:00, the cache example's window", () => {
     const firstSeven = { points: de.points.slice(0, 7), stepMillis: de.stepMillis }
     assert.deepStrictEqual(bestWindow(firstSeven, 60, fetched), {
-      minutes: 60, start: at("2023-05-03T01:00:00Z"), end: at("2023-05-03T02:00:00Z"), carbonIntensity: 512
+      minutes: 60,
+      start: at("2023-05-03T01:00:00Z"),
+      end: at("2023-05-03T02:00:00Z"),
+      carbonIntensity: 512
     })
   })
 
   it("once the last point's hour is over there is no window; in it, only windows up to what is left of it", () => {
     assert.isUndefined(best(60, at("2023-05-04T20:00:00Z")))
     assert.deepStrictEqual(best(60, at("2023-05-04T19:59:59Z")), {
-      start: "2023-05-04T19:00:00.000Z", end: "2023-05-04T20:00:00.000Z", carbonIntensity: 590
+      start: "2023-05-04T19:00:00.000Z",
+      end: "2023-05-04T20:00:00.000Z",
+      carbonIntensity: 590
     })
     assert.isUndefined(best(61, at("2023-05-04T19:00:00Z")))
   })
@@ -219,13 +251,19 @@ describe("bestWindow on the API docs' forecast example (DK-DK2: 17:00, 18:00, th
 
   it("60 minutes: 194 at 2018-11-28T17:00Z, the last point for its one hour", () => {
     assert.deepStrictEqual(bestWindow(dk, 60, updated), {
-      minutes: 60, start: at("2018-11-28T17:00:00Z"), end: at("2018-11-28T18:00:00Z"), carbonIntensity: 194
+      minutes: 60,
+      start: at("2018-11-28T17:00:00Z"),
+      end: at("2018-11-28T18:00:00Z"),
+      carbonIntensity: 194
     })
   })
 
   it("120 minutes: 297 from 18:00 (the 194 point is too short for two hours; 17:00 gives (326 + 297) / 2 = 311.5)", () => {
     assert.deepStrictEqual(bestWindow(dk, 120, updated), {
-      minutes: 120, start: at("2018-11-26T18:00:00Z"), end: at("2018-11-26T20:00:00Z"), carbonIntensity: 297
+      minutes: 120,
+      start: at("2018-11-26T18:00:00Z"),
+      end: at("2018-11-26T20:00:00Z"),
+      carbonIntensity: 297
     })
   })
 })
@@ -236,7 +274,10 @@ describe("bestWindow edge cases", () => {
 
   it("a single point offers windows up to its one step", () => {
     assert.deepStrictEqual(bestWindow(single, 60, noon), {
-      minutes: 60, start: noon, end: noon + HOUR, carbonIntensity: 250
+      minutes: 60,
+      start: noon,
+      end: noon + HOUR,
+      carbonIntensity: 250
     })
     assert.deepStrictEqual(bestWindow(single, 15, noon + 59 * MINUTE)?.carbonIntensity, 250)
     assert.isUndefined(bestWindow(single, 61, noon))

@@ -2,12 +2,12 @@ import { assert, describe, it } from "@effect/vitest"
 import { Either, FastCheck as fc } from "effect"
 
 import {
-  granularityMinutes,
-  mostCommonSpacing,
-  toForecastSeries,
   type ForecastInput,
   type ForecastRefusalReason,
-  type RawForecastPoint
+  granularityMinutes,
+  mostCommonSpacing,
+  type RawForecastPoint,
+  toForecastSeries
 } from "../../src/forecast/ForecastSeries.js"
 import { parseRfc3339Instant } from "../../src/forecast/Rfc3339.js"
 import { at, HOUR, MINUTE, recordedForecast } from "./support.js"
@@ -41,12 +41,16 @@ describe("toForecastSeries accepts", () => {
   })
 
   it("values at both ends of 0..5000 and with decimals", () => {
-    const series = accepted(input(points(["2024-01-01T12:00:00Z", 0], ["2024-01-01T13:00:00Z", 5000], ["2024-01-01T14:00:00Z", 250.5])))
+    const series = accepted(
+      input(points(["2024-01-01T12:00:00Z", 0], ["2024-01-01T13:00:00Z", 5000], ["2024-01-01T14:00:00Z", 250.5]))
+    )
     assert.deepStrictEqual(series.points.map((point) => point.carbonIntensity), [0, 5000, 250.5])
   })
 
   it("sorts points sent out of order (each carries its own instant, so the order adds nothing)", () => {
-    const series = accepted(input(points(["2024-01-01T14:00:00Z", 1], ["2024-01-01T12:00:00Z", 3], ["2024-01-01T13:00:00+00:00", 2])))
+    const series = accepted(
+      input(points(["2024-01-01T14:00:00Z", 1], ["2024-01-01T12:00:00Z", 3], ["2024-01-01T13:00:00+00:00", 2]))
+    )
     assert.deepStrictEqual(series.points.map((point) => point.carbonIntensity), [3, 2, 1])
   })
 
@@ -54,8 +58,13 @@ describe("toForecastSeries accepts", () => {
     "any order of the same points gives the same series",
     [fc.uniqueArray(fc.integer({ min: 0, max: 500 }), { minLength: 1, maxLength: 30 }), fc.integer()],
     ([slots, seed]) => {
-      const raw = slots.map((slot) => ({ datetime: new Date(at("2024-01-01T00:00:00Z") + slot * 15 * MINUTE).toISOString(), carbonIntensity: slot }))
-      const shuffled = [...raw].sort((a, b) => ((a.carbonIntensity * 7919 + seed) % 101) - ((b.carbonIntensity * 7919 + seed) % 101))
+      const raw = slots.map((slot) => ({
+        datetime: new Date(at("2024-01-01T00:00:00Z") + slot * 15 * MINUTE).toISOString(),
+        carbonIntensity: slot
+      }))
+      const shuffled = [...raw].sort((a, b) =>
+        ((a.carbonIntensity * 7919 + seed) % 101) - ((b.carbonIntensity * 7919 + seed) % 101)
+      )
       const series = accepted(input(shuffled))
       assert.deepStrictEqual(series, accepted(input([...raw].sort((a, b) => a.carbonIntensity - b.carbonIntensity))))
       assert.isTrue(series.points.every((point, i) => i === 0 || series.points[i - 1]!.at < point.at))
@@ -75,12 +84,19 @@ describe("toForecastSeries: what the last point covers", () => {
 
   it("falls back to the most common spacing when the granularity is absent, null or unknown", () => {
     for (const temporalGranularity of [undefined, null, "fortnightly", "0_minutes", "Hourly"]) {
-      assert.strictEqual(accepted(input(quarterHours, { temporalGranularity })).stepMillis, 15 * MINUTE, String(temporalGranularity))
+      assert.strictEqual(
+        accepted(input(quarterHours, { temporalGranularity })).stepMillis,
+        15 * MINUTE,
+        String(temporalGranularity)
+      )
     }
   })
 
   it("takes the most common spacing, not the first one", () => {
-    const mostlyHourly = points(["2024-01-01T12:00:00Z", 1], ["2024-01-01T12:15:00Z", 2], ["2024-01-01T13:15:00Z", 3], ["2024-01-01T14:15:00Z", 4])
+    const mostlyHourly = points(["2024-01-01T12:00:00Z", 1], ["2024-01-01T12:15:00Z", 2], ["2024-01-01T13:15:00Z", 3], [
+      "2024-01-01T14:15:00Z",
+      4
+    ])
     assert.strictEqual(accepted(input(mostlyHourly)).stepMillis, HOUR)
   })
 
@@ -92,12 +108,16 @@ describe("toForecastSeries: what the last point covers", () => {
 
   it("assumes an hour for a single point without a granularity", () => {
     assert.strictEqual(accepted(input(points(["2024-01-01T12:00:00Z", 1]))).stepMillis, HOUR)
-    assert.strictEqual(accepted(input(points(["2024-01-01T12:00:00Z", 1]), { temporalGranularity: "5_minutes" })).stepMillis, 5 * MINUTE)
+    assert.strictEqual(
+      accepted(input(points(["2024-01-01T12:00:00Z", 1]), { temporalGranularity: "5_minutes" })).stepMillis,
+      5 * MINUTE
+    )
   })
 
   it("knows the granularity names", () => {
     assert.deepStrictEqual(
-      ["hourly", "daily", "5_minutes", "15_minutes", "30_minutes", "minutes", "05_minutes", "-5_minutes", "monthly"].map(granularityMinutes),
+      ["hourly", "daily", "5_minutes", "15_minutes", "30_minutes", "minutes", "05_minutes", "-5_minutes", "monthly"]
+        .map(granularityMinutes),
       [60, 1440, 5, 15, 30, undefined, undefined, undefined, undefined]
     )
   })
@@ -108,7 +128,9 @@ describe("toForecastSeries refuses", () => {
     assert.strictEqual(refusalReason(input(good, { zone: "FR" })), "WrongZone")
     assert.strictEqual(refusalReason(input(good, { zone: "de" })), "WrongZone")
     const refusal = toForecastSeries(input(good, { zone: "FR" }))
-    assert.isTrue(Either.isLeft(refusal) && refusal.left.message.includes("\"FR\"") && refusal.left.message.includes("\"DE\""))
+    assert.isTrue(
+      Either.isLeft(refusal) && refusal.left.message.includes("\"FR\"") && refusal.left.message.includes("\"DE\"")
+    )
   })
 
   it("Empty: no points", () => {
@@ -116,26 +138,53 @@ describe("toForecastSeries refuses", () => {
   })
 
   it("MissingValue: a null carbonIntensity anywhere, rather than letting a neighbour stand in for it", () => {
-    assert.strictEqual(refusalReason(input(points(["2024-01-01T12:00:00Z", 1], ["2024-01-01T13:00:00Z", null]))), "MissingValue")
+    assert.strictEqual(
+      refusalReason(input(points(["2024-01-01T12:00:00Z", 1], ["2024-01-01T13:00:00Z", null]))),
+      "MissingValue"
+    )
   })
 
   it("ImpossibleValue: negative, above 5000, Infinity (a JSON 1e400) or NaN", () => {
     const fromJson: unknown = JSON.parse("1e400")
     assert.strictEqual(fromJson, Number.POSITIVE_INFINITY)
     for (const value of [-1, -0.001, 5000.001, 6000, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NaN]) {
-      assert.strictEqual(refusalReason(input(points(["2024-01-01T12:00:00Z", 100], ["2024-01-01T13:00:00Z", value]))), "ImpossibleValue", String(value))
+      assert.strictEqual(
+        refusalReason(input(points(["2024-01-01T12:00:00Z", 100], ["2024-01-01T13:00:00Z", value]))),
+        "ImpossibleValue",
+        String(value)
+      )
     }
   })
 
   it("BadDatetime: words, a date without time, a time without offset, impossible fields", () => {
-    for (const datetime of ["yesterday", "2024-01-01", "2024-01-01T12:00:00", "2024-01-01T12:00Z", "2024-02-30T12:00:00Z", "2024-01-01T24:00:00Z", ""]) {
-      assert.strictEqual(refusalReason(input(points(["2024-01-01T11:00:00Z", 1], [datetime, 2]))), "BadDatetime", datetime)
+    for (
+      const datetime of [
+        "yesterday",
+        "2024-01-01",
+        "2024-01-01T12:00:00",
+        "2024-01-01T12:00Z",
+        "2024-02-30T12:00:00Z",
+        "2024-01-01T24:00:00Z",
+        ""
+      ]
+    ) {
+      assert.strictEqual(
+        refusalReason(input(points(["2024-01-01T11:00:00Z", 1], [datetime, 2]))),
+        "BadDatetime",
+        datetime
+      )
     }
   })
 
   it("DuplicateDatetime: two points for one instant, even written with different offsets", () => {
-    assert.strictEqual(refusalReason(input(points(["2024-01-01T12:00:00Z", 1], ["2024-01-01T12:00:00Z", 1]))), "DuplicateDatetime")
-    assert.strictEqual(refusalReason(input(points(["2024-01-01T12:00:00Z", 1], ["2024-01-01T13:00:00+01:00", 2]))), "DuplicateDatetime")
+    assert.strictEqual(
+      refusalReason(input(points(["2024-01-01T12:00:00Z", 1], ["2024-01-01T12:00:00Z", 1]))),
+      "DuplicateDatetime"
+    )
+    assert.strictEqual(
+      refusalReason(input(points(["2024-01-01T12:00:00Z", 1], ["2024-01-01T13:00:00+01:00", 2]))),
+      "DuplicateDatetime"
+    )
   })
 
   it("names the offending point in the message", () => {
@@ -153,7 +202,14 @@ describe("parseRfc3339Instant", () => {
   it("reads Z, lower-case z, offsets and fractions as one instant", () => {
     const noon = Date.UTC(2024, 0, 1, 12)
     assert.deepStrictEqual(
-      ["2024-01-01T12:00:00Z", "2024-01-01t12:00:00z", "2024-01-01T12:00:00.000Z", "2024-01-01T14:00:00+02:00", "2024-01-01T06:30:00-05:30", "2024-01-01T12:00:00-00:00"].map(parseRfc3339Instant),
+      [
+        "2024-01-01T12:00:00Z",
+        "2024-01-01t12:00:00z",
+        "2024-01-01T12:00:00.000Z",
+        "2024-01-01T14:00:00+02:00",
+        "2024-01-01T06:30:00-05:30",
+        "2024-01-01T12:00:00-00:00"
+      ].map(parseRfc3339Instant),
       [noon, noon, noon, noon, noon, noon]
     )
     assert.strictEqual(parseRfc3339Instant("2024-01-01T12:00:00.1239Z"), noon + 123)
@@ -162,17 +218,35 @@ describe("parseRfc3339Instant", () => {
   })
 
   it("refuses what is not a full instant", () => {
-    for (const text of [
-      "yesterday", "2024-01-01", "2024-01-01Z", "2024-01-01T12:00:00", "2024-01-01 12:00:00Z", "2024-01-01T12:00Z",
-      "2023-02-29T00:00:00Z", "2024-13-01T00:00:00Z", "2024-00-10T00:00:00Z", "2024-04-31T00:00:00Z",
-      "2024-01-01T12:60:00Z", "2024-01-01T12:00:60Z", "2024-01-01T12:00:00+24:00", "2024-01-01T12:00:00+0200",
-      "2024-01-01T12:00:00.Z", " 2024-01-01T12:00:00Z", "2024-01-01T12:00:00Z\n", "+02024-01-01T12:00:00Z"
-    ]) {
+    for (
+      const text of [
+        "yesterday",
+        "2024-01-01",
+        "2024-01-01Z",
+        "2024-01-01T12:00:00",
+        "2024-01-01 12:00:00Z",
+        "2024-01-01T12:00Z",
+        "2023-02-29T00:00:00Z",
+        "2024-13-01T00:00:00Z",
+        "2024-00-10T00:00:00Z",
+        "2024-04-31T00:00:00Z",
+        "2024-01-01T12:60:00Z",
+        "2024-01-01T12:00:60Z",
+        "2024-01-01T12:00:00+24:00",
+        "2024-01-01T12:00:00+0200",
+        "2024-01-01T12:00:00.Z",
+        " 2024-01-01T12:00:00Z",
+        "2024-01-01T12:00:00Z\n",
+        "+02024-01-01T12:00:00Z"
+      ]
+    ) {
       assert.isUndefined(parseRfc3339Instant(text), JSON.stringify(text))
     }
   })
 
-  it.prop("agrees with Date for every ISO string Date writes", [fc.date({ min: new Date("1970-01-01T00:00:00Z"), max: new Date("9999-12-31T23:59:59Z"), noInvalidDate: true })], ([date]) => {
+  it.prop("agrees with Date for every ISO string Date writes", [
+    fc.date({ min: new Date("1970-01-01T00:00:00Z"), max: new Date("9999-12-31T23:59:59Z"), noInvalidDate: true })
+  ], ([date]) => {
     assert.strictEqual(parseRfc3339Instant(date.toISOString()), date.getTime())
   })
 })

@@ -37,7 +37,11 @@ export const referenceValue = (series: ForecastSeries, start: number, minutes: n
  * the latest instant at or before `now`, while `now` is still inside the forecast; the window
  * must fit.
  */
-export const referenceCandidates = (series: ForecastSeries, minutes: number, now: number): ReadonlyArray<ReferenceWindow> => {
+export const referenceCandidates = (
+  series: ForecastSeries,
+  minutes: number,
+  now: number
+): ReadonlyArray<ReferenceWindow> => {
   const perMinute = valuePerMinute(series)
   const first = series.points[0]!.at
   if (now >= first + perMinute.length * MINUTE) return []

@@ -3,10 +3,10 @@
  * within 2 s with no temporary file left; plus the exit codes a supervisor sees.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from "node:fs"
+import { Effect } from "effect"
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Effect } from "effect"
 import { afterAll, beforeAll } from "vitest"
 import * as Simulator from "../../src/simulator/Simulator.js"
 import { spawnService, waitForFile } from "../support/processes.js"
@@ -74,13 +74,19 @@ describe("the service process", () => {
     // JSON lines, each printed once (runMain's pretty logger must not add a second copy).
     const lines = service.stdout().trim().split("\n")
     for (const line of lines) assert.doesNotThrow(() => JSON.parse(line), line)
-    assert.strictEqual(lines.filter((line) => line.includes('"event":"poll"')).length, 1)
+    assert.strictEqual(lines.filter((line) => line.includes("\"event\":\"poll\"")).length, 1)
   })
 
   it("exits 2 with one message naming every bad variable, before any request", async () => {
     const before = (await simulator.stats()).total
     const service = spawnService(
-      { ELECTRICITY_MAPS_API_KEY: KEY, ELECTRICITY_MAPS_API_URL: simulator.baseUrl, POLL_INTERVAL_MINUTES: "0", EMISSION_FACTOR_TYPE: "indirect", ZONES: "US/CAL" },
+      {
+        ELECTRICITY_MAPS_API_KEY: KEY,
+        ELECTRICITY_MAPS_API_URL: simulator.baseUrl,
+        POLL_INTERVAL_MINUTES: "0",
+        EMISSION_FACTOR_TYPE: "indirect",
+        ZONES: "US/CAL"
+      },
       []
     )
     assert.strictEqual(await service.exited(15_000), 2)

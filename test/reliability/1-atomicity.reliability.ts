@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as Simulator from "../../src/simulator/Simulator.js"
 import { baseEnv, keepEmitted, record, spawnService, stop, tempDir, tempFilesIn, waitUntil } from "./support.js"
 
-const ZONES = Object.keys(JSON.parse(readFileSync("src/simulator/zones.json", "utf8")) as Record<string, unknown>).slice(0, 60)
+const ZONES = Object.keys(JSON.parse(readFileSync("src/simulator/zones.json", "utf8")) as Record<string, unknown>)
+  .slice(0, 60)
 const KILLS = 20
 const MIN_READS = 10_000
 
@@ -54,7 +55,11 @@ describe("1. atomicity under SIGKILL", () => {
   it(`never lets a reader see a partial file across ${KILLS} SIGKILLs`, async () => {
     const dir = tempDir("atomic")
     const cacheFile = join(dir, "carbon_cache.json")
-    const env = baseEnv(simulator.baseUrl, cacheFile, { ZONES: ZONES.join(","), POLL_INTERVAL_MINUTES: "0.002", MAX_CONCURRENCY: "16" })
+    const env = baseEnv(simulator.baseUrl, cacheFile, {
+      ZONES: ZONES.join(","),
+      POLL_INTERVAL_MINUTES: "0.002",
+      MAX_CONCURRENCY: "16"
+    })
     const reader = spawn(process.execPath, ["-e", READER, cacheFile], { stdio: ["ignore", "pipe", "pipe"] })
     const readerExited = new Promise((resolve) => reader.on("exit", resolve))
     let readerOutput = ""
@@ -72,7 +77,7 @@ describe("1. atomicity under SIGKILL", () => {
       const service = spawnService(env)
       // A random moment while it writes: once this life has written, within its next few polls
       // (a 60-zone file every 0.12 s); a life that never wrote is killed after the same wait.
-      const wrote = await waitUntil(() => service.stdout().includes('"event":"poll"'), 10_000, 5)
+      const wrote = await waitUntil(() => service.stdout().includes("\"event\":\"poll\""), 10_000, 5)
       await delay(Math.floor(Math.random() * 400))
       service.child.kill("SIGKILL")
       await service.exited(5_000)
@@ -88,7 +93,7 @@ describe("1. atomicity under SIGKILL", () => {
     let slowestStopMillis = 0
     for (let i = 0; i < TERMS; i++) {
       const service = spawnService(env)
-      await waitUntil(() => service.stdout().includes('"event":"poll"'), 10_000, 5)
+      await waitUntil(() => service.stdout().includes("\"event\":\"poll\""), 10_000, 5)
       await delay(Math.floor(Math.random() * 400))
       const stoppingAt = performance.now()
       const code = await stop(service)
@@ -102,7 +107,7 @@ describe("1. atomicity under SIGKILL", () => {
 
     // A clean run at the end: the start-up sweep removes what the kills left, SIGTERM leaves nothing.
     const last = spawnService(env)
-    const wroteAgain = await waitUntil(() => last.stdout().includes('"event":"poll"'), 15_000)
+    const wroteAgain = await waitUntil(() => last.stdout().includes("\"event\":\"poll\""), 15_000)
     // The reader keeps going against the live service until it has done its share.
     await waitUntil(() => readerProgress >= MIN_READS, 120_000, 100)
     const exitCode = await stop(last, cacheFile)
@@ -110,13 +115,23 @@ describe("1. atomicity under SIGKILL", () => {
 
     reader.kill("SIGTERM")
     await readerExited
-    const counts = JSON.parse(readerOutput) as { reads: number; failures: number; absent: number; examples: Array<string> }
+    const counts = JSON.parse(readerOutput) as {
+      reads: number
+      failures: number
+      absent: number
+      examples: Array<string>
+    }
 
     record({
       scenario: "1 atomicity under SIGKILL",
       runs: killed + TERMS,
       failures: counts.failures + (exitCode === 0 ? 0 : 1) + leftAtEnd.length + termProblems.length,
-      figures: `${counts.reads} reads by a separate process, ${counts.failures} partial/empty/unparsable; ${killed} SIGKILLs (${killedWhileWriting} while writing 60-zone files every 0.12 s), temp files seen after kills ${leftoversSeen}; ${TERMS} SIGTERMs: exit 0, slowest ${slowestStopMillis.toFixed(0)} ms; temp files at end ${leftAtEnd.length}${termProblems.length > 0 ? `; BROKE: ${termProblems.join(" | ")}` : ""}`
+      figures:
+        `${counts.reads} reads by a separate process, ${counts.failures} partial/empty/unparsable; ${killed} SIGKILLs (${killedWhileWriting} while writing 60-zone files every 0.12 s), temp files seen after kills ${leftoversSeen}; ${TERMS} SIGTERMs: exit 0, slowest ${
+          slowestStopMillis.toFixed(0)
+        } ms; temp files at end ${leftAtEnd.length}${
+          termProblems.length > 0 ? `; BROKE: ${termProblems.join(" | ")}` : ""
+        }`
     })
     expect(counts.examples).toEqual([])
     expect(counts.failures).toBe(0)

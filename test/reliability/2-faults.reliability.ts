@@ -8,14 +8,15 @@ import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { CacheFile } from "../../src/domain/CacheFile.js"
-import * as Simulator from "../../src/simulator/Simulator.js"
 import { parseCacheTimestamp } from "../../src/domain/Timestamps.js"
+import * as Simulator from "../../src/simulator/Simulator.js"
 import {
-  EVERY_FAULT,
   baseEnv,
+  EVERY_FAULT,
   freePort,
   httpGet,
   keepEmitted,
+  type LogLine,
   logLines,
   metric,
   pollLines,
@@ -24,8 +25,7 @@ import {
   spawnService,
   stop,
   tempDir,
-  waitUntil,
-  type LogLine
+  waitUntil
 } from "./support.js"
 
 const ZONES = ["US-CAL-CISO", "US-TEX-ERCO", "US-NY-NYIS", "US-MIDA-PJM", "US-MIDW-MISO"]
@@ -55,11 +55,17 @@ const checkFile = (cache: CacheFile, configured: ReadonlyArray<string>): Array<s
   for (const zone of configured) {
     const ranked = zone in cache.regions
     const unavailable = zone in (cache.unavailable ?? {})
-    if (ranked === unavailable) problems.push(`${zone} is ${ranked ? "both ranked and unavailable" : "neither ranked nor unavailable"}`)
+    if (ranked === unavailable) {
+      problems.push(`${zone} is ${ranked ? "both ranked and unavailable" : "neither ranked nor unavailable"}`)
+    }
   }
   const keys = Object.keys(cache.regions).sort()
-  if (JSON.stringify([...cache.sorted_by_carbon].sort()) !== JSON.stringify(keys)) problems.push("ranking and regions differ")
-  if (cache.best_region !== cache.sorted_by_carbon[0] || cache.worst_region !== cache.sorted_by_carbon.at(-1)) problems.push("best/worst differ from the ranking")
+  if (JSON.stringify([...cache.sorted_by_carbon].sort()) !== JSON.stringify(keys)) {
+    problems.push("ranking and regions differ")
+  }
+  if (cache.best_region !== cache.sorted_by_carbon[0] || cache.worst_region !== cache.sorted_by_carbon.at(-1)) {
+    problems.push("best/worst differ from the ranking")
+  }
   return problems
 }
 
@@ -75,7 +81,11 @@ const failedZonesOf = (summary: LogLine): Array<string> =>
  * line, so between two summary lines there must be exactly one warning per zone the summary
  * names as failed, and none for a zone it does not.
  */
-const checkFailureLines = (lines: ReadonlyArray<LogLine>, fromPoll: number, said: (zone: string, line: LogLine) => string | undefined) => {
+const checkFailureLines = (
+  lines: ReadonlyArray<LogLine>,
+  fromPoll: number,
+  said: (zone: string, line: LogLine) => string | undefined
+) => {
   const problems: Array<string> = []
   let polls = 0
   let pending: Array<LogLine> = []
@@ -89,17 +99,31 @@ const checkFailureLines = (lines: ReadonlyArray<LogLine>, fromPoll: number, said
     if (polls > fromPoll) {
       const expected = new Set(failedZonesOf(line))
       const counts = new Map<string, number>()
-      for (const warning of pending) counts.set(String(warning.annotations["zone"]), (counts.get(String(warning.annotations["zone"])) ?? 0) + 1)
+      for (const warning of pending) {
+        counts.set(String(warning.annotations["zone"]), (counts.get(String(warning.annotations["zone"])) ?? 0) + 1)
+      }
       for (const zone of new Set([...expected, ...counts.keys()])) {
         const count = counts.get(zone) ?? 0
-        if (count !== (expected.has(zone) ? 1 : 0)) problems.push(`poll ${polls}: ${count} warning lines for ${zone}, summary "${line.message.slice(0, 120)}"`)
+        if (count !== (expected.has(zone) ? 1 : 0)) {
+          problems.push(`poll ${polls}: ${count} warning lines for ${zone}, summary "${line.message.slice(0, 120)}"`)
+        }
       }
       for (const warning of pending) {
         const zone = String(warning.annotations["zone"])
-        if (typeof warning.annotations["reason"] !== "string") problems.push(`poll ${polls}: ${zone} logged without a reason`)
-        if (!warning.message.includes(`zone ${zone}:`)) problems.push(`poll ${polls}: ${zone} line does not name the zone`)
+        if (typeof warning.annotations["reason"] !== "string") {
+          problems.push(`poll ${polls}: ${zone} logged without a reason`)
+        }
+        if (!warning.message.includes(`zone ${zone}:`)) {
+          problems.push(`poll ${polls}: ${zone} line does not name the zone`)
+        }
         const missing = said(zone, warning)
-        if (missing !== undefined) problems.push(`poll ${polls}: ${zone} (${String(warning.annotations["reason"])}) ${missing}: "${warning.message.slice(0, 160)}"`)
+        if (missing !== undefined) {
+          problems.push(
+            `poll ${polls}: ${zone} (${String(warning.annotations["reason"])}) ${missing}: "${
+              warning.message.slice(0, 160)
+            }"`
+          )
+        }
       }
     }
     pending = []
@@ -115,7 +139,7 @@ const checkEndpoints = async (port: number, cacheFile: string): Promise<Array<st
   if (!(await servedMatchesFile(port, cacheFile))) problems.push("/cache differs from the file")
   // zones_usable against the ranking of what /cache serves, from one consistent moment: the
   // count of written polls must not move between the two scrapes around it.
-  for (let attempt = 0; ; attempt++) {
+  for (let attempt = 0;; attempt++) {
     const before = (await httpGet(port, "/metrics")).body
     const served = JSON.parse((await httpGet(port, "/cache")).body) as CacheFile
     const after = (await httpGet(port, "/metrics")).body
@@ -127,10 +151,16 @@ const checkEndpoints = async (port: number, cacheFile: string): Promise<Array<st
       break
     }
     const usable = metric(after, "carbon_poller_zones_usable")
-    if (usable !== served.sorted_by_carbon.length) problems.push(`zones_usable ${usable}, file ranks ${served.sorted_by_carbon.length}`)
+    if (usable !== served.sorted_by_carbon.length) {
+      problems.push(`zones_usable ${usable}, file ranks ${served.sorted_by_carbon.length}`)
+    }
     const configured = metric(after, "carbon_poller_zones_configured")
     if (configured !== Object.keys(served.regions).length + Object.keys(served.unavailable ?? {}).length) {
-      problems.push(`zones_configured ${configured} vs ${Object.keys(served.regions).length} ranked + ${Object.keys(served.unavailable ?? {}).length} unavailable`)
+      problems.push(
+        `zones_configured ${configured} vs ${Object.keys(served.regions).length} ranked + ${
+          Object.keys(served.unavailable ?? {}).length
+        } unavailable`
+      )
     }
     break
   }
@@ -148,19 +178,61 @@ const failuresFromLogs = (lines: ReadonlyArray<LogLine>) => {
   return counts
 }
 
-const kinds: ReadonlyArray<{ readonly name: string; readonly fault: Simulator.FaultRuleInput["fault"]; readonly reason: RegExp; readonly said: RegExp }> = [
-  { name: "latency over the timeout", fault: { kind: "latency", ms: 2_000 }, reason: /^Timeout$/, said: /no complete answer within/ },
-  { name: "HTTP 500", fault: { kind: "server-error", status: 500 }, reason: /^ServerError$/, said: /Internal server error \(500\)/ },
-  { name: "429 Retry-After", fault: { kind: "rate-limit-429", retryAfterSeconds: 1 }, reason: /^RateLimited$/, said: /Too many requests/ },
+const kinds: ReadonlyArray<
+  {
+    readonly name: string
+    readonly fault: Simulator.FaultRuleInput["fault"]
+    readonly reason: RegExp
+    readonly said: RegExp
+  }
+> = [
+  {
+    name: "latency over the timeout",
+    fault: { kind: "latency", ms: 2_000 },
+    reason: /^Timeout$/,
+    said: /no complete answer within/
+  },
+  {
+    name: "HTTP 500",
+    fault: { kind: "server-error", status: 500 },
+    reason: /^ServerError$/,
+    said: /Internal server error \(500\)/
+  },
+  {
+    name: "429 Retry-After",
+    fault: { kind: "rate-limit-429", retryAfterSeconds: 1 },
+    reason: /^RateLimited$/,
+    said: /Too many requests/
+  },
   { name: "401 rate limit", fault: { kind: "rate-limit-401" }, reason: /^Unauthorized$/, said: /Rate limit exceeded/ },
   { name: "hang", fault: { kind: "hang" }, reason: /^Timeout$/, said: /no complete answer within/ },
-  { name: "slow body", fault: { kind: "slow", chunkBytes: 4, intervalMs: 200 }, reason: /^Timeout$/, said: /no complete answer within/ },
+  {
+    name: "slow body",
+    fault: { kind: "slow", chunkBytes: 4, intervalMs: 200 },
+    reason: /^Timeout$/,
+    said: /no complete answer within/
+  },
   // The recorded broken "No recent data" body: the log must carry what the API said, not only
   // that it could not be decoded.
-  { name: "invalid JSON", fault: { kind: "invalid-json", status: 200 }, reason: /^BadResponse$/, said: /No recent data for zone/ },
+  {
+    name: "invalid JSON",
+    fault: { kind: "invalid-json", status: 200 },
+    reason: /^BadResponse$/,
+    said: /No recent data for zone/
+  },
   { name: "HTML 502", fault: { kind: "html-502" }, reason: /^ServerError$/, said: /502 Bad Gateway/ },
-  { name: "carbonIntensity null", fault: { kind: "null-intensity" }, reason: /^NoData$/, said: /carbonIntensity is null/ },
-  { name: "50 MB body", fault: { kind: "huge-body", bytes: 50 * 1024 * 1024 }, reason: /^BodyTooLarge$/, said: /larger than \d+ bytes/ },
+  {
+    name: "carbonIntensity null",
+    fault: { kind: "null-intensity" },
+    reason: /^NoData$/,
+    said: /carbonIntensity is null/
+  },
+  {
+    name: "50 MB body",
+    fault: { kind: "huge-body", bytes: 50 * 1024 * 1024 },
+    reason: /^BodyTooLarge$/,
+    said: /larger than \d+ bytes/
+  },
   { name: "endless body", fault: { kind: "endless-body" }, reason: /^BodyTooLarge$/, said: /larger than \d+ bytes/ },
   { name: "no recent data", fault: { kind: "no-recent-data" }, reason: /^NoData$/, said: /No recent data/ }
 ]
@@ -193,18 +265,25 @@ describe("2. every fault kind of the simulator", () => {
         let droppedSeen = false
         let checks = 0
         const problems = new Set<string>()
-        await waitUntil(async () => {
-          const cache = readCache(cacheFile)
-          checks++
-          for (const problem of checkFile(cache, ZONES)) problems.add(problem)
-          const entry = cache.regions[FAILING]
-          if (entry !== undefined && entry.timestamp !== cache.timestamp && entry.timestamp === fresh.regions[FAILING]?.timestamp) keptSeen = true
-          if (entry === undefined && kind.reason.test(cache.unavailable?.[FAILING]?.reason ?? "")) droppedSeen = true
-          for (const zone of ZONES.filter((z) => z !== FAILING)) {
-            if (!(zone in cache.regions)) problems.add(`healthy ${zone} missing`)
-          }
-          return keptSeen && droppedSeen
-        }, TTL_MILLIS + 8_000, 50)
+        await waitUntil(
+          async () => {
+            const cache = readCache(cacheFile)
+            checks++
+            for (const problem of checkFile(cache, ZONES)) problems.add(problem)
+            const entry = cache.regions[FAILING]
+            if (
+              entry !== undefined && entry.timestamp !== cache.timestamp &&
+              entry.timestamp === fresh.regions[FAILING]?.timestamp
+            ) keptSeen = true
+            if (entry === undefined && kind.reason.test(cache.unavailable?.[FAILING]?.reason ?? "")) droppedSeen = true
+            for (const zone of ZONES.filter((z) => z !== FAILING)) {
+              if (!(zone in cache.regions)) problems.add(`healthy ${zone} missing`)
+            }
+            return keptSeen && droppedSeen
+          },
+          TTL_MILLIS + 8_000,
+          50
+        )
         broken.push(...problems)
         if (!keptSeen) broken.push("never saw the zone kept with its old timestamp")
         if (!droppedSeen) broken.push(`never saw the zone dropped as ${String(kind.reason)}`)
@@ -216,9 +295,18 @@ describe("2. every fault kind of the simulator", () => {
         if (usable !== ZONES.length - 1) broken.push(`zones_usable ${usable} once the zone was dropped`)
         const pollsAfter = pollLines(service).slice(pollsBefore)
         const failedPolls = pollsAfter.filter((l) => failedZonesOf(l).includes(FAILING)).length
-        const reasonCounted = [...(metrics.matchAll(new RegExp(`^carbon_poller_fetches_total\\{[^}]*zone="${FAILING}"[^}]*\\} (\\S+)`, "gm")))]
-        const failedFetchesCounted = reasonCounted.map((m) => m[0]).filter((l) => !l.includes('outcome="ok"')).reduce((n, l) => n + Number(l.split(" ").at(-1)), 0)
-        if (failedFetchesCounted < failedPolls) broken.push(`fetches_total counts ${failedFetchesCounted} failures of ${FAILING}, the log ${failedPolls}`)
+        const reasonCounted = [
+          ...(metrics.matchAll(
+            new RegExp(`^carbon_poller_fetches_total\\{[^}]*zone="${FAILING}"[^}]*\\} (\\S+)`, "gm")
+          ))
+        ]
+        const failedFetchesCounted = reasonCounted.map((m) => m[0]).filter((l) => !l.includes("outcome=\"ok\"")).reduce(
+          (n, l) => n + Number(l.split(" ").at(-1)),
+          0
+        )
+        if (failedFetchesCounted < failedPolls) {
+          broken.push(`fetches_total counts ${failedFetchesCounted} failures of ${FAILING}, the log ${failedPolls}`)
+        }
 
         // One failure line per poll for the failing zone, each with zone, reason and the message.
         broken.push(
@@ -236,7 +324,10 @@ describe("2. every fault kind of the simulator", () => {
           scenario: `2 fault: ${kind.name}`,
           runs: pollsAfter.length,
           failures: broken.length,
-          figures: `${checks} file checks; kept ${keptSeen}, dropped ${droppedSeen}; ${failedPolls} failed polls, 1 line each${broken.length > 0 ? `; BROKE: ${broken.slice(0, 2).join(" | ")}` : ""}`
+          figures:
+            `${checks} file checks; kept ${keptSeen}, dropped ${droppedSeen}; ${failedPolls} failed polls, 1 line each${
+              broken.length > 0 ? `; BROKE: ${broken.slice(0, 2).join(" | ")}` : ""
+            }`
         })
         expect(broken).toEqual([])
       } finally {
@@ -270,19 +361,23 @@ describe("2. every fault kind of the simulator", () => {
     let reads = 0
     let endpointChecks = 0
     try {
-      await waitUntil(async () => {
-        try {
-          for (const problem of checkFile(readCache(cacheFile), zones)) problems.add(problem)
-          reads++
-        } catch {
-          return false // before the first write
-        }
-        if (reads % 25 === 0) {
-          endpointChecks++
-          for (const problem of await checkEndpoints(port, cacheFile)) problems.add(problem)
-        }
-        return pollLines(service).length >= 50
-      }, 180_000, 40)
+      await waitUntil(
+        async () => {
+          try {
+            for (const problem of checkFile(readCache(cacheFile), zones)) problems.add(problem)
+            reads++
+          } catch {
+            return false // before the first write
+          }
+          if (reads % 25 === 0) {
+            endpointChecks++
+            for (const problem of await checkEndpoints(port, cacheFile)) problems.add(problem)
+          }
+          return pollLines(service).length >= 50
+        },
+        180_000,
+        40
+      )
       const linesBefore = logLines(service)
       const metrics = (await httpGet(port, "/metrics")).body
       const linesAfter = logLines(service)
@@ -300,7 +395,9 @@ describe("2. every fault kind of the simulator", () => {
         const [zone = "", reason = ""] = key.split("/")
         reasonsSeen.add(reason)
         const counted = metric(metrics, "carbon_poller_fetches_total", { zone, outcome: reason }) ?? 0
-        if (counted < (before.get(key) ?? 0) - 1 || counted > logged + 1) broken.push(`fetches_total{${zone},${reason}} ${counted}, log ${before.get(key) ?? 0}..${logged}`)
+        if (counted < (before.get(key) ?? 0) - 1 || counted > logged + 1) {
+          broken.push(`fetches_total{${zone},${reason}} ${counted}, log ${before.get(key) ?? 0}..${logged}`)
+        }
       }
       const alive = service.child.exitCode === null
       if (!alive) broken.push(`process exited ${service.child.exitCode}`)
@@ -310,7 +407,11 @@ describe("2. every fault kind of the simulator", () => {
         scenario: "2 mixed: 11 fault kinds at random, 50 polls",
         runs: polls.length,
         failures: broken.length,
-        figures: `${failed}/${polls.length * zones.length} zone fetches failed (${(100 * share).toFixed(0)}%), reasons ${[...reasonsSeen].sort().join(",")}; ${reads} file checks, ${endpointChecks} endpoint checks${broken.length > 0 ? `; BROKE: ${broken.slice(0, 2).join(" | ")}` : ""}`
+        figures: `${failed}/${polls.length * zones.length} zone fetches failed (${
+          (100 * share).toFixed(0)
+        }%), reasons ${[...reasonsSeen].sort().join(",")}; ${reads} file checks, ${endpointChecks} endpoint checks${
+          broken.length > 0 ? `; BROKE: ${broken.slice(0, 2).join(" | ")}` : ""
+        }`
       })
       expect(broken).toEqual([])
       expect(share).toBeGreaterThan(0.15)

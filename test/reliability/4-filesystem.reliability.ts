@@ -3,17 +3,28 @@
  * full disk, for real (a small tmpfs) and through a failing `FileSystem` layer: a clear error, the
  * previous file intact, tried again next poll, no temporary files piling up.
  */
+import type { Error as PlatformError } from "@effect/platform"
+import { Effect, Option } from "effect"
 import { execFileSync } from "node:child_process"
 import { chmodSync, chownSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import type { Error as PlatformError } from "@effect/platform"
-import { Effect, Option } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { Poller } from "../../src/poll/Poller.js"
 import * as Simulator from "../../src/simulator/Simulator.js"
 import { makeHarness } from "../support/harness.js"
 import type { Operation } from "../support/MemoryFileSystem.js"
-import { baseEnv, logLines, pollLines, record, spawnService, stop, tempDir, tempFilesIn, waitUntil, type ServiceProcess } from "./support.js"
+import {
+  baseEnv,
+  logLines,
+  pollLines,
+  record,
+  type ServiceProcess,
+  spawnService,
+  stop,
+  tempDir,
+  tempFilesIn,
+  waitUntil
+} from "./support.js"
 
 const NOBODY = 65534
 /** The harness's default `CACHE_FILE` (test/support/settings.ts). */
@@ -35,7 +46,8 @@ const summarizeWriteError = (message: string) => {
   return match ? `${match[1]}: ${match[2]}` : message.slice(0, 80)
 }
 
-const writeErrors = (service: ServiceProcess) => logLines(service).filter((l) => l.logLevel === "ERROR" && l.message.startsWith("cannot write cache"))
+const writeErrors = (service: ServiceProcess) =>
+  logLines(service).filter((l) => l.logLevel === "ERROR" && l.message.startsWith("cannot write cache"))
 
 /** Waits for `n` failed writes, checks the previous file and the temp files, then lets it recover. */
 const failThenRecover = async (options: {
@@ -63,7 +75,9 @@ const failThenRecover = async (options: {
     scenario: options.scenario,
     runs: errors.length,
     failures: (intact ? 0 : 1) + temps.length + (recovered ? 0 : 1) + (alive ? 0 : 1),
-    figures: `${errors.length} failed writes logged as "${summarizeWriteError(errors[0]?.message ?? "")}", previous file intact ${intact}, temp files ${temps.length}, written again once repaired ${recovered}`
+    figures: `${errors.length} failed writes logged as "${
+      summarizeWriteError(errors[0]?.message ?? "")
+    }", previous file intact ${intact}, temp files ${temps.length}, written again once repaired ${recovered}`
   })
   expect(errors[0]?.message).toMatch(options.expected)
   expect(errors[0]?.message).toMatch(/previous file is left as it was/)
@@ -94,8 +108,20 @@ describe("4. filesystem faults", () => {
     const rewritten = await waitUntil(() => existsSync(cacheFile), 15_000)
     const alive = service.child.exitCode === null
     expect(await stop(service, cacheFile)).toBe(0)
-    const broken = [written ? [] : ["not created"], mode === 0o644 ? [] : [`mode ${mode.toString(8)}`], rewritten ? [] : ["not recreated"], alive ? [] : ["exited"]].flat()
-    record({ scenario: "4 directory missing", runs: 2, failures: broken.length, figures: `created at start and again after rm -r while running, mode ${mode.toString(8)}${broken.length > 0 ? `; BROKE: ${broken.join(", ")}` : ""}` })
+    const broken = [
+      written ? [] : ["not created"],
+      mode === 0o644 ? [] : [`mode ${mode.toString(8)}`],
+      rewritten ? [] : ["not recreated"],
+      alive ? [] : ["exited"]
+    ].flat()
+    record({
+      scenario: "4 directory missing",
+      runs: 2,
+      failures: broken.length,
+      figures: `created at start and again after rm -r while running, mode ${mode.toString(8)}${
+        broken.length > 0 ? `; BROKE: ${broken.join(", ")}` : ""
+      }`
+    })
     expect(broken).toEqual([])
   })
 
@@ -151,7 +177,8 @@ describe("4. filesystem faults", () => {
       context.skip()
     }
     const cacheFile = join(dir, "carbon_cache.json")
-    const zones = Object.keys(JSON.parse(readFileSync("src/simulator/zones.json", "utf8")) as Record<string, unknown>).slice(0, 20)
+    const zones = Object.keys(JSON.parse(readFileSync("src/simulator/zones.json", "utf8")) as Record<string, unknown>)
+      .slice(0, 20)
     const service = spawnService(env(cacheFile, zones.join(",")))
     const filler = join(dir, "filler")
     try {
@@ -176,22 +203,58 @@ describe("4. filesystem faults", () => {
   })
 
   it("survives ENOSPC (and every other failing step) through a failing FileSystem layer, in-process", async () => {
-    const steps: ReadonlyArray<{ readonly operation: Operation; readonly reason: PlatformError.SystemErrorReason; readonly description: string; readonly step: RegExp }> = [
-      { operation: "writeAll", reason: "Unknown", description: "ENOSPC: no space left on device, write", step: /\(write\).*ENOSPC/ },
-      { operation: "open", reason: "Unknown", description: "ENOSPC: no space left on device, open", step: /\(create temporary file\).*ENOSPC/ },
+    const steps: ReadonlyArray<
+      {
+        readonly operation: Operation
+        readonly reason: PlatformError.SystemErrorReason
+        readonly description: string
+        readonly step: RegExp
+      }
+    > = [
+      {
+        operation: "writeAll",
+        reason: "Unknown",
+        description: "ENOSPC: no space left on device, write",
+        step: /\(write\).*ENOSPC/
+      },
+      {
+        operation: "open",
+        reason: "Unknown",
+        description: "ENOSPC: no space left on device, open",
+        step: /\(create temporary file\).*ENOSPC/
+      },
       { operation: "sync", reason: "Unknown", description: "EIO: i/o error, fsync", step: /\(flush to disk\).*EIO/ },
-      { operation: "chmod", reason: "PermissionDenied", description: "EPERM: operation not permitted, chmod", step: /\(set mode 0644\).*EPERM/ },
-      { operation: "rename", reason: "Unknown", description: "ENOSPC: no space left on device, rename", step: /\(rename over target\).*ENOSPC/ },
-      { operation: "makeDirectory", reason: "PermissionDenied", description: "EACCES: permission denied, mkdir", step: /\(create directory\).*EACCES/ }
+      {
+        operation: "chmod",
+        reason: "PermissionDenied",
+        description: "EPERM: operation not permitted, chmod",
+        step: /\(set mode 0644\).*EPERM/
+      },
+      {
+        operation: "rename",
+        reason: "Unknown",
+        description: "ENOSPC: no space left on device, rename",
+        step: /\(rename over target\).*ENOSPC/
+      },
+      {
+        operation: "makeDirectory",
+        reason: "PermissionDenied",
+        description: "EACCES: permission denied, mkdir",
+        step: /\(create directory\).*EACCES/
+      }
     ]
     const broken: Array<string> = []
     let tempsCreated = 0
     for (const failing of steps) {
-      const h = makeHarness({ api: { intensities: { DE: 300, FR: 50 } }, settings: { zones: ["DE", "FR"] }, fs: { files: { [TARGET]: "previous" } } })
+      const h = makeHarness({
+        api: { intensities: { DE: 300, FR: 50 } },
+        settings: { zones: ["DE", "FR"] },
+        fs: { files: { [TARGET]: "previous" } }
+      })
       h.memory.setFailure(failing.operation, { reason: failing.reason, description: failing.description })
       const outcomes = await Effect.runPromise(
         h.run(
-          Effect.gen(function* () {
+          Effect.gen(function*() {
             const poller = yield* Poller
             const failed = [yield* poller.pollOnce(["DE", "FR"]), yield* poller.pollOnce(["DE", "FR"])]
             const duringFailure = h.memory.read(TARGET)
@@ -203,18 +266,28 @@ describe("4. filesystem faults", () => {
       )
       tempsCreated += h.memory.everCreated().length
       const errors = h.logLines.filter((l) => l.includes("cannot write cache"))
-      if (!outcomes.failed.every((s) => Option.isNone(s.written))) broken.push(`${failing.operation}: a failed write reported as written`)
+      if (!outcomes.failed.every((s) => Option.isNone(s.written))) {
+        broken.push(`${failing.operation}: a failed write reported as written`)
+      }
       if (outcomes.duringFailure !== "previous") broken.push(`${failing.operation}: previous file not intact`)
-      if (outcomes.tempsDuringFailure.length > 0) broken.push(`${failing.operation}: temp files left ${outcomes.tempsDuringFailure.join(",")}`)
+      if (outcomes.tempsDuringFailure.length > 0) {
+        broken.push(`${failing.operation}: temp files left ${outcomes.tempsDuringFailure.join(",")}`)
+      }
       if (errors.length !== 2) broken.push(`${failing.operation}: ${errors.length} error lines for 2 failed writes`)
-      if (!errors.every((l) => failing.step.test(l) && l.includes("previous file is left as it was"))) broken.push(`${failing.operation}: unclear error ${errors[0]?.slice(0, 200) ?? ""}`)
+      if (!errors.every((l) => failing.step.test(l) && l.includes("previous file is left as it was"))) {
+        broken.push(`${failing.operation}: unclear error ${errors[0]?.slice(0, 200) ?? ""}`)
+      }
       if (Option.isNone(outcomes.recovered.written)) broken.push(`${failing.operation}: not written once repaired`)
     }
     record({
       scenario: "4 failing FileSystem layer (ENOSPC, EIO, ...)",
       runs: steps.length * 3,
       failures: broken.length,
-      figures: `each of ${steps.map((s) => s.operation).join(", ")} failing twice then repaired: previous file intact, error names the step and the cause, ${tempsCreated} temp files created, 0 left, written once repaired${broken.length > 0 ? `; BROKE: ${broken.slice(0, 3).join(" | ")}` : ""}`
+      figures: `each of ${
+        steps.map((s) => s.operation).join(", ")
+      } failing twice then repaired: previous file intact, error names the step and the cause, ${tempsCreated} temp files created, 0 left, written once repaired${
+        broken.length > 0 ? `; BROKE: ${broken.slice(0, 3).join(" | ")}` : ""
+      }`
     })
     expect(broken).toEqual([])
   })

@@ -10,7 +10,19 @@ import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as Simulator from "../../src/simulator/Simulator.js"
-import { baseEnv, freePort, httpGet, keepEmitted, pollLines, record, rssOf, spawnService, stop, tempDir, waitUntil } from "./support.js"
+import {
+  baseEnv,
+  freePort,
+  httpGet,
+  keepEmitted,
+  pollLines,
+  record,
+  rssOf,
+  spawnService,
+  stop,
+  tempDir,
+  waitUntil
+} from "./support.js"
 
 /** Stated bound: the service stays under this RSS while fed a 50 MB and an endless body. */
 const RSS_BOUND = 200 * 1024 * 1024
@@ -46,14 +58,23 @@ describe("6. security", () => {
       expect(await waitUntil(() => pollLines(service).length >= 3, 30_000)).toBe(true)
       clearInterval(sampler)
       const polls = pollLines(service).slice(0, 3)
-      const cache = JSON.parse(readFileSync(cacheFile, "utf8")) as { regions: Record<string, unknown>; unavailable: Record<string, { reason: string }> }
-      keepEmitted(readFileSync(cacheFile, "utf8"), (await httpGet(port, "/metrics")).body, (await httpGet(port, "/cache")).body)
+      const cache = JSON.parse(readFileSync(cacheFile, "utf8")) as {
+        regions: Record<string, unknown>
+        unavailable: Record<string, { reason: string }>
+      }
+      keepEmitted(
+        readFileSync(cacheFile, "utf8"),
+        (await httpGet(port, "/metrics")).body,
+        (await httpGet(port, "/cache")).body
+      )
       const durations = polls.map((l) => Number(l.annotations["duration_ms"]))
       record({
         scenario: "6 50 MB and endless bodies",
         runs: polls.length,
         failures: Number(maxRss >= RSS_BOUND) + Number(Math.max(...durations) > 2_500),
-        figures: `max RSS ${(maxRss / 2 ** 20).toFixed(0)} MiB (bound ${RSS_BOUND / 2 ** 20}), polls ${durations.join("/")} ms (timeout 2000)`
+        figures: `max RSS ${(maxRss / 2 ** 20).toFixed(0)} MiB (bound ${RSS_BOUND / 2 ** 20}), polls ${
+          durations.join("/")
+        } ms (timeout 2000)`
       })
       expect(Object.keys(cache.regions).sort()).toEqual(["PL", "SE"])
       expect(cache.unavailable["DE"]?.reason).toBe("BodyTooLarge")
@@ -70,7 +91,10 @@ describe("6. security", () => {
   it("npm audit --omit=dev reports no known vulnerability", () => {
     let output: string
     try {
-      output = execFileSync("npm", ["audit", "--omit=dev", "--json"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] })
+      output = execFileSync("npm", ["audit", "--omit=dev", "--json"], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "ignore"]
+      })
     } catch (error) {
       // npm audit exits non-zero when it finds something; its JSON is still on stdout.
       output = (error as { stdout?: string }).stdout ?? "{}"
@@ -81,11 +105,21 @@ describe("6. security", () => {
       // POST): then there is no answer to judge, and the table says so instead of guessing.
       const why = report.message ?? "no audit report"
       console.warn(`npm audit could not run here: ${why}`)
-      record({ scenario: "6 npm audit --omit=dev", runs: 0, failures: 0, figures: `not available here: ${why.slice(0, 80)}` })
+      record({
+        scenario: "6 npm audit --omit=dev",
+        runs: 0,
+        failures: 0,
+        figures: `not available here: ${why.slice(0, 80)}`
+      })
       return
     }
     const total = report.metadata.vulnerabilities["total"] ?? 0
-    record({ scenario: "6 npm audit --omit=dev", runs: 1, failures: total === 0 ? 0 : 1, figures: `${total} known vulnerabilities` })
+    record({
+      scenario: "6 npm audit --omit=dev",
+      runs: 1,
+      failures: total === 0 ? 0 : 1,
+      figures: `${total} known vulnerabilities`
+    })
     expect(total).toBe(0)
   })
 })

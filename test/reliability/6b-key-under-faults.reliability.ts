@@ -20,11 +20,11 @@ import {
   KEY,
   pollLines,
   record,
+  type ServiceProcess,
   spawnService,
   stop,
   tempDir,
-  waitUntil,
-  type ServiceProcess
+  waitUntil
 } from "./support.js"
 
 const ZONES = ["DE", "FR", "SE"]
@@ -38,7 +38,12 @@ const leaksIn = (label: string, text: string): Array<string> => {
 }
 
 /** Everything the process and its endpoints say, scanned for the key (and kept for the final scan). */
-const scan = async (label: string, service: ServiceProcess, cacheFile: string, port: number | undefined): Promise<{ readonly bytes: number; readonly leaks: Array<string> }> => {
+const scan = async (
+  label: string,
+  service: ServiceProcess,
+  cacheFile: string,
+  port: number | undefined
+): Promise<{ readonly bytes: number; readonly leaks: Array<string> }> => {
   const texts: Array<[string, string]> = []
   if (port !== undefined && service.child.exitCode === null) {
     for (const path of ["/metrics", "/cache", "/healthz", "/readyz"]) {
@@ -72,16 +77,43 @@ const startEchoServer = async () => {
     const token = String(request.headers["auth-token"] ?? "")
     const url = new URL(request.url ?? "/", "http://127.0.0.1")
     if (url.pathname.endsWith("/zones")) {
-      return answer(response, 200, JSON.stringify({ DE: { zoneName: `Germany ${token}`, access: ["*"] }, FR: { zoneName: "France" }, SE: { zoneName: "Sweden" }, GB: { zoneName: "GB" }, PL: { zoneName: "PL" } }))
+      return answer(
+        response,
+        200,
+        JSON.stringify({
+          DE: { zoneName: `Germany ${token}`, access: ["*"] },
+          FR: { zoneName: "France" },
+          SE: { zoneName: "Sweden" },
+          GB: { zoneName: "GB" },
+          PL: { zoneName: "PL" }
+        })
+      )
     }
     const zone = url.searchParams.get("zone") ?? ""
     const reading = (overrides: Record<string, unknown>) =>
-      JSON.stringify({ zone, carbonIntensity: 100, datetime: "2024-01-01T12:00:00.000Z", updatedAt: "2024-01-01T11:50:00.000Z", emissionFactorType: "lifecycle", isEstimated: true, ...overrides })
+      JSON.stringify({
+        zone,
+        carbonIntensity: 100,
+        datetime: "2024-01-01T12:00:00.000Z",
+        updatedAt: "2024-01-01T11:50:00.000Z",
+        emissionFactorType: "lifecycle",
+        isEstimated: true,
+        ...overrides
+      })
     switch (zone) {
       case "DE":
-        return answer(response, 401, JSON.stringify({ error: "Invalid auth-token", message: `The provided token ${token} is invalid` }))
+        return answer(
+          response,
+          401,
+          JSON.stringify({ error: "Invalid auth-token", message: `The provided token ${token} is invalid` })
+        )
       case "FR":
-        return answer(response, 502, `<html><head><title>Bad Gateway for ${token}</title></head><body>${token}</body></html>`, "text/html")
+        return answer(
+          response,
+          502,
+          `<html><head><title>Bad Gateway for ${token}</title></head><body>${token}</body></html>`,
+          "text/html"
+        )
       case "SE":
         return answer(response, 200, `{"error":"token "${token}" not valid"}`)
       case "GB":
@@ -126,10 +158,12 @@ describe("6. security: the key under every fault", () => {
     // environment, then from a key file.
     const keyFile = join(tempDir("keyfile"), "key")
     writeFileSync(keyFile, `${KEY}\n`, { mode: 0o600 })
-    for (const variant of [
-      { label: "json/trace/env key", env: { LOG_FORMAT: "json", ELECTRICITY_MAPS_API_KEY: KEY } },
-      { label: "pretty/trace/key file", env: { LOG_FORMAT: "pretty", ELECTRICITY_MAPS_API_KEY_FILE: keyFile } }
-    ]) {
+    for (
+      const variant of [
+        { label: "json/trace/env key", env: { LOG_FORMAT: "json", ELECTRICITY_MAPS_API_KEY: KEY } },
+        { label: "pretty/trace/key file", env: { LOG_FORMAT: "pretty", ELECTRICITY_MAPS_API_KEY_FILE: keyFile } }
+      ]
+    ) {
       await simulator.clearFaults()
       const cacheFile = join(tempDir("keyfaults"), "carbon_cache.json")
       const port = await freePort()
@@ -164,11 +198,16 @@ describe("6. security: the key under every fault", () => {
     const refusing = await Simulator.startSimulator({ port: 0, seed: 63, apiKey: "someone-elses-key" })
     try {
       const cacheFile = join(tempDir("wrongkey"), "carbon_cache.json")
-      const once = spawnService(baseEnv(refusing.baseUrl, cacheFile, { ZONES: ZONES.join(","), LOG_LEVEL: "trace" }), ["--once"])
+      const once = spawnService(baseEnv(refusing.baseUrl, cacheFile, { ZONES: ZONES.join(","), LOG_LEVEL: "trace" }), [
+        "--once"
+      ])
       await once.exited(15_000)
       runs.push(`refused key --once: exit ${once.child.exitCode}`)
       add(await scan("refused key --once", once, cacheFile, undefined))
-      const zonesCommand = spawnService(baseEnv(refusing.baseUrl, cacheFile, { LOG_LEVEL: "trace" }), ["zones", "germany"])
+      const zonesCommand = spawnService(baseEnv(refusing.baseUrl, cacheFile, { LOG_LEVEL: "trace" }), [
+        "zones",
+        "germany"
+      ])
       await zonesCommand.exited(15_000)
       add(await scan("refused key zones", zonesCommand, cacheFile, undefined))
     } finally {
@@ -181,7 +220,13 @@ describe("6. security: the key under every fault", () => {
       const cacheFile = join(tempDir("echo"), "carbon_cache.json")
       const port = await freePort()
       const service = spawnService(
-        baseEnv(echo.baseUrl, cacheFile, { ZONES: "DE,FR,SE,GB,PL", POLL_INTERVAL_MINUTES: "0.005", MAX_RETRIES: "0", LOG_LEVEL: "trace", HTTP_PORT: String(port) })
+        baseEnv(echo.baseUrl, cacheFile, {
+          ZONES: "DE,FR,SE,GB,PL",
+          POLL_INTERVAL_MINUTES: "0.005",
+          MAX_RETRIES: "0",
+          LOG_LEVEL: "trace",
+          HTTP_PORT: String(port)
+        })
       )
       await waitUntil(() => pollLines(service).length >= 2, 15_000)
       runs.push(`echoing upstream: ${pollLines(service).length} polls`)
@@ -194,7 +239,10 @@ describe("6. security: the key under every fault", () => {
       scenario: "6 key under every fault",
       runs: runs.length,
       failures: leaks.length,
-      figures: `${ALL_FAULTS.length} fault kinds × (JSON, pretty; env key, key file) at LOG_LEVEL=trace, a refused key, an upstream echoing the key: ${(bytes / 1024).toFixed(0)} KiB scanned, ${leaks.length} leaks${leaks.length > 0 ? `; BROKE: ${leaks.slice(0, 3).join(" | ")}` : ""}`
+      figures:
+        `${ALL_FAULTS.length} fault kinds × (JSON, pretty; env key, key file) at LOG_LEVEL=trace, a refused key, an upstream echoing the key: ${
+          (bytes / 1024).toFixed(0)
+        } KiB scanned, ${leaks.length} leaks${leaks.length > 0 ? `; BROKE: ${leaks.slice(0, 3).join(" | ")}` : ""}`
     })
     expect(leaks).toEqual([])
   })

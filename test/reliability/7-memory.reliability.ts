@@ -71,7 +71,13 @@ describe("7. memory over time", () => {
         scenario: `7 memory over ${polls} polls`,
         runs: polls,
         failures: Number(grew(rssTrend)) + Number(grew(heapTrend)) + Number(!alive),
-        figures: `RSS first ${mib(rss[0] ?? 0)} / last ${mib(rss.at(-1) ?? 0)} / max ${mib(Math.max(...rss))} MiB (2nd fifth ${mib(rssTrend.early)} → last fifth ${mib(rssTrend.late)}); heap lows ${mib(heapTrend.early)} → ${mib(heapTrend.late)}, heap first ${mib(heap[0] ?? 0)} / last ${mib(heap.at(-1) ?? 0)} / max ${mib(Math.max(...heap.filter(Number.isFinite)))} MiB`
+        figures: `RSS first ${mib(rss[0] ?? 0)} / last ${mib(rss.at(-1) ?? 0)} / max ${
+          mib(Math.max(...rss))
+        } MiB (2nd fifth ${mib(rssTrend.early)} → last fifth ${mib(rssTrend.late)}); heap lows ${
+          mib(heapTrend.early)
+        } → ${mib(heapTrend.late)}, heap first ${mib(heap[0] ?? 0)} / last ${mib(heap.at(-1) ?? 0)} / max ${
+          mib(Math.max(...heap.filter(Number.isFinite)))
+        } MiB`
       })
       expect(alive).toBe(true)
       expect(polls).toBeGreaterThanOrEqual(POLLS)

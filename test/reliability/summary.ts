@@ -3,7 +3,7 @@
  * summary table (scenario, runs, failures, figures) when the suite ends.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs"
-import { EMITTED_FILE, RESULTS_FILE, TEMP_DIRS_FILE, type ScenarioResult } from "./support.js"
+import { EMITTED_FILE, RESULTS_FILE, type ScenarioResult, TEMP_DIRS_FILE } from "./support.js"
 
 export function setup(): void {
   mkdirSync(".cache/reliability", { recursive: true })
@@ -48,7 +48,11 @@ function printSummary(): void {
     "reliability summary",
     `| ${"scenario".padEnd(width)} | runs | failures | figures |`,
     `|${"-".repeat(width + 2)}|-----:|---------:|---------|`,
-    ...rows.map((r) => `| ${r.scenario.padEnd(width)} | ${String(r.runs).padStart(4)} | ${String(r.failures).padStart(8)} | ${r.figures.replace(/\|/g, "\\|")} |`),
+    ...rows.map((r) =>
+      `| ${r.scenario.padEnd(width)} | ${String(r.runs).padStart(4)} | ${String(r.failures).padStart(8)} | ${
+        r.figures.replace(/\|/g, "\\|")
+      } |`
+    ),
     "",
     `${rows.length} scenarios recorded, ${failures} failures${failures > 0 ? ": see the BROKE entries above" : ""}`
   ]

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { setTimeout as delay } from "node:timers/promises"
 import type * as Simulator from "../../src/simulator/Simulator.js"
-import { spawnService, type ServiceProcess } from "../support/processes.js"
+import { type ServiceProcess, spawnService } from "../support/processes.js"
 
 /** Distinctive, so a single leaked byte sequence is unmistakable. */
 export const KEY = "rel-KEY-7d1e9a44c0b2-do-not-leak"
@@ -43,7 +43,11 @@ export const tempDir = (label: string): string => {
   return dir
 }
 
-export const waitUntil = async (condition: () => boolean | Promise<boolean>, deadlineMillis: number, pollMillis = 25): Promise<boolean> => {
+export const waitUntil = async (
+  condition: () => boolean | Promise<boolean>,
+  deadlineMillis: number,
+  pollMillis = 25
+): Promise<boolean> => {
   const until = performance.now() + deadlineMillis
   while (performance.now() < until) {
     if (await condition()) return true
@@ -80,7 +84,11 @@ export const rssOf = (pid: number | undefined): number => {
 
 export const tempFilesIn = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((n) => n.includes(".tmp-")) : [])
 
-export const baseEnv = (apiUrl: string, cacheFile: string, extra: Record<string, string> = {}): Record<string, string> => ({
+export const baseEnv = (
+  apiUrl: string,
+  cacheFile: string,
+  extra: Record<string, string> = {}
+): Record<string, string> => ({
   ELECTRICITY_MAPS_API_KEY: KEY,
   ELECTRICITY_MAPS_API_URL: apiUrl,
   CACHE_FILE: cacheFile,
@@ -109,11 +117,17 @@ export const stop = async (service: ServiceProcess, ...files: ReadonlyArray<stri
 }
 
 /** The value of one Prometheus sample, e.g. `metric(text, "carbon_poller_fetches_total", { zone: "DE", outcome: "ok" })`. */
-export const metric = (text: string, name: string, labels: Readonly<Record<string, string>> = {}): number | undefined => {
+export const metric = (
+  text: string,
+  name: string,
+  labels: Readonly<Record<string, string>> = {}
+): number | undefined => {
   for (const line of text.split("\n")) {
     const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)/.exec(line)
     if (match === null || match[1] !== name) continue
-    const present = new Map([...(match[2] ?? "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]))
+    const present = new Map(
+      [...(match[2] ?? "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]])
+    )
     if (Object.entries(labels).every(([key, value]) => present.get(key) === value)) return Number(match[3])
   }
   return undefined
@@ -163,4 +177,4 @@ export const EVERY_FAULT: ReadonlyArray<Simulator.FaultRuleInput["fault"]> = [
   { kind: "no-recent-data" }
 ]
 
-export { spawnService, type ServiceProcess }
+export { type ServiceProcess, spawnService }

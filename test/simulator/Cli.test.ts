@@ -18,14 +18,30 @@ describe("Simulator CLI", () => {
     assert.deepStrictEqual(run([]), { port: DEFAULT_CLI_PORT, faults: [] })
     assert.deepStrictEqual(
       run([
-        "--port", "0", "--seed", "7", "--api-key", "k", "--plan", "DE, FR,,US-CAL-CISO",
-        "--latency-ms", "20", "--jitter-ms", "5"
+        "--port",
+        "0",
+        "--seed",
+        "7",
+        "--api-key",
+        "k",
+        "--plan",
+        "DE, FR,,US-CAL-CISO",
+        "--latency-ms",
+        "20",
+        "--jitter-ms",
+        "5"
       ]),
       { port: 0, seed: "7", apiKey: "k", plan: ["DE", "FR", "US-CAL-CISO"], latencyMs: 20, jitterMs: 5, faults: [] }
     )
     assert.deepStrictEqual(
       run(["--forecast-granularity", "15_minutes", "--no-forecast-access", "--access-prefix", "v3/"]),
-      { port: DEFAULT_CLI_PORT, forecastGranularity: "15_minutes", forecastAccess: false, accessPrefix: "v3/", faults: [] }
+      {
+        port: DEFAULT_CLI_PORT,
+        forecastGranularity: "15_minutes",
+        forecastAccess: false,
+        accessPrefix: "v3/",
+        faults: []
+      }
     )
   })
 
@@ -64,26 +80,32 @@ describe("Simulator CLI", () => {
       assert.include(error.message, "latencyMs")
     }))
 
-  it.live("prints its URL, serves, and exits 0 on SIGTERM", () =>
-    Effect.async<{ readonly line: string; readonly status: number; readonly code: number | null }>((resume) => {
-      const main = fileURLToPath(new URL("../../src/simulator/main.ts", import.meta.url))
-      const tsx = fileURLToPath(new URL("../../node_modules/tsx/dist/cli.mjs", import.meta.url))
-      const child = spawn(process.execPath, [tsx, main, "--port", "0", "--hang"], { stdio: ["ignore", "pipe", "inherit"] })
-      createInterface({ input: child.stdout }).once("line", (line) => {
-        const baseUrl = line.replace("simulator listening on ", "").split(" ")[0] ?? ""
-        // A hanging request must not hold the process open past the signal.
-        fetch(`${baseUrl}/carbon-intensity/latest?zone=DE`, { headers: { "auth-token": "k" } }).catch(() => undefined)
-        fetch(`${baseUrl.replace(/\/v4$/, "")}/__simulator/health`).then((response) => {
-          child.once("exit", (code) => resume(Effect.succeed({ line, status: response.status, code })))
-          child.kill("SIGTERM")
-        }, (error: unknown) => resume(Effect.die(error)))
-      })
-      return Effect.sync(() => child.kill("SIGKILL"))
-    }).pipe(
-      Effect.map(({ code, line, status }) => {
-        assert.match(line, /^simulator listening on (http:\/\/127\.0\.0\.1:\d+)\/v4 \(legacy v3: \1\/v3\)$/)
-        assert.strictEqual(status, 200)
-        assert.strictEqual(code, 0)
-      })
-    ), 20_000)
+  it.live(
+    "prints its URL, serves, and exits 0 on SIGTERM",
+    () =>
+      Effect.async<{ readonly line: string; readonly status: number; readonly code: number | null }>((resume) => {
+        const main = fileURLToPath(new URL("../../src/simulator/main.ts", import.meta.url))
+        const tsx = fileURLToPath(new URL("../../node_modules/tsx/dist/cli.mjs", import.meta.url))
+        const child = spawn(process.execPath, [tsx, main, "--port", "0", "--hang"], {
+          stdio: ["ignore", "pipe", "inherit"]
+        })
+        createInterface({ input: child.stdout }).once("line", (line) => {
+          const baseUrl = line.replace("simulator listening on ", "").split(" ")[0] ?? ""
+          // A hanging request must not hold the process open past the signal.
+          fetch(`${baseUrl}/carbon-intensity/latest?zone=DE`, { headers: { "auth-token": "k" } }).catch(() => undefined)
+          fetch(`${baseUrl.replace(/\/v4$/, "")}/__simulator/health`).then((response) => {
+            child.once("exit", (code) => resume(Effect.succeed({ line, status: response.status, code })))
+            child.kill("SIGTERM")
+          }, (error: unknown) => resume(Effect.die(error)))
+        })
+        return Effect.sync(() => child.kill("SIGKILL"))
+      }).pipe(
+        Effect.map(({ code, line, status }) => {
+          assert.match(line, /^simulator listening on (http:\/\/127\.0\.0\.1:\d+)\/v4 \(legacy v3: \1\/v3\)$/)
+          assert.strictEqual(status, 200)
+          assert.strictEqual(code, 0)
+        })
+      ),
+    20_000
+  )
 })

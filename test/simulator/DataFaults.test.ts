@@ -17,7 +17,10 @@ describe("Simulator faults on the data", () => {
   it.scoped("wrong-zone: a well-formed answer for another zone, on latest and forecast", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(MARCH_6_2024_19_30)
-      const sim = yield* Simulator.start({ seed: 2, faults: [{ fault: { kind: "wrong-zone", zone: "PL" }, zone: "FR" }] })
+      const sim = yield* Simulator.start({
+        seed: 2,
+        faults: [{ fault: { kind: "wrong-zone", zone: "PL" }, zone: "FR" }]
+      })
       const latest = yield* decodeLatest((yield* getJson(latestUrl(sim.baseUrl, "FR"))).body)
       const poland = yield* decodeLatest((yield* getJson(latestUrl(sim.baseUrl, "PL"))).body)
       assert.deepStrictEqual(latest, poland)
@@ -35,7 +38,10 @@ describe("Simulator faults on the data", () => {
       assert.strictEqual(stale.datetime, "2024-03-03T19:00:00.000Z")
       assert.isTrue(Date.parse(stale.updatedAt) < Date.parse(stale.datetime))
       const staleForecast = (yield* getJson(forecastUrl(sim.baseUrl, "DE", 2))).body as ForecastJson
-      assert.deepStrictEqual(staleForecast.forecast.map((p) => p.datetime), ["2024-03-03T19:00:00.000Z", "2024-03-03T20:00:00.000Z"])
+      assert.deepStrictEqual(staleForecast.forecast.map((p) => p.datetime), [
+        "2024-03-03T19:00:00.000Z",
+        "2024-03-03T20:00:00.000Z"
+      ])
       assert.isTrue(staleForecast.updatedAt.startsWith("2024-03-03T18:"))
 
       yield* sim.setFaults([{ fault: { kind: "datetime", offsetMinutes: 180 } }])
@@ -43,7 +49,10 @@ describe("Simulator faults on the data", () => {
       assert.strictEqual(future.datetime, "2024-03-06T22:00:00.000Z")
 
       yield* sim.setFaults([{ fault: { kind: "bad-datetime", value: "yesterday-ish" } }])
-      assert.strictEqual(((yield* getJson(latestUrl(sim.baseUrl, "DE"))).body as { datetime: string }).datetime, "yesterday-ish")
+      assert.strictEqual(
+        ((yield* getJson(latestUrl(sim.baseUrl, "DE"))).body as { datetime: string }).datetime,
+        "yesterday-ish"
+      )
       yield* sim.setFaults([{ fault: { kind: "bad-datetime", value: "not a date", point: 1 } }])
       const forecast = (yield* getJson(forecastUrl(sim.baseUrl, "DE", 3))).body as ForecastJson
       assert.deepStrictEqual(forecast.forecast.map((p) => p.datetime), [
@@ -65,14 +74,21 @@ describe("Simulator faults on the data", () => {
       const first = yield* getText(forecastUrl(sim.baseUrl, "DE", 3))
       const firstParsed: ForecastJson = JSON.parse(first.text)
       assert.strictEqual(firstParsed.forecast[0]?.carbonIntensity, Infinity)
-      assert.isTrue(firstParsed.forecast.slice(1).every((p) => typeof p.carbonIntensity === "number" && Number.isFinite(p.carbonIntensity)))
+      assert.isTrue(
+        firstParsed.forecast.slice(1).every((p) =>
+          typeof p.carbonIntensity === "number" && Number.isFinite(p.carbonIntensity)
+        )
+      )
 
       yield* sim.setFaults([{ fault: { kind: "intensity", raw: "-5", point: 99 } }])
       const last: ForecastJson = JSON.parse((yield* getText(forecastUrl(sim.baseUrl, "DE", 3))).text)
       assert.deepStrictEqual(last.forecast.map((p) => p.carbonIntensity === -5), [false, false, true])
 
       yield* sim.setFaults([{ fault: { kind: "intensity", raw: "1e12" } }])
-      assert.strictEqual(((yield* getJson(latestUrl(sim.baseUrl, "DE"))).body as { carbonIntensity: number }).carbonIntensity, 1e12)
+      assert.strictEqual(
+        ((yield* getJson(latestUrl(sim.baseUrl, "DE"))).body as { carbonIntensity: number }).carbonIntensity,
+        1e12
+      )
     }).pipe(provideClient))
 
   it.scoped("emission-factor answers another factor type than the one asked for", () =>
@@ -86,7 +102,8 @@ describe("Simulator faults on the data", () => {
     Effect.gen(function*() {
       const key = "s3cr/et-K3y"
       const sim = yield* Simulator.start({ apiKey: key })
-      const estimationMethod = (text: string): unknown => (JSON.parse(text) as { estimationMethod: unknown }).estimationMethod
+      const estimationMethod = (text: string): unknown =>
+        (JSON.parse(text) as { estimationMethod: unknown }).estimationMethod
 
       yield* sim.setFaults([{ fault: { kind: "echo-key" } }])
       const plain = yield* getText(latestUrl(sim.baseUrl, "DE"), key)
@@ -134,7 +151,9 @@ describe("Simulator faults on the data", () => {
 
   it.scoped("catalogue-empty and catalogue-missing thin out the zones answer", () =>
     Effect.gen(function*() {
-      const sim = yield* Simulator.start({ faults: [{ fault: { kind: "catalogue-empty" }, route: "zones", when: { next: 1 } }] })
+      const sim = yield* Simulator.start({
+        faults: [{ fault: { kind: "catalogue-empty" }, route: "zones", when: { next: 1 } }]
+      })
       assert.deepStrictEqual(yield* getJson(`${sim.baseUrl}/zones`), { status: 200, body: {} })
       yield* sim.addFault({ fault: { kind: "catalogue-missing", zones: ["DE", "FR"] }, route: "zones" })
       const zones = (yield* getJson(`${sim.baseUrl}/zones`)).body as Record<string, unknown>
@@ -146,11 +165,19 @@ describe("Simulator faults on the data", () => {
 
   it.scoped("arms the new kinds over HTTP and from the CLI's --fault JSON", () =>
     Effect.gen(function*() {
-      const parsed = parseCli(["--port", "0", "--fault", "{\"fault\":{\"kind\":\"intensity\",\"raw\":\"-5\"},\"zone\":\"DE\"}"])
+      const parsed = parseCli([
+        "--port",
+        "0",
+        "--fault",
+        "{\"fault\":{\"kind\":\"intensity\",\"raw\":\"-5\"},\"zone\":\"DE\"}"
+      ])
       assert.isTrue(Either.isRight(parsed) && parsed.right._tag === "Run")
       if (Either.isLeft(parsed) || parsed.right._tag !== "Run") return
       const sim = yield* Simulator.start(parsed.right.options)
-      assert.strictEqual(((yield* getJson(latestUrl(sim.baseUrl, "DE"))).body as { carbonIntensity: number }).carbonIntensity, -5)
+      assert.strictEqual(
+        ((yield* getJson(latestUrl(sim.baseUrl, "DE"))).body as { carbonIntensity: number }).carbonIntensity,
+        -5
+      )
 
       const added = yield* send("POST", `${sim.origin}/__simulator/faults`, {
         fault: { kind: "echo-key", escape: "unicode" },
@@ -158,7 +185,9 @@ describe("Simulator faults on the data", () => {
       })
       assert.strictEqual(added.status, 201)
       assert.include((yield* getText(latestUrl(sim.baseUrl, "FR"), "ab")).text, "\"\\u0061\\u0062\"")
-      const bad = yield* send("POST", `${sim.origin}/__simulator/faults`, { fault: { kind: "echo-key", escape: "base64" } })
+      const bad = yield* send("POST", `${sim.origin}/__simulator/faults`, {
+        fault: { kind: "echo-key", escape: "base64" }
+      })
       assert.strictEqual(bad.status, 400)
     }).pipe(provideClient))
 })

@@ -31,15 +31,23 @@ describe("Simulator fault routes", () => {
 
   it.scoped("runs the existing fault kinds on the forecast route", () =>
     Effect.gen(function*() {
-      const sim = yield* Simulator.start({ faults: [{ fault: { kind: "no-recent-data" }, route: "forecast", when: { next: 1 } }] })
+      const sim = yield* Simulator.start({
+        faults: [{ fault: { kind: "no-recent-data" }, route: "forecast", when: { next: 1 } }]
+      })
       assert.deepStrictEqual(yield* getJson(forecastUrl(sim.baseUrl, "FR")), {
         status: 404,
         body: { error: "No recent data for zone \"FR\"" }
       })
       yield* sim.addFault({ fault: { kind: "null-intensity" }, route: "forecast", when: { next: 1 } })
-      const nulls = (yield* getJson(forecastUrl(sim.baseUrl, "FR", 3))).body as { forecast: Array<{ carbonIntensity: unknown }> }
+      const nulls = (yield* getJson(forecastUrl(sim.baseUrl, "FR", 3))).body as {
+        forecast: Array<{ carbonIntensity: unknown }>
+      }
       assert.deepStrictEqual(nulls.forecast.map((p) => p.carbonIntensity), [null, null, null])
-      yield* sim.addFault({ fault: { kind: "rate-limit-429", retryAfterSeconds: 3 }, route: "forecast", when: { next: 1 } })
+      yield* sim.addFault({
+        fault: { kind: "rate-limit-429", retryAfterSeconds: 3 },
+        route: "forecast",
+        when: { next: 1 }
+      })
       const limited = yield* get(forecastUrl(sim.baseUrl, "FR"))
       assert.strictEqual(limited.status, 429)
       assert.strictEqual(limited.headers["retry-after"], "3")
@@ -55,7 +63,9 @@ describe("Simulator fault routes", () => {
 
   it.scoped("skips a fault where it means nothing: a latest-only kind leaves forecasts alone", () =>
     Effect.gen(function*() {
-      const sim = yield* Simulator.start({ faults: [{ fault: { kind: "emission-factor", value: "direct" }, when: { next: 1 } }] })
+      const sim = yield* Simulator.start({
+        faults: [{ fault: { kind: "emission-factor", value: "direct" }, when: { next: 1 } }]
+      })
       assert.strictEqual(yield* statusOf(forecastUrl(sim.baseUrl, "DE")), 200)
       // Not consumed by the forecast request: it still fires on the next latest one.
       const latest = (yield* getJson(latestUrl(sim.baseUrl, "DE"))).body as { emissionFactorType: string }
@@ -79,7 +89,9 @@ describe("Simulator fault routes", () => {
       assert.isTrue(decode({ fault: { kind: "hang" }, endpoint: "zones", zone: "DE" })._tag === "Right")
 
       const sim = yield* Simulator.start({})
-      const refused = yield* send("POST", `${sim.origin}/__simulator/faults`, { fault: { kind: "catalogue-missing", zones: ["DE"] } })
+      const refused = yield* send("POST", `${sim.origin}/__simulator/faults`, {
+        fault: { kind: "catalogue-missing", zones: ["DE"] }
+      })
       assert.strictEqual(refused.status, 400)
       assert.include((refused.body as { error: string }).error, "zones")
       const error = yield* Effect.flip(sim.addFault({ fault: { kind: "wrong-zone", zone: "FR" }, route: "zones" }))

@@ -19,7 +19,9 @@ describe("Simulator faults", () => {
 
   it.scoped("answers 5xx for the next N requests, then recovers", () =>
     Effect.gen(function*() {
-      const sim = yield* Simulator.start({ faults: [{ fault: { kind: "server-error", status: 503 }, when: { next: 2 } }] })
+      const sim = yield* Simulator.start({
+        faults: [{ fault: { kind: "server-error", status: 503 }, when: { next: 2 } }]
+      })
       const url = latestUrl(sim.baseUrl, "DE")
       assert.deepStrictEqual(yield* Effect.forEach([1, 2, 3], () => statusOf(url)), [503, 503, 200])
       assert.deepStrictEqual(yield* sim.faults(), [])

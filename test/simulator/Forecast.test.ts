@@ -29,10 +29,15 @@ describe("Simulator forecasts", () => {
       assert.deepStrictEqual(Object.keys(v4.body as object), ["zone", "forecast", "updatedAt", "temporalGranularity"])
       assert.strictEqual(body.zone, "DE")
       assert.strictEqual(body.temporalGranularity, "hourly")
-      assert.deepStrictEqual(times(body.forecast), [19, 20, 21, 22, 23, 24].map((h) => Date.parse("2024-03-06T00:00:00.000Z") + h * HOUR))
+      assert.deepStrictEqual(
+        times(body.forecast),
+        [19, 20, 21, 22, 23, 24].map((h) => Date.parse("2024-03-06T00:00:00.000Z") + h * HOUR)
+      )
       assert.strictEqual(body.forecast[0]?.datetime, "2024-03-06T19:00:00.000Z")
       const updatedAt = Date.parse(body.updatedAt)
-      assert.isTrue(updatedAt < Date.parse("2024-03-06T19:00:00.000Z") && updatedAt > Date.parse("2024-03-06T18:40:00.000Z"))
+      assert.isTrue(
+        updatedAt < Date.parse("2024-03-06T19:00:00.000Z") && updatedAt > Date.parse("2024-03-06T18:40:00.000Z")
+      )
 
       // The same curve as latest: the first point is the current hour's reading.
       const latest = yield* decodeLatest((yield* getJson(latestUrl(sim.baseUrl, "DE"))).body)
@@ -42,7 +47,10 @@ describe("Simulator forecasts", () => {
       assert.deepStrictEqual(v3.forecast, body.forecast)
 
       assert.strictEqual((yield* decodeV4((yield* getJson(forecastUrl(sim.baseUrl, "DE"))).body)).forecast.length, 24)
-      assert.strictEqual((yield* decodeV4((yield* getJson(forecastUrl(sim.baseUrl, "DE", 72))).body)).forecast.length, 72)
+      assert.strictEqual(
+        (yield* decodeV4((yield* getJson(forecastUrl(sim.baseUrl, "DE", 72))).body)).forecast.length,
+        72
+      )
     }).pipe(provideClient))
 
   it.scoped("follows the clock: a later hour starts later, with the same values where they overlap", () =>
@@ -67,11 +75,16 @@ describe("Simulator forecasts", () => {
       const steps = times(body.forecast).slice(1).map((t, i) => t - (times(body.forecast)[i] ?? 0))
       assert.deepStrictEqual(new Set(steps), new Set([15 * 60_000]))
       const updatedAt = Date.parse(body.updatedAt)
-      assert.isTrue(updatedAt < Date.parse("2024-03-06T19:30:00.000Z") && updatedAt >= Date.parse("2024-03-06T19:26:00.000Z"))
+      assert.isTrue(
+        updatedAt < Date.parse("2024-03-06T19:30:00.000Z") && updatedAt >= Date.parse("2024-03-06T19:26:00.000Z")
+      )
       // The quarter-hours stay on the daily curve: close to the hourly reading.
       const latest = yield* decodeLatest((yield* getJson(latestUrl(sim.baseUrl, "DE"))).body)
       const first = body.forecast[0]?.carbonIntensity ?? 0
-      assert.isTrue(Math.abs(first - (latest.carbonIntensity ?? 0)) < 0.1 * first, `${first} vs ${latest.carbonIntensity}`)
+      assert.isTrue(
+        Math.abs(first - (latest.carbonIntensity ?? 0)) < 0.1 * first,
+        `${first} vs ${latest.carbonIntensity}`
+      )
     }).pipe(provideClient))
 
   it.scoped("refuses a bad horizonHours with 400 and runs latest's checks", () =>

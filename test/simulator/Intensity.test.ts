@@ -1,11 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { FastCheck } from "effect"
-import {
-  carbonIntensity,
-  isLowCarbon,
-  latestReading,
-  lifecycleIntensity
-} from "../../src/simulator/Intensity.js"
+import { carbonIntensity, isLowCarbon, latestReading, lifecycleIntensity } from "../../src/simulator/Intensity.js"
 import zones from "../../src/simulator/zones.json" with { type: "json" }
 
 const HOUR = 3_600_000
@@ -59,7 +54,8 @@ describe("Intensity", () => {
   })
 
   it("depends on the seed", () => {
-    const values = (seed: string) => ["DE", "FR", "PL", "US-CAL-CISO"].map((z) => lifecycleIntensity(seed, z, MARCH_6_2024))
+    const values = (seed: string) =>
+      ["DE", "FR", "PL", "US-CAL-CISO"].map((z) => lifecycleIntensity(seed, z, MARCH_6_2024))
     assert.notDeepEqual(values("1"), values("2"))
   })
 

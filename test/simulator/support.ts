@@ -54,7 +54,10 @@ export const latestUrl = (baseUrl: string, zone: string, factorType?: string) =>
 
 /** Status and parsed JSON body of a GET. */
 export const getJson = (url: string, token?: string | null) =>
-  Effect.flatMap(get(url, token), (response) => Effect.map(response.json, (body) => ({ status: response.status, body })))
+  Effect.flatMap(
+    get(url, token),
+    (response) => Effect.map(response.json, (body) => ({ status: response.status, body }))
+  )
 
 export const send = (method: "POST" | "PUT" | "DELETE", url: string, body?: unknown) =>
   Effect.gen(function*() {
@@ -75,7 +78,10 @@ export const forecastUrl = (baseUrl: string, zone: string, horizonHours?: string
 
 /** Status and body text of a GET, exactly as sent (no JSON decoding). */
 export const getText = (url: string, token?: string | null) =>
-  Effect.flatMap(get(url, token), (response) => Effect.map(response.text, (text) => ({ status: response.status, text })))
+  Effect.flatMap(
+    get(url, token),
+    (response) => Effect.map(response.text, (text) => ({ status: response.status, text }))
+  )
 
 export interface RawResponse {
   readonly status: number
@@ -92,8 +98,17 @@ export const rawGet = (url: string, headers: Readonly<Record<string, string>>): 
     const request = Http.get(url, { headers }, (response) => {
       const chunks: Array<Buffer> = []
       response.on("data", (chunk: Buffer) => chunks.push(chunk))
-      response.on("end", () =>
-        resume(Effect.succeed({ status: response.statusCode ?? 0, headers: response.headers, bytes: Buffer.concat(chunks) })))
+      response.on(
+        "end",
+        () =>
+          resume(
+            Effect.succeed({
+              status: response.statusCode ?? 0,
+              headers: response.headers,
+              bytes: Buffer.concat(chunks)
+            })
+          )
+      )
       response.on("error", (error) => resume(Effect.fail(error)))
     })
     request.on("error", (error) => resume(Effect.fail(error)))

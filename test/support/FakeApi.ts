@@ -3,12 +3,17 @@
  * fixtures, with scripted faults per zone, and records what it was asked. Built per test, so no
  * state leaks between tests.
  */
-import { HttpClient, HttpClientError, HttpClientResponse, type HttpClientRequest } from "@effect/platform"
-import { Duration, Effect, Layer } from "effect"
+import { HttpClient, HttpClientError, type HttpClientRequest, HttpClientResponse } from "@effect/platform"
+import { type Duration, Effect, Layer } from "effect"
 import { fixtureText, latestBody } from "./fixtures.js"
 
 export type Answer =
-  | { readonly _tag: "Respond"; readonly status: number; readonly body: string; readonly headers?: Record<string, string> }
+  | {
+    readonly _tag: "Respond"
+    readonly status: number
+    readonly body: string
+    readonly headers?: Record<string, string>
+  }
   | { readonly _tag: "Transport" }
   | { readonly _tag: "Hang" }
   | { readonly _tag: "Delay"; readonly delay: Duration.DurationInput; readonly then: Answer }
@@ -50,14 +55,26 @@ export const makeFakeApi = (options: FakeApiOptions = {}) => {
     return respond(200, latestBody(zone, intensities[zone] ?? null))
   }
 
-  const play = (request: HttpClientRequest.HttpClientRequest, answer: Answer): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> => {
+  const play = (
+    request: HttpClientRequest.HttpClientRequest,
+    answer: Answer
+  ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> => {
     switch (answer._tag) {
       case "Respond":
         return Effect.succeed(
-          HttpClientResponse.fromWeb(request, new Response(answer.body, { status: answer.status, headers: answer.headers ?? {} }))
+          HttpClientResponse.fromWeb(
+            request,
+            new Response(answer.body, { status: answer.status, headers: answer.headers ?? {} })
+          )
         )
       case "Transport":
-        return Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause: new Error("connect ECONNREFUSED 127.0.0.1:1") }))
+        return Effect.fail(
+          new HttpClientError.RequestError({
+            request,
+            reason: "Transport",
+            cause: new Error("connect ECONNREFUSED 127.0.0.1:1")
+          })
+        )
       case "Hang":
         return Effect.never
       case "Delay":

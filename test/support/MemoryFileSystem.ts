@@ -10,7 +10,9 @@ export type Operation = "makeDirectory" | "open" | "writeAll" | "sync" | "chmod"
 
 export interface MemoryFileSystemOptions {
   /** Operations that fail, with the reason reported (e.g. "Unknown" + "ENOSPC" for a full disk). */
-  readonly failing?: Partial<Record<Operation, { readonly reason: PlatformError.SystemErrorReason; readonly description: string }>>
+  readonly failing?: Partial<
+    Record<Operation, { readonly reason: PlatformError.SystemErrorReason; readonly description: string }>
+  >
   /** Files present at start. */
   readonly files?: Readonly<Record<string, string>>
   /** A write that never completes, to test interruption mid-write. */
@@ -21,7 +23,9 @@ const parentOf = (path: string) => path.slice(0, Math.max(path.lastIndexOf("/"),
 
 export const makeMemoryFileSystem = (options: MemoryFileSystemOptions = {}) => {
   const files = new Map<string, { contents: Uint8Array; mode: number }>(
-    Object.entries(options.files ?? {}).map(([path, text]) => [path, { contents: new TextEncoder().encode(text), mode: 0o644 }])
+    Object.entries(options.files ?? {}).map((
+      [path, text]
+    ) => [path, { contents: new TextEncoder().encode(text), mode: 0o644 }])
   )
   const directories = new Set<string>(["/"])
   for (const path of files.keys()) directories.add(parentOf(path))
@@ -33,12 +37,24 @@ export const makeMemoryFileSystem = (options: MemoryFileSystemOptions = {}) => {
     const failure = failing[operation]
     return failure
       ? Effect.fail(
-          new PlatformError.SystemError({ reason: failure.reason, module: "FileSystem", method: operation, pathOrDescriptor: path, description: failure.description })
-        )
+        new PlatformError.SystemError({
+          reason: failure.reason,
+          module: "FileSystem",
+          method: operation,
+          pathOrDescriptor: path,
+          description: failure.description
+        })
+      )
       : Effect.void
   }
   const notFound = (method: string, path: string) =>
-    new PlatformError.SystemError({ reason: "NotFound", module: "FileSystem", method, pathOrDescriptor: path, description: "no such file or directory" })
+    new PlatformError.SystemError({
+      reason: "NotFound",
+      module: "FileSystem",
+      method,
+      pathOrDescriptor: path,
+      description: "no such file or directory"
+    })
 
   const fileSystem = FileSystem.makeNoop({
     makeDirectory: (path) =>
@@ -52,22 +68,26 @@ export const makeMemoryFileSystem = (options: MemoryFileSystemOptions = {}) => {
       Effect.zipRight(
         guard("readDirectory", path),
         directories.has(path)
-          ? Effect.sync(() => [...files.keys()].filter((f) => parentOf(f) === path).map((f) => f.slice(path.length + 1)))
+          ? Effect.sync(() =>
+            [...files.keys()].filter((f) => parentOf(f) === path).map((f) => f.slice(path.length + 1))
+          )
           : Effect.fail(notFound("readDirectory", path))
       ),
     readFileString: (path) => {
       const file = files.get(path)
-      return file ? Effect.succeed(new TextDecoder().decode(file.contents)) : Effect.fail(notFound("readFileString", path))
+      return file
+        ? Effect.succeed(new TextDecoder().decode(file.contents))
+        : Effect.fail(notFound("readFileString", path))
     },
     exists: (path) => Effect.succeed(files.has(path) || directories.has(path)),
     remove: (path, removeOptions) =>
       files.has(path) || directories.has(path)
         ? Effect.sync(() => {
-            files.delete(path)
-          })
+          files.delete(path)
+        })
         : removeOptions?.force
-          ? Effect.void
-          : Effect.fail(notFound("remove", path)),
+        ? Effect.void
+        : Effect.fail(notFound("remove", path)),
     chmod: (path, mode) =>
       Effect.zipRight(
         guard("chmod", path),
@@ -88,15 +108,23 @@ export const makeMemoryFileSystem = (options: MemoryFileSystemOptions = {}) => {
         })
       ),
     open: (path, openOptions) =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         yield* guard("open", path)
         if (!directories.has(parentOf(path))) return yield* Effect.fail(notFound("open", path))
         if (openOptions?.flag === "wx" && files.has(path)) {
           return yield* Effect.fail(
-            new PlatformError.SystemError({ reason: "AlreadyExists", module: "FileSystem", method: "open", pathOrDescriptor: path })
+            new PlatformError.SystemError({
+              reason: "AlreadyExists",
+              module: "FileSystem",
+              method: "open",
+              pathOrDescriptor: path
+            })
           )
         }
-        const entry: { contents: Uint8Array; mode: number } = { contents: new Uint8Array(), mode: openOptions?.mode ?? 0o666 }
+        const entry: { contents: Uint8Array; mode: number } = {
+          contents: new Uint8Array(),
+          mode: openOptions?.mode ?? 0o666
+        }
         files.set(path, entry)
         everCreated.add(path)
         const file: FileSystem.File = {
@@ -108,7 +136,8 @@ export const makeMemoryFileSystem = (options: MemoryFileSystemOptions = {}) => {
           read: () => Effect.die("read is not used by the cache store"),
           readAlloc: () => Effect.succeed(Option.none()),
           truncate: () => Effect.void,
-          write: (buffer) => Effect.as(Effect.sync(() => void (entry.contents = buffer)), FileSystem.Size(buffer.length)),
+          write: (buffer) =>
+            Effect.as(Effect.sync(() => void (entry.contents = buffer)), FileSystem.Size(buffer.length)),
           writeAll: (buffer) =>
             Effect.zipRight(
               guard("writeAll", path),
@@ -133,7 +162,10 @@ export const makeMemoryFileSystem = (options: MemoryFileSystemOptions = {}) => {
     modeOf: (path: string) => files.get(path)?.mode,
     paths: () => [...files.keys()].sort(),
     everCreated: () => [...everCreated].sort(),
-    setFailure: (operation: Operation, failure: { readonly reason: PlatformError.SystemErrorReason; readonly description: string } | undefined) => {
+    setFailure: (
+      operation: Operation,
+      failure: { readonly reason: PlatformError.SystemErrorReason; readonly description: string } | undefined
+    ) => {
       if (failure) failing[operation] = failure
       else delete failing[operation]
     }

@@ -6,7 +6,8 @@ export const FIXTURES_DIR = fileURLToPath(new URL("../fixtures/electricity-maps/
 
 export const fixtureText = (name: string): string => readFileSync(`${FIXTURES_DIR}${name}`, "utf8")
 
-export const fixtureJson = (name: string): Record<string, unknown> => JSON.parse(fixtureText(name)) as Record<string, unknown>
+export const fixtureJson = (name: string): Record<string, unknown> =>
+  JSON.parse(fixtureText(name)) as Record<string, unknown>
 
 export const fixtureNames = (prefix: string): Array<string> =>
   readdirSync(FIXTURES_DIR).filter((name) => name.startsWith(prefix)).sort()

@@ -2,7 +2,7 @@
  * Spawning the compiled service (dist/main.js, built by test/globalSetup.ts) as a child process,
  * the way the container runs it, with a clean environment of our choosing.
  */
-import { spawn, type ChildProcess } from "node:child_process"
+import { type ChildProcess, spawn } from "node:child_process"
 import { existsSync } from "node:fs"
 import { setTimeout as delay } from "node:timers/promises"
 
@@ -28,7 +28,9 @@ export const spawnService = (
   let err = ""
   child.stdout?.on("data", (chunk: Buffer) => (out += chunk.toString()))
   child.stderr?.on("data", (chunk: Buffer) => (err += chunk.toString()))
-  const exit = new Promise<number | string>((resolve) => child.on("exit", (code, signal) => resolve(code ?? signal ?? "unknown")))
+  const exit = new Promise<number | string>((resolve) =>
+    child.on("exit", (code, signal) => resolve(code ?? signal ?? "unknown"))
+  )
   return {
     child,
     stdout: () => out,

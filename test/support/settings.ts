@@ -48,4 +48,5 @@ export const configContext = (settings: Settings) =>
     Context.add(ConfigWarnings, settings.warnings)
   )
 
-export const testConfigLayer = (overrides: Partial<Settings> = {}) => Layer.succeedContext(configContext(testSettings(overrides)))
+export const testConfigLayer = (overrides: Partial<Settings> = {}) =>
+  Layer.succeedContext(configContext(testSettings(overrides)))
