@@ -6,10 +6,16 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodePath from "@effect/platform-node/NodePath"
 import { Layer } from "effect"
+import * as FileModes from "./file/FileModes.js"
 import * as NodeServer from "./http/NodeServer.js"
 
 // undici's request API rather than Node's fetch: measured at about half the CPU per request.
 // Every request is timed out and size-capped by the source adapter itself.
-export const layer = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeHttpClient.layerUndici)
+export const layer = Layer.mergeAll(
+  NodeFileSystem.layer,
+  NodePath.layer,
+  NodeHttpClient.layerUndici,
+  FileModes.nodeLayer
+)
 
 export const httpServer = NodeServer.layer

@@ -3,6 +3,7 @@ import { NodeFileSystem } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, Layer, Option } from "effect"
 import { type CacheFile, renderCache as render } from "../src/domain/CacheFile.js"
+import * as FileModes from "../src/file/FileModes.js"
 import * as FileOutput from "../src/file/FileOutput.js"
 import { recallPrevious } from "../src/poll/Recall.js"
 
@@ -126,7 +127,14 @@ describe("the cache file output with a fake FileSystem", () => {
     Effect.gen(function*() {
       const { layer, memory } = withMemoryStore({ files: { [TARGET]: "{ not json" } })
       const store = yield* Effect.provide(CacheStore, layer)
-      assert.isTrue(Option.isNone(yield* recallPrevious([store])))
+      assert.isTrue(
+        Option.isNone(
+          yield* recallPrevious(
+            [store],
+            (zone) => ({ zone, emissionFactorType: "lifecycle", maxReadingAgeMinutes: 180 })
+          )
+        )
+      )
       yield* store.publish(render(cache("DE")))
       assert.deepStrictEqual(yield* store.recall, Option.some(render(cache("DE")).contents))
       assert.isDefined(memory.read(TARGET))
@@ -184,7 +192,9 @@ describe("the cache file output on the real filesystem", () => {
       const dir = yield* fs.makeTempDirectoryScoped()
       const target = `${dir}/nested/carbon_cache.json`
       const layer = CacheStoreLayer.pipe(
-        Layer.provide(Layer.mergeAll(NodeFileSystem.layer, Path.layer, testConfigLayer({ cacheFile: target })))
+        Layer.provide(
+          Layer.mergeAll(NodeFileSystem.layer, FileModes.nodeLayer, Path.layer, testConfigLayer({ cacheFile: target }))
+        )
       )
       const store = yield* Effect.provide(CacheStore, layer)
       yield* store.publish(render(cache("FR")))

@@ -6,6 +6,7 @@ import { Poller } from "../src/poll/Poller.js"
 import { PollStatus } from "../src/poll/PollStatus.js"
 import { delayed, hang, respond, transport } from "./support/FakeApi.js"
 import { makeHarness } from "./support/harness.js"
+import { CURRENT_HOUR } from "./support/fixtures.js"
 import { TEST_API_KEY } from "./support/settings.js"
 
 const ZONES = ["US-CAL-CISO", "US-TEX-ERCO", "US-NY-NYIS", "US-MIDA-PJM", "US-MIDW-MISO"]
@@ -93,7 +94,7 @@ describe("Poller.pollOnce", () => {
                   JSON.stringify({
                     zone: z,
                     carbonIntensity: i,
-                    datetime: "d",
+                    datetime: CURRENT_HOUR,
                     updatedAt: "u",
                     emissionFactorType: "lifecycle",
                     isEstimated: false
@@ -136,7 +137,7 @@ describe("Poller.pollOnce", () => {
                 JSON.stringify({
                   zone: "US-NY-NYIS",
                   carbonIntensity: 118,
-                  datetime: "d",
+                  datetime: CURRENT_HOUR,
                   updatedAt: "u",
                   emissionFactorType: "lifecycle",
                   isEstimated: false
@@ -263,7 +264,7 @@ describe("the poll schedule", () => {
             JSON.stringify({
               zone: "FR",
               carbonIntensity: 1,
-              datetime: "d",
+              datetime: CURRENT_HOUR,
               updatedAt: "u",
               emissionFactorType: "lifecycle",
               isEstimated: false

@@ -11,13 +11,14 @@ import { Cause, Console, Effect, Exit, type Layer } from "effect"
 import type { Command } from "../Cli.js"
 import { USAGE } from "../Cli.js"
 import type { HttpConfig } from "../config/HttpConfig.js"
+import type { FileModes } from "../file/FileModes.js"
 import type { HttpPortUnavailable } from "../http/NodeServer.js"
 import * as AppLayer from "./AppLayer.js"
 import { pollOnceAndExit, printZones, serve } from "./Commands.js"
 import { exitCodeOf, type FatalError, UsageError } from "./FatalError.js"
 
 export interface Platform {
-  readonly layer: Layer.Layer<HttpClient.HttpClient | FileSystem.FileSystem | Path.Path>
+  readonly layer: Layer.Layer<HttpClient.HttpClient | FileSystem.FileSystem | Path.Path | FileModes>
   readonly httpServer: Layer.Layer<HttpServer.HttpServer, HttpPortUnavailable, HttpConfig>
   readonly stdoutIsTerminal: boolean
 }

@@ -7,11 +7,13 @@
  */
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
-import { Context, Effect, Layer, type Option, Random } from "effect"
+import { Context, Effect, Layer, Option, Random } from "effect"
 import { CacheConfig } from "../config/CacheConfig.js"
+import { InvalidConfig } from "../config/Configuration.js"
 import type { RenderedCache } from "../domain/CacheFile.js"
 import type { CacheOutputShape } from "../ports/CacheOutput.js"
 import { OutputError } from "../ports/CacheOutput.js"
+import { FileModes } from "./FileModes.js"
 
 const randomSuffix = Effect.map(
   Effect.all([Random.nextIntBetween(0, 0x1000000), Random.nextIntBetween(0, 0x1000000)]),
@@ -32,6 +34,7 @@ export const make = Effect.gen(function*() {
   const fs = yield* FileSystem.FileSystem
   const path = yield* Path.Path
   const { cacheFile } = yield* CacheConfig
+  const modes = yield* FileModes
   const target = path.resolve(cacheFile)
   const directory = path.dirname(target)
   /** Hidden and named after the target, so a sweep only ever removes our own leftovers. */
@@ -79,8 +82,9 @@ export const make = Effect.gen(function*() {
         const file = yield* step("create temporary file", fs.open(tempPath, { flag: "wx", mode: 0o644 }))
         yield* step("write", file.writeAll(new TextEncoder().encode(contents)))
         yield* step("flush to disk", file.sync)
-        // The process umask may have narrowed the mode; readers in the pod need 0644.
-        yield* step("set mode 0644", fs.chmod(tempPath, 0o644))
+        // The process umask may have narrowed the mode; readers in the pod need 0644. Through the
+        // handle: the path could have been swapped for a symlink since it was opened.
+        yield* step("set mode 0644", modes.setMode(file, 0o644))
         yield* step("rename over target", fs.rename(tempPath, target))
       })
     )
@@ -91,15 +95,45 @@ export const make = Effect.gen(function*() {
 /** The file output as its own service, so the poll loop and tests can reach its file-specific parts. */
 export class CacheFileOutput extends Context.Tag("carbon-poller/CacheFileOutput")<CacheFileOutput, FileOutput>() {}
 
-/** The adapter, after sweeping what a killed predecessor left. */
+const describeType: Partial<Record<FileSystem.File.Type, string>> = {
+  Directory: "a directory",
+  CharacterDevice: "a device",
+  BlockDevice: "a device",
+  FIFO: "a FIFO (named pipe)",
+  Socket: "a socket"
+}
+
+/**
+ * `CACHE_FILE` must name a regular file or nothing: renaming over a device or a FIFO would replace
+ * it (and reading a FIFO back would block). A symlink is followed for this check and then replaced
+ * by the file on the first write; what it pointed to is left untouched.
+ */
+export const checkTarget = Effect.gen(function*() {
+  const fs = yield* FileSystem.FileSystem
+  const path = yield* Path.Path
+  const { cacheFile } = yield* CacheConfig
+  const info = yield* Effect.option(fs.stat(path.resolve(cacheFile)))
+  if (Option.isNone(info) || info.value.type === "File") return
+  return yield* new InvalidConfig({
+    issues: [{
+      variable: "CACHE_FILE",
+      value: cacheFile,
+      expected: `names ${
+        describeType[info.value.type] ?? info.value.type
+      }; it must name a regular file or nothing, e.g. /cache/carbon_cache.json`
+    }]
+  })
+})
+
+/** The adapter, after checking its target and sweeping what a killed predecessor left. */
 export const layer = Layer.effect(
   CacheFileOutput,
-  Effect.tap(
-    make,
-    (output) =>
+  Effect.zipRight(checkTarget, make).pipe(
+    Effect.tap((output) =>
       Effect.flatMap(output.removeLeftovers, (swept) =>
         swept > 0
           ? Effect.log(`removed ${swept} temporary file(s) left by an earlier run in ${output.directory}`)
           : Effect.void)
+    )
   )
 )

@@ -5,6 +5,7 @@
  * again.
  */
 import { Clock, Effect, Metric, Option, Ref } from "effect"
+import { ApiConfig } from "../config/ApiConfig.js"
 import { CacheConfig } from "../config/CacheConfig.js"
 import { PollingConfig } from "../config/PollingConfig.js"
 import { type CacheFile, renderCache, type RenderedCache } from "../domain/CacheFile.js"
@@ -15,28 +16,54 @@ import { logFetchFailures, summaryLine } from "./PollLog.js"
 import { PollStatus } from "./PollStatus.js"
 import type { OutputFailure, PollSummary } from "./PollSummary.js"
 import { type FreshReading, nextCache, type ZoneFailure } from "./Ranking.js"
-import { recallPrevious } from "./Recall.js"
+import { checkReading, type Refusal } from "./ReadingRules.js"
+import { type PreviousCache, recallPrevious } from "./Recall.js"
 
-const describeFailure = (error: SourceError): ZoneFailure => ({
-  zone: error.zone ?? "",
+const fromSourceError = (zone: string) => (error: SourceError): ZoneFailure => ({
+  zone,
   reason: error.reason,
-  message: error.providerMessage ?? error.detail
+  message: error.providerMessage ?? error.detail,
+  detail: error.detail,
+  status: error.status
+})
+
+const fromRefusal = (zone: string, refusal: Refusal): ZoneFailure => ({
+  zone,
+  reason: refusal.reason,
+  message: refusal.message,
+  detail: `zone ${zone}: ${refusal.reason}: ${refusal.message}; the reading was refused`
 })
 
 export class Poller extends Effect.Service<Poller>()("carbon-poller/Poller", {
   effect: Effect.gen(function*() {
     const polling = yield* PollingConfig
+    const api = yield* ApiConfig
     const { cacheTtlMinutes } = yield* CacheConfig
     const source = yield* CarbonSource
     const outputs = yield* CacheOutputs
     const status = yield* PollStatus
-    // Seeded from what the outputs held, so a restart keeps last-known-good entries still valid.
-    const previous = yield* Ref.make(yield* recallPrevious(outputs))
+    const expectationsFor = (zone: string) => ({
+      zone,
+      emissionFactorType: api.emissionFactorType,
+      maxReadingAgeMinutes: polling.maxReadingAgeMinutes
+    })
 
-    const fetchZone = (zone: string): Effect.Effect<FreshReading, SourceError> =>
+    // Seeded from what the outputs held, so a restart keeps last-known-good entries still valid.
+    const previous = yield* Ref.make<Option.Option<PreviousCache>>(
+      yield* recallPrevious(outputs, (zone) => expectationsFor(zone))
+    )
+
+    /** One zone's reading, if it may be presented as fresh. */
+    const fetchZone = (zone: string): Effect.Effect<FreshReading, ZoneFailure> =>
       source.latest(zone).pipe(
+        Effect.mapError(fromSourceError(zone)),
         Effect.flatMap((reading) =>
-          Effect.map(Clock.currentTimeMillis, (fetchedAt): FreshReading => ({ zone, reading, fetchedAt }))
+          Effect.flatMap(Clock.currentTimeMillis, (fetchedAt) => {
+            const refusal = checkReading(reading, expectationsFor(zone), fetchedAt)
+            return refusal === undefined
+              ? Effect.succeed<FreshReading>({ zone, reading, fetchedAt })
+              : Effect.fail(fromRefusal(zone, refusal))
+          })
         ),
         Effect.tapBoth({
           onFailure: (error) => Metrics.increment(Metrics.fetches, { zone, outcome: error.reason }),
@@ -45,7 +72,8 @@ export class Poller extends Effect.Service<Poller>()("carbon-poller/Poller", {
               Metrics.increment(Metrics.fetches, { zone, outcome: "ok" }),
               Metrics.set(
                 Metrics.carbonIntensity,
-                { zone, emission_factor_type: reading.emissionFactorType, estimated: String(reading.isEstimated) },
+                // Labels from fixed sets only: the configured factor, not whatever the API sent.
+                { zone, emission_factor_type: api.emissionFactorType, estimated: String(reading.isEstimated) },
                 reading.carbonIntensity
               )
             ])
@@ -127,8 +155,8 @@ export class Poller extends Effect.Service<Poller>()("carbon-poller/Poller", {
       Effect.gen(function*() {
         const startedAt = yield* Clock.currentTimeMillis
         yield* status.pollStarted(startedAt)
-        const [errors, fresh] = yield* fetchAll(pollable)
-        const failures = [...errors.map(describeFailure), ...excluded]
+        const [refused, fresh] = yield* fetchAll(pollable)
+        const failures = [...refused, ...excluded]
         const zones = [...pollable, ...excluded.map((failure) => failure.zone)]
         const next = yield* rank(zones, fresh, failures)
         const rendered = next === undefined ? undefined : renderCache(next)

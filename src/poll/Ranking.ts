@@ -2,6 +2,12 @@
  * From one poll's results and the previous cache, the next cache value. Plain functions over plain
  * data: no Effect, no clock, no I/O; the current time is an argument. This is where the cache's
  * rules live: ranking and ties, last-known-good within the TTL, nothing usable means no write.
+ *
+ * A reader trusts the file until `timestamp + ttl_minutes` and must never be handed an entry older
+ * than the TTL by then. A value kept from an earlier poll turns TTL-old before a fresh one does, so
+ * when the file carries one, the file's validity is brought forward to that entry's: `ttl_minutes`
+ * (and `expires_at`) then say less than the configured TTL. With only fresh values, `ttl_minutes`
+ * is the configured TTL.
  */
 import type { CacheEntry, CacheFile, UnavailableZone } from "../domain/CacheFile.js"
 import type { Reading } from "../domain/Reading.js"
@@ -18,14 +24,19 @@ export interface FreshReading {
 export interface ZoneFailure {
   readonly zone: string
   readonly reason: string
+  /** For the cache's `unavailable`: what the provider said, or which rule the reading broke. */
   readonly message: string
+  /** For the log: one sentence an operator can act on. */
+  readonly detail?: string | undefined
+  readonly status?: number | undefined
 }
 
 export interface RankInput {
   readonly configuredZones: ReadonlyArray<string>
   readonly fresh: ReadonlyArray<FreshReading>
   readonly failures: ReadonlyArray<ZoneFailure>
-  readonly previous: CacheFile | undefined
+  /** What the previous cache held (only its entries matter). */
+  readonly previous: { readonly regions: Readonly<Record<string, CacheEntry>> } | undefined
   /** Epoch milliseconds when this poll's results are ranked: the file's `timestamp`. */
   readonly now: number
   readonly ttlMinutes: number
@@ -74,6 +85,8 @@ export const nextCache = (input: RankInput): CacheFile | undefined => {
   if (input.fresh.length === 0) return undefined
 
   const regions: Record<string, CacheEntry> = {}
+  const keptExpiries: Array<number> = []
+  const ttlMillis = input.ttlMinutes * MILLIS_PER_MINUTE
   const freshByZone = new Map(input.fresh.map((f) => [f.zone, f] as const))
   for (const zone of input.configuredZones) {
     const fresh = freshByZone.get(zone)
@@ -82,8 +95,10 @@ export const nextCache = (input: RankInput): CacheFile | undefined => {
       continue
     }
     const lastGood = input.previous?.regions[zone]
-    if (lastGood !== undefined && isWithinTtl(lastGood, input.now, input.ttlMinutes)) {
+    const keptAt = lastGood === undefined ? undefined : parseCacheTimestamp(lastGood.timestamp)
+    if (lastGood !== undefined && keptAt !== undefined && isWithinTtl(lastGood, input.now, input.ttlMinutes)) {
       regions[zone] = lastGood
+      keptExpiries.push(keptAt + ttlMillis)
     }
   }
 
@@ -99,14 +114,15 @@ export const nextCache = (input: RankInput): CacheFile | undefined => {
       : { reason: "Unknown", message: "no result for this zone in this poll" }
   }
 
+  const expiresAt = Math.min(producedAt + ttlMillis, ...keptExpiries)
   return {
     timestamp: formatCacheTimestamp(producedAt),
-    ttl_minutes: input.ttlMinutes,
+    ttl_minutes: keptExpiries.length === 0 ? input.ttlMinutes : (expiresAt - producedAt) / MILLIS_PER_MINUTE,
     regions,
     sorted_by_carbon: sorted,
     best_region: sorted[0]!,
     worst_region: sorted[sorted.length - 1]!,
-    expires_at: formatRfc3339(producedAt + input.ttlMinutes * MILLIS_PER_MINUTE),
+    expires_at: formatRfc3339(expiresAt),
     unavailable
   }
 }

@@ -9,7 +9,7 @@ import {
   type RawForecastPoint,
   toForecastSeries
 } from "../../src/forecast/ForecastSeries.js"
-import { parseRfc3339Instant } from "../../src/forecast/Rfc3339.js"
+import { parseRfc3339Instant } from "../../src/domain/Rfc3339.js"
 import { at, HOUR, MINUTE, recordedForecast } from "./support.js"
 
 const points = (...pairs: ReadonlyArray<readonly [string, number | null]>): ReadonlyArray<RawForecastPoint> =>

@@ -3,14 +3,13 @@
  * Electricity Maps simulator, and the real filesystem in a temporary directory.
  */
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
-import * as NodePath from "@effect/platform-node/NodePath"
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as FileSystem from "@effect/platform/FileSystem"
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Layer, Logger, Schema } from "effect"
 import { ServicesLayer } from "../../src/app/AppLayer.js"
 import { pollOnceAndExit } from "../../src/app/Commands.js"
 import { CacheFile } from "../../src/domain/CacheFile.js"
+import * as NodePlatform from "../../src/NodePlatform.js"
 import { Poller } from "../../src/poll/Poller.js"
 import * as Simulator from "../../src/simulator/Simulator.js"
 import { configContext, type Settings, testSettings } from "../support/settings.js"
@@ -38,7 +37,8 @@ const realService = (
     })
     const layer = ServicesLayer.pipe(
       Layer.provideMerge(Layer.succeedContext(configContext(settings))),
-      Layer.provide(Layer.mergeAll(FetchHttpClient.layer, NodeFileSystem.layer, NodePath.layer)),
+      // The platform main.ts runs on: Node's filesystem and undici's HTTP client.
+      Layer.provide(NodePlatform.layer),
       Layer.provideMerge(
         Logger.replace(Logger.defaultLogger, Logger.map(Logger.jsonLogger, (line) => void logLines.push(line)))
       )

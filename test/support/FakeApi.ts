@@ -4,8 +4,8 @@
  * state leaks between tests.
  */
 import { HttpClient, HttpClientError, type HttpClientRequest, HttpClientResponse } from "@effect/platform"
-import { type Duration, Effect, Layer } from "effect"
-import { fixtureText, latestBody } from "./fixtures.js"
+import { Clock, type Duration, Effect, Layer } from "effect"
+import { CURRENT_HOUR, fixtureText, hourOf, latestBody } from "./fixtures.js"
 
 export type Answer =
   | {
@@ -61,12 +61,14 @@ export const makeFakeApi = (options: FakeApiOptions = {}) => {
   ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> => {
     switch (answer._tag) {
       case "Respond":
-        return Effect.succeed(
+        return Effect.map(Clock.currentTimeMillis, (now) =>
           HttpClientResponse.fromWeb(
             request,
-            new Response(answer.body, { status: answer.status, headers: answer.headers ?? {} })
-          )
-        )
+            new Response(answer.body.replaceAll(CURRENT_HOUR, hourOf(now)), {
+              status: answer.status,
+              headers: answer.headers ?? {}
+            })
+          ))
       case "Transport":
         return Effect.fail(
           new HttpClientError.RequestError({

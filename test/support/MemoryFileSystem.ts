@@ -5,6 +5,7 @@
  */
 import { Error as PlatformError, FileSystem } from "@effect/platform"
 import { Effect, Layer, Option } from "effect"
+import { FileModes } from "../../src/file/FileModes.js"
 
 export type Operation = "makeDirectory" | "open" | "writeAll" | "sync" | "chmod" | "rename" | "readDirectory"
 
@@ -30,6 +31,9 @@ export const makeMemoryFileSystem = (options: MemoryFileSystemOptions = {}) => {
   const directories = new Set<string>(["/"])
   for (const path of files.keys()) directories.add(parentOf(path))
   const everCreated = new Set<string>()
+  /** Open handles by descriptor, so a mode set through a handle reaches the file it was opened for. */
+  const handles = new Map<number, string>()
+  let nextDescriptor = 100
   const failing = { ...options.failing }
 
   const guard = (operation: Operation, path: string): Effect.Effect<void, PlatformError.PlatformError> => {
@@ -88,6 +92,25 @@ export const makeMemoryFileSystem = (options: MemoryFileSystemOptions = {}) => {
         : removeOptions?.force
         ? Effect.void
         : Effect.fail(notFound("remove", path)),
+    stat: (path) =>
+      files.has(path) || directories.has(path)
+        ? Effect.succeed({
+          type: files.has(path) ? "File" : "Directory",
+          mtime: Option.none(),
+          atime: Option.none(),
+          birthtime: Option.none(),
+          dev: 0,
+          ino: Option.none(),
+          mode: files.get(path)?.mode ?? 0o755,
+          nlink: Option.none(),
+          uid: Option.none(),
+          gid: Option.none(),
+          rdev: Option.none(),
+          size: FileSystem.Size(files.get(path)?.contents.length ?? 0),
+          blksize: Option.none(),
+          blocks: Option.none()
+        })
+        : Effect.fail(notFound("stat", path)),
     chmod: (path, mode) =>
       Effect.zipRight(
         guard("chmod", path),
@@ -127,9 +150,11 @@ export const makeMemoryFileSystem = (options: MemoryFileSystemOptions = {}) => {
         }
         files.set(path, entry)
         everCreated.add(path)
+        const descriptor = nextDescriptor++
+        handles.set(descriptor, path)
         const file: FileSystem.File = {
           [FileSystem.FileTypeId]: FileSystem.FileTypeId,
-          fd: FileSystem.FileDescriptor(3),
+          fd: FileSystem.FileDescriptor(descriptor),
           stat: Effect.die("stat is not used by the cache store"),
           seek: () => Effect.void,
           sync: guard("sync", path),
@@ -153,8 +178,21 @@ export const makeMemoryFileSystem = (options: MemoryFileSystemOptions = {}) => {
       })
   })
 
+  const modes = FileModes.of({
+    setMode: (file, mode) => {
+      const path = handles.get(file.fd) ?? ""
+      return Effect.zipRight(
+        Effect.mapError(guard("chmod", path), (error) => new Error(error.message)),
+        Effect.sync(() => {
+          const entry = files.get(path)
+          if (entry) entry.mode = mode
+        })
+      )
+    }
+  })
+
   return {
-    layer: Layer.succeed(FileSystem.FileSystem, fileSystem),
+    layer: Layer.merge(Layer.succeed(FileSystem.FileSystem, fileSystem), Layer.succeed(FileModes, modes)),
     read: (path: string): string | undefined => {
       const file = files.get(path)
       return file ? new TextDecoder().decode(file.contents) : undefined

@@ -12,6 +12,19 @@ export const fixtureJson = (name: string): Record<string, unknown> =>
 export const fixtureNames = (prefix: string): Array<string> =>
   readdirSync(FIXTURES_DIR).filter((name) => name.startsWith(prefix)).sort()
 
-/** A realistic `latest` body for any zone: the recorded FR answer with the zone and value swapped. */
+/**
+ * Stands for the hour the request is answered in: the fake API (test/support/FakeApi.ts) writes the
+ * current hour of the test's clock there, so a reading is as fresh as a real one would be.
+ */
+export const CURRENT_HOUR = "__CURRENT_HOUR__"
+
+/** The current hour of an epoch-millisecond time, as the API writes `datetime`. */
+export const hourOf = (epochMillis: number): string =>
+  new Date(Math.floor(epochMillis / 3_600_000) * 3_600_000).toISOString()
+
+/**
+ * A realistic `latest` body for any zone: the recorded FR answer with the zone and value swapped,
+ * dated the current hour (see `CURRENT_HOUR`) unless `overrides` says otherwise.
+ */
 export const latestBody = (zone: string, carbonIntensity: number | null, overrides: Record<string, unknown> = {}) =>
-  JSON.stringify({ ...fixtureJson("latest.FR.json"), zone, carbonIntensity, ...overrides })
+  JSON.stringify({ ...fixtureJson("latest.FR.json"), zone, carbonIntensity, datetime: CURRENT_HOUR, ...overrides })
