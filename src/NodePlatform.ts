@@ -19,3 +19,19 @@ export const layer = Layer.mergeAll(
 )
 
 export const httpServer = NodeServer.layer
+
+/**
+ * After SIGTERM or SIGINT the runtime interrupts the program and exits once its finalizers ran.
+ * A call the kernel never returns from (an `open` of a FIFO, a hung network filesystem) can keep
+ * that from finishing, so a deadline ends the process anyway: the contract is exit 0 within 2 s.
+ */
+export const exitDeadlineAfterSignal = (millis: number): void => {
+  const arm = () => {
+    setTimeout(() => {
+      process.stderr.write(`carbon-poller: shutdown did not finish within ${millis} ms; exiting\n`)
+      process.exit(0)
+    }, millis).unref()
+  }
+  process.once("SIGTERM", arm)
+  process.once("SIGINT", arm)
+}

@@ -5,8 +5,8 @@ import type { CacheFile } from "../src/domain/CacheFile.js"
 import { Poller } from "../src/poll/Poller.js"
 import { PollStatus } from "../src/poll/PollStatus.js"
 import { delayed, hang, respond, transport } from "./support/FakeApi.js"
-import { makeHarness } from "./support/harness.js"
 import { CURRENT_HOUR } from "./support/fixtures.js"
+import { makeHarness } from "./support/harness.js"
 import { TEST_API_KEY } from "./support/settings.js"
 
 const ZONES = ["US-CAL-CISO", "US-TEX-ERCO", "US-NY-NYIS", "US-MIDA-PJM", "US-MIDW-MISO"]

@@ -2,14 +2,14 @@
  * The service's commands over its services: the long-running poll loop, `--once`, and `zones`.
  */
 import type * as HttpServer from "@effect/platform/HttpServer"
-import { Clock, Console, Duration, Effect, Layer, Option, Redacted, type Scope } from "effect"
+import { Console, Duration, Effect, Layer, Option, Redacted, type Scope } from "effect"
 import { ApiConfig } from "../config/ApiConfig.js"
 import { CacheConfig } from "../config/CacheConfig.js"
 import { ConfigWarnings } from "../config/Configuration.js"
 import { HttpConfig } from "../config/HttpConfig.js"
 import { PollingConfig } from "../config/PollingConfig.js"
 import { Poller } from "../poll/Poller.js"
-import { fixedRateFrom } from "../poll/PollSchedule.js"
+import { fixedRateFrom, monotonicMillis } from "../poll/PollSchedule.js"
 import { listZones, ZoneCheck } from "../poll/ZoneCheck.js"
 import { endpointsLayer } from "./AppLayer.js"
 import { NoCacheWritten, NoZoneMatches } from "./FatalError.js"
@@ -56,7 +56,7 @@ export const pollForever = <E = never, R = never>(
     const zoneCheck = yield* ZoneCheck
     const poller = yield* Poller
     yield* zoneCheck.atStart
-    const firstStart = yield* Clock.currentTimeMillis
+    const firstStart = yield* monotonicMillis
     const cadence = fixedRateFrom(Duration.millis(polling.pollIntervalMinutes * 60_000), firstStart)
     const pollWithCurrentPlan = Effect.flatMap(
       zoneCheck.current,

@@ -6,7 +6,7 @@
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import { Clock, Duration, Effect, Either, Layer, Option, Redacted, Schedule } from "effect"
+import { Clock, Duration, Effect, Either, Layer, Option, Redacted, Schedule, ScheduleDecision } from "effect"
 import { NAME, VERSION } from "../app/Version.js"
 import { ApiConfig } from "../config/ApiConfig.js"
 import type { Reading, ZoneCatalogue } from "../domain/Reading.js"
@@ -136,8 +136,10 @@ export const make = Effect.gen(function*() {
     limiter.throttle(effect).pipe(
       Effect.retry(
         retryPolicy(settings).pipe(
-          Schedule.tapInput((error: ApiError) =>
-            error.isTransient
+          // Said only when the policy decided to try again: not for permanent failures, and not
+          // for the last transient one.
+          Schedule.onDecision((error, decision) =>
+            ScheduleDecision.isContinue(decision)
               ? Effect.logDebug(`retrying: ${error.message}`).pipe(
                 Effect.zipRight(Metrics.increment(Metrics.retries, { zone: zone ?? "(zones)", reason: error.reason }))
               )

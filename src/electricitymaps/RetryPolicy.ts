@@ -9,7 +9,8 @@ import type { ApiError } from "./ApiError.js"
 
 type RetrySettings = Pick<ApiSettings, "maxRetries" | "retryBaseDelay" | "retryMaxDelay">
 
-export const retryPolicy = (settings: RetrySettings): Schedule.Schedule<unknown, ApiError> =>
+/** Outputs the failure it decided on, so a caller can say what is retried, and only then. */
+export const retryPolicy = (settings: RetrySettings): Schedule.Schedule<ApiError, ApiError> =>
   Schedule.exponential(settings.retryBaseDelay, 2).pipe(
     // Jitter reads the `Random` service, so tests make it deterministic by providing one.
     Schedule.jittered,
@@ -17,5 +18,6 @@ export const retryPolicy = (settings: RetrySettings): Schedule.Schedule<unknown,
     Schedule.intersect(Schedule.recurs(settings.maxRetries)),
     Schedule.intersect(Schedule.identity<ApiError>()),
     Schedule.whileInput((error: ApiError) => error.isTransient),
-    Schedule.modifyDelay(([, error], delay) => error.retryAfter ?? delay)
+    Schedule.modifyDelay(([, error], delay) => error.retryAfter ?? delay),
+    Schedule.map(([, error]) => error)
   )

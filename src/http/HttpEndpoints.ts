@@ -36,6 +36,8 @@ export interface Route<R> {
   readonly handler: Effect.Effect<HttpServerResponse.HttpServerResponse, never, R>
 }
 
+export const METRICS_RENDER_TTL = Duration.seconds(1)
+
 /** Every endpoint, in the order they are listed to people. */
 export const makeRoutes = Effect.gen(function*() {
   const polling = yield* PollingConfig
@@ -54,7 +56,10 @@ export const makeRoutes = Effect.gen(function*() {
     return json(check, check.ready ? 200 : 503)
   })
 
-  const metricsText = metrics.render.pipe(
+  // Rendered at most once a second however many scrapers ask: a flood of /metrics requests must
+  // not turn into a flood of renders competing with the poll loop for the CPU.
+  const renderMetrics = yield* Effect.cachedWithTTL(metrics.render, METRICS_RENDER_TTL)
+  const metricsText = renderMetrics.pipe(
     Effect.map((text) => HttpServerResponse.text(text, { contentType: PROMETHEUS_CONTENT_TYPE })),
     Effect.catchAllDefect((defect) =>
       Effect.as(

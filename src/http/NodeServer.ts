@@ -21,7 +21,7 @@ export class HttpPortUnavailable extends Data.TaggedError("HttpPortUnavailable")
 }
 
 /** Probes and a scraper need a handful; more is a misbehaving client. */
-export const MAX_CONNECTIONS = 64
+export const MAX_CONNECTIONS = 128
 /** A request that has not fully arrived by then is cut (slow-loris clients). */
 export const REQUEST_TIMEOUT_MILLIS = 5_000
 

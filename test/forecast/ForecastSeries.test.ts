@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Either, FastCheck as fc } from "effect"
 
+import { parseRfc3339Instant } from "../../src/domain/Rfc3339.js"
 import {
   type ForecastInput,
   type ForecastRefusalReason,
@@ -9,7 +10,6 @@ import {
   type RawForecastPoint,
   toForecastSeries
 } from "../../src/forecast/ForecastSeries.js"
-import { parseRfc3339Instant } from "../../src/domain/Rfc3339.js"
 import { at, HOUR, MINUTE, recordedForecast } from "./support.js"
 
 const points = (...pairs: ReadonlyArray<readonly [string, number | null]>): ReadonlyArray<RawForecastPoint> =>
