@@ -202,6 +202,49 @@ describe("nextCache", () => {
       assert.deepStrictEqual(cache.unavailable, { B: { reason: "ServerError", message: "502 Bad Gateway" } })
     })
 
+    it("brings the file's validity forward to a kept entry's, so no reader is handed a value older than the TTL", () => {
+      const cache = failedB(9)
+      // B was fetched at 12:00 with a 10-minute TTL: the file written at 12:09 is valid until 12:10.
+      assert.strictEqual(cache.ttl_minutes, 1)
+      assert.strictEqual(cache.expires_at, "2024-01-01T12:10:00Z")
+      assert.strictEqual(failedB(0.5).ttl_minutes, 9.5)
+    })
+
+    it("keeps the configured TTL when every entry is fresh", () => {
+      assert.strictEqual(first.ttl_minutes, 10)
+      assert.strictEqual(first.expires_at, "2024-01-01T12:10:00Z")
+    })
+
+    it.prop(
+      "never hands a reader that trusts timestamp + ttl_minutes an entry older than the TTL",
+      [fc.array(fc.integer({ min: 0, max: 20 * 60 }), { minLength: 1, maxLength: 6 }), fc.integer({ min: 1, max: 30 })],
+      ([ages, ttlMinutes]) => {
+        const now = NOON + 60 * MINUTE
+        const zones = ages.map((_, i) => `Z${i}`)
+        const previous = nextCache({
+          configuredZones: zones,
+          fresh: zones.map((zone, i) => ({ ...reading(zone, i), fetchedAt: now - ages[i]! * 1000 })),
+          failures: [],
+          previous: undefined,
+          now: now - Math.max(...ages) * 1000,
+          ttlMinutes
+        })!
+        const cache = nextCache({
+          configuredZones: [...zones, "FRESH"],
+          fresh: [{ ...reading("FRESH", 1), fetchedAt: now }],
+          failures: zones.map((zone) => ({ zone, reason: "Timeout", message: "no answer" })),
+          previous,
+          now,
+          ttlMinutes
+        })!
+        const validUntil = parseCacheTimestamp(cache.timestamp)! + cache.ttl_minutes * MINUTE
+        for (const entry of Object.values(cache.regions)) {
+          assert.isAtMost(validUntil - parseCacheTimestamp(entry.timestamp)!, ttlMinutes * MINUTE)
+        }
+        assert.strictEqual(Date.parse(cache.expires_at!), validUntil)
+      }
+    )
+
     it("forgets zones that are no longer configured", () => {
       const cache = nextCache({
         configuredZones: ["A"],

@@ -15,16 +15,28 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d
 
 const escapeForRegExp = (char: string) => char.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&")
 
+/** `\uXXXX` for one character, the hex digits in either case (JSON allows both). */
+const unicodeEscape = (code: number): string =>
+  `\\\\u${
+    [...code.toString(16).padStart(4, "0")].map((digit) =>
+      /[a-f]/.test(digit) ? `[${digit}${digit.toUpperCase()}]` : digit
+    ).join("")
+  }`
+
 /** A pattern matching the key however JSON escaped each of its characters. */
 const escapedKeyPattern = (key: string): RegExp =>
   new RegExp(
     [...key].map((char) => {
       const code = char.codePointAt(0) ?? 0
-      const unicode = code <= 0xffff ? `\\\\u${code.toString(16).padStart(4, "0")}` : ""
-      const alternatives = [escapeForRegExp(char), unicode, char === "/" ? "\\\\/" : ""].filter((a) => a !== "")
+      const alternatives = [
+        escapeForRegExp(char),
+        code <= 0xffff ? unicodeEscape(code) : "",
+        char === "/" ? "\\\\/" : ""
+      ]
+        .filter((a) => a !== "")
       return `(?:${alternatives.join("|")})`
     }).join(""),
-    "gi"
+    "g"
   )
 
 export interface Redactor {
