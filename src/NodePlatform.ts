@@ -22,14 +22,18 @@ export const httpServer = NodeServer.layer
 
 /**
  * After SIGTERM or SIGINT the runtime interrupts the program and exits once its finalizers ran.
- * A call the kernel never returns from (an `open` of a FIFO, a hung network filesystem) can keep
- * that from finishing, so a deadline ends the process anyway: the contract is exit 0 within 2 s.
+ * A filesystem call the kernel never returns from (a hung network mount) keeps a libuv thread
+ * busy, and then even `process.exit` waits for it forever. Rather than hang until the kubelet's
+ * SIGKILL, the process kills itself at the deadline (exit status 137), saying why. Non-regular
+ * files (FIFOs, devices) are refused at start, so only a broken mount gets here.
  */
 export const exitDeadlineAfterSignal = (millis: number): void => {
   const arm = () => {
     setTimeout(() => {
-      process.stderr.write(`carbon-poller: shutdown did not finish within ${millis} ms; exiting\n`)
-      process.exit(0)
+      process.stderr.write(
+        `carbon-poller: shutdown did not finish within ${millis} ms (a filesystem call never returned); killing the process\n`
+      )
+      process.kill(process.pid, "SIGKILL")
     }, millis).unref()
   }
   process.once("SIGTERM", arm)

@@ -2,8 +2,9 @@ import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpServer from "@effect/platform/HttpServer"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import { assert, describe, it } from "@effect/vitest"
-import { Clock, Context, Effect, Layer, Metric, Option } from "effect"
+import { Clock, Context, Effect, Layer, Metric, Option, TestClock } from "effect"
 import { spawnSync } from "node:child_process"
 import { startEndpoints } from "../src/app/Commands.js"
 import type { CacheFile } from "../src/domain/CacheFile.js"
@@ -255,4 +256,30 @@ describe("HTTP endpoints over loopback", () => {
       assert.isUndefined(promtool.error, "promtool must be installed in CI (see .ci/run)")
       assert.strictEqual(promtool.status, 0, `${promtool.stdout}${promtool.stderr}`)
     }).pipe(Effect.provide(EndpointLayers)))
+})
+
+describe("/metrics under many scrapers", () => {
+  it.effect("renders at most once a second, however many requests arrive", () =>
+    Effect.gen(function*() {
+      let renders = 0
+      const counting = Layer.succeed(
+        PrometheusMetrics,
+        PrometheusMetrics.make({ render: Effect.sync(() => `# rendered ${++renders}\n`) })
+      )
+      const routes = yield* HttpEndpoints.makeRoutes.pipe(
+        Effect.provide(Layer.mergeAll(counting, PollStatus.Default, testConfigLayer()))
+      )
+      const metricsRoute = routes.find((route) => route.path === "/metrics")!
+      const scrape = metricsRoute.handler.pipe(
+        Effect.provideService(
+          HttpServerRequest.HttpServerRequest,
+          HttpServerRequest.fromWeb(new Request("http://localhost/metrics"))
+        )
+      )
+      yield* Effect.all(Array.from({ length: 50 }, () => scrape), { concurrency: "unbounded" })
+      assert.strictEqual(renders, 1)
+      yield* TestClock.adjust(HttpEndpoints.METRICS_RENDER_TTL)
+      yield* scrape
+      assert.strictEqual(renders, 2)
+    }))
 })

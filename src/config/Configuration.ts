@@ -154,6 +154,16 @@ const resolveKey = (source: KeySource) =>
   Effect.gen(function*() {
     if (source._tag === "Inline") return checkKey(KEY_VARIABLE, Redacted.value(source.key))
     const fs = yield* FileSystem.FileSystem
+    // Only a regular file is read (a Kubernetes secret mount is a symlink to one): reading a FIFO
+    // would block in a thread the process cannot exit past.
+    const info = yield* Effect.option(fs.stat(source.path))
+    if (Option.isSome(info) && info.value.type !== "File") {
+      return Either.left<ConfigIssue>({
+        variable: KEY_FILE_VARIABLE,
+        value: source.path,
+        expected: `must be a regular file holding the API key, not a ${info.value.type.toLowerCase()}`
+      })
+    }
     const contents = yield* Effect.either(fs.readFileString(source.path))
     if (Either.isLeft(contents)) {
       const error = contents.left
