@@ -76,6 +76,9 @@ const failedZonesOf = (summary: LogLine): Array<string> =>
     .filter((part) => part !== "")
     .map((part) => part.slice(0, part.indexOf(": ")))
 
+/** The zones a warning line is about (zones failing alike share one line). */
+const zonesOf = (line: LogLine): ReadonlyArray<string> => String(line.annotations["zone"]).split(",")
+
 /**
  * "Each failure is logged once per poll": the warning lines of a poll come before its summary
  * line, so between two summary lines there must be exactly one warning per zone the summary
@@ -99,8 +102,9 @@ const checkFailureLines = (
     if (polls > fromPoll) {
       const expected = new Set(failedZonesOf(line))
       const counts = new Map<string, number>()
+      // Zones failing alike in one poll share a line; its zone annotation lists them all.
       for (const warning of pending) {
-        counts.set(String(warning.annotations["zone"]), (counts.get(String(warning.annotations["zone"])) ?? 0) + 1)
+        for (const zone of zonesOf(warning)) counts.set(zone, (counts.get(zone) ?? 0) + 1)
       }
       for (const zone of new Set([...expected, ...counts.keys()])) {
         const count = counts.get(zone) ?? 0
@@ -109,20 +113,21 @@ const checkFailureLines = (
         }
       }
       for (const warning of pending) {
-        const zone = String(warning.annotations["zone"])
-        if (typeof warning.annotations["reason"] !== "string") {
-          problems.push(`poll ${polls}: ${zone} logged without a reason`)
-        }
-        if (!warning.message.includes(`zone ${zone}:`)) {
-          problems.push(`poll ${polls}: ${zone} line does not name the zone`)
-        }
-        const missing = said(zone, warning)
-        if (missing !== undefined) {
-          problems.push(
-            `poll ${polls}: ${zone} (${String(warning.annotations["reason"])}) ${missing}: "${
-              warning.message.slice(0, 160)
-            }"`
-          )
+        for (const zone of zonesOf(warning)) {
+          if (typeof warning.annotations["reason"] !== "string") {
+            problems.push(`poll ${polls}: ${zone} logged without a reason`)
+          }
+          if (!warning.message.includes(zone)) {
+            problems.push(`poll ${polls}: ${zone} line does not name the zone`)
+          }
+          const missing = said(zone, warning)
+          if (missing !== undefined) {
+            problems.push(
+              `poll ${polls}: ${zone} (${String(warning.annotations["reason"])}) ${missing}: "${
+                warning.message.slice(0, 160)
+              }"`
+            )
+          }
         }
       }
     }
@@ -172,8 +177,10 @@ const failuresFromLogs = (lines: ReadonlyArray<LogLine>) => {
   const counts = new Map<string, number>()
   for (const line of lines) {
     if (line.logLevel !== "WARN" || typeof line.annotations["zone"] !== "string") continue
-    const key = `${String(line.annotations["zone"])}/${String(line.annotations["reason"])}`
-    counts.set(key, (counts.get(key) ?? 0) + 1)
+    for (const zone of zonesOf(line)) {
+      const key = `${zone}/${String(line.annotations["reason"])}`
+      counts.set(key, (counts.get(key) ?? 0) + 1)
+    }
   }
   return counts
 }
