@@ -167,6 +167,8 @@ export const layerKubeClient = (settings: KubeClientSettings): Layer.Layer<KubeC
               })
               : new KubeError({ reason: "Unreachable", operation, status: undefined, detail: describeCause(cause) })
         }).pipe(
+          // A caller in an uninterruptible region (a finalizer) still gets its timeout.
+          Effect.interruptible,
           Effect.timeoutFail({
             duration: timeout,
             onTimeout: () =>

@@ -41,6 +41,8 @@ export interface LeaderElectionSettings {
   readonly retryInterval?: Duration.DurationInput
   /** How long before the lease would lapse the leader steps down. Default: the retry interval. */
   readonly stepDownMargin?: Duration.DurationInput
+  /** Bound on releasing the Lease at shutdown; past it the Lease lapses on its own. Default 2 s. */
+  readonly releaseTimeout?: Duration.DurationInput
 }
 
 export class LeaderElection extends Context.Tag("carbon-poller/LeaderElection")<
@@ -239,6 +241,12 @@ const makeLeaderElection = (settings: LeaderElectionSettings) =>
       yield* kube.leases.replace(ref, leaseWith(read.value, releasedRecord(record, now)))
       yield* Effect.logInfo(`leader election: ${identity} released ${formatRef(ref)}`)
     }).pipe(
+      // Finalizers run uninterruptibly, where a timeout could never cut its effect short.
+      Effect.interruptible,
+      Effect.timeoutFail({
+        duration: settings.releaseTimeout ?? "2 seconds",
+        onTimeout: () => new KubeError({ reason: "Timeout", operation: `release lease ${formatRef(ref)}`, status: undefined, detail: "gave up at shutdown" })
+      }),
       Effect.catchAll((e) => Effect.logWarning(`leader election: could not release ${formatRef(ref)}; it lapses on its own: ${e.message}`))
     )
 

@@ -71,9 +71,6 @@ export const releasedRecord = (current: LeaseRecord, now: number): LeaseRecord =
   leaseTransitions: current.leaseTransitions
 })
 
-/** Microsecond RFC 3339, the wire form of a Kubernetes MicroTime. */
-export const formatMicroTime = (epochMillis: number): string => new Date(epochMillis).toISOString().replace(/Z$/, "000Z")
-
 /** Reads a MicroTime (or any RFC 3339 time); undefined when absent or unreadable. */
 export const parseTime = (value: unknown): number | undefined => {
   const text = value instanceof Date ? value.toISOString() : typeof value === "string" ? value : undefined

@@ -89,6 +89,9 @@ describe("KubeClient", () => {
         fake.hang()
         const silent = yield* Effect.either(kube.leases.read(leaseRef))
         assert.isTrue(Either.isLeft(silent) && silent.left.reason === "Timeout")
+        // Also where the caller cannot be interrupted, e.g. a shutdown finalizer.
+        const silentInFinalizer = yield* Effect.either(Effect.uninterruptible(kube.leases.read(leaseRef)))
+        assert.isTrue(Either.isLeft(silentInFinalizer) && silentInFinalizer.left.reason === "Timeout")
         yield* Effect.promise(() => fake.resume())
         const back = yield* Effect.either(kube.leases.read(leaseRef))
         assert.isTrue(Either.isLeft(back) && back.left.reason === "NotFound")

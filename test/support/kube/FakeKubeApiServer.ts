@@ -318,6 +318,9 @@ export class FakeKubeApiServer {
   }
 }
 
+/** Microsecond RFC 3339, the wire form of a Kubernetes MicroTime, for seeding Leases. */
+export const microTime = (epochMillis: number): string => new Date(epochMillis).toISOString().replace(/Z$/, "000Z")
+
 const key = (resource: Resource, namespace: string, name: string): string => `${resource}/${namespace}/${name}`
 
 const notFound = (qualified: string, name: string, route: Route): Reply =>
