@@ -8,6 +8,7 @@ import { Clock, Effect, Metric, Option, Ref } from "effect"
 import { CacheConfig } from "../config/CacheConfig.js"
 import { PollingConfig } from "../config/PollingConfig.js"
 import { type CacheFile, renderCache, type RenderedCache } from "../domain/CacheFile.js"
+import { Forecasts } from "../forecast/Forecasts.js"
 import * as Metrics from "../Metrics.js"
 import { CacheOutputs } from "../ports/CacheOutput.js"
 import { CarbonSource, type SourceError } from "../ports/CarbonSource.js"
@@ -30,6 +31,7 @@ export class Poller extends Effect.Service<Poller>()("carbon-poller/Poller", {
     const source = yield* CarbonSource
     const outputs = yield* CacheOutputs
     const status = yield* PollStatus
+    const forecasts = yield* Forecasts
     // Seeded from what the outputs held, so a restart keeps last-known-good entries still valid.
     const previous = yield* Ref.make(yield* recallPrevious(outputs))
 
@@ -130,7 +132,9 @@ export class Poller extends Effect.Service<Poller>()("carbon-poller/Poller", {
         const [errors, fresh] = yield* fetchAll(pollable)
         const failures = [...errors.map(describeFailure), ...excluded]
         const zones = [...pollable, ...excluded.map((failure) => failure.zone)]
-        const next = yield* rank(zones, fresh, failures)
+        const ranked = yield* rank(zones, fresh, failures)
+        // Forecasts are read as they stand: never fetched here, so they cannot delay the poll.
+        const next = ranked === undefined ? undefined : yield* forecasts.addToCache(ranked)
         const rendered = next === undefined ? undefined : renderCache(next)
         const outputFailures = rendered === undefined ? [] : yield* writeAll(rendered)
         const summary: PollSummary = {
