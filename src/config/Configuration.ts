@@ -193,9 +193,10 @@ const windowLengthCheck = (settings: Omit<Configuration, "warnings">): ReadonlyA
   return tooLong.length === 0 ? [] : [{
     variable: WINDOWS_VARIABLE,
     value: settings.forecast.forecastWindowsMinutes.join(","),
-    expected: `a window cannot be longer than the forecast: FORECAST_HORIZON_HOURS=${settings.forecast.forecastHorizonHours} allows up to ${
-      settings.forecast.forecastHorizonHours * 60
-    } minutes; too long: ${tooLong.join(", ")}`
+    expected:
+      `a window cannot be longer than the forecast: FORECAST_HORIZON_HOURS=${settings.forecast.forecastHorizonHours} allows up to ${
+        settings.forecast.forecastHorizonHours * 60
+      } minutes; too long: ${tooLong.join(", ")}`
   }]
 }
 

@@ -19,12 +19,7 @@ import { decodeJson, readBoundedText } from "./Body.js"
 import { makeRedactor, type Redactor } from "./Redaction.js"
 import { RequestRateLimiter } from "./RequestRateLimiter.js"
 import { retryPolicy } from "./RetryPolicy.js"
-import {
-  ForecastAnswer,
-  LatestAnswer,
-  type ZonesAnswer,
-  ZonesAnswer as ZonesAnswerSchema
-} from "./Wire.js"
+import { ForecastAnswer, LatestAnswer, type ZonesAnswer, ZonesAnswer as ZonesAnswerSchema } from "./Wire.js"
 
 /** Error bodies are only read for their message; a small cap keeps a hostile one cheap. */
 const MAX_ERROR_BODY_BYTES = 16 * 1024

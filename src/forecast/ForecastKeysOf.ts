@@ -6,7 +6,13 @@
  * is bridged, two are not) and has not run out; otherwise its zone is named in
  * `unavailable_forecasts` with the reason, never silently left out.
  */
-import type { BestWindow, ForecastKeys, UnavailableForecast, ZoneBestWindow, ZoneForecast } from "../domain/ForecastKeys.js"
+import type {
+  BestWindow,
+  ForecastKeys,
+  UnavailableForecast,
+  ZoneBestWindow,
+  ZoneForecast
+} from "../domain/ForecastKeys.js"
 import { formatCacheTimestamp, formatRfc3339 } from "../domain/Timestamps.js"
 import { bestWindowsAcrossZones, forecastEnd, type Window } from "./BestWindow.js"
 import type { ForecastSeries } from "./ForecastSeries.js"
@@ -45,7 +51,9 @@ type Verdict =
   | { readonly _tag: "Unavailable"; readonly why: UnavailableForecast }
 
 const latestFailure = (state: ZoneForecastState | undefined): string =>
-  state?.lastFailure === undefined ? "" : `; latest refresh failed: ${state.lastFailure.reason}: ${state.lastFailure.message}`
+  state?.lastFailure === undefined
+    ? ""
+    : `; latest refresh failed: ${state.lastFailure.reason}: ${state.lastFailure.message}`
 
 /** Whether a zone's forecast may be shown at `now`, and if not, why. */
 export const verdictOf = (

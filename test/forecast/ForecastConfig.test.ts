@@ -77,7 +77,11 @@ describe("forecast configuration", () => {
 
   it.effect("reports forecast problems in the same message as every other bad variable", () =>
     Effect.gen(function*() {
-      const issues = yield* issuesOf({ POLL_INTERVAL_MINUTES: "0", FORECAST_WINDOWS_MINUTES: "x", FORECAST_HORIZON_HOURS: "99" })
+      const issues = yield* issuesOf({
+        POLL_INTERVAL_MINUTES: "0",
+        FORECAST_WINDOWS_MINUTES: "x",
+        FORECAST_HORIZON_HOURS: "99"
+      })
       assert.deepStrictEqual(issues.map((issue) => issue.variable), [
         "POLL_INTERVAL_MINUTES",
         "FORECAST_WINDOWS_MINUTES",

@@ -1,7 +1,7 @@
 /** The cache file's forecast keys from what is known about each zone: a pure function of its input. */
 import { assert, describe, it } from "@effect/vitest"
 import { Either } from "effect"
-import { forecastKeysOf, type ForecastKeysInput, roundIntensity } from "../../src/forecast/ForecastKeysOf.js"
+import { type ForecastKeysInput, forecastKeysOf, roundIntensity } from "../../src/forecast/ForecastKeysOf.js"
 import { toForecastSeries } from "../../src/forecast/ForecastSeries.js"
 import type { ForecastSnapshot, ZoneForecastState } from "../../src/forecast/ForecastState.js"
 import { at, evenSeries, MINUTE, recordedForecast } from "./support.js"
@@ -119,7 +119,10 @@ describe("the forecast keys", () => {
 
   it("a stale forecast's message says why the refreshes failed", () => {
     const state = {
-      DE: { ...good(), lastFailure: { reason: "Unauthorized", message: "Rate limit exceeded", at: FETCHED + 60 * MINUTE } }
+      DE: {
+        ...good(),
+        lastFailure: { reason: "Unauthorized", message: "Rate limit exceeded", at: FETCHED + 60 * MINUTE }
+      }
     }
     const keys = keysOf(snapshotOf(state), { now: FETCHED + 121 * MINUTE })
     assert.strictEqual(keys.unavailable_forecasts["DE"]?.reason, "Stale")

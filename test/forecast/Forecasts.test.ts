@@ -60,7 +60,9 @@ const fileOf = (h: Harness) => decodeCache(h.memory.read(TARGET) ?? "null")
 
 /** A `/zones` answer listing the zones with the given access paths. */
 const zonesBody = (access: Readonly<Record<string, ReadonlyArray<string>>>) =>
-  JSON.stringify(Object.fromEntries(Object.entries(access).map(([zone, paths]) => [zone, { zoneName: zone, access: paths }])))
+  JSON.stringify(
+    Object.fromEntries(Object.entries(access).map(([zone, paths]) => [zone, { zoneName: zone, access: paths }]))
+  )
 const LATEST_ONLY = ["carbon-intensity/latest", "carbon-intensity/history"]
 const WITH_FORECAST = [...LATEST_ONLY, "carbon-intensity/forecast"]
 
@@ -219,14 +221,22 @@ describe("forecasts in the service", () => {
     ["a forecast for another zone", forecastBody("FR", START, DE_VALUES), "WrongZone"],
     ["a negative value", forecastBody("DE", START, [...DE_VALUES.slice(0, 5), -5]), "ImpossibleValue"],
     ["a value over 5000", forecastBody("DE", START, [...DE_VALUES.slice(0, 5), 5001]), "ImpossibleValue"],
-    ["an overflowing value", forecastBody("DE", START, [1]).replace("\"carbonIntensity\":1", "\"carbonIntensity\":1e400"), "ImpossibleValue"],
+    [
+      "an overflowing value",
+      forecastBody("DE", START, [1]).replace("\"carbonIntensity\":1", "\"carbonIntensity\":1e400"),
+      "ImpossibleValue"
+    ],
     ["a null value", forecastBody("DE", START, [...DE_VALUES.slice(0, 5), null]), "MissingValue"],
     [
       "a point without an offset",
       forecastBody("DE", START, [], { forecast: [{ carbonIntensity: 100, datetime: "2024-03-06T11:00" }] }),
       "BadDatetime"
     ],
-    ["an updatedAt that is not a time", forecastBody("DE", START, DE_VALUES, { updatedAt: "yesterday" }), "BadDatetime"],
+    [
+      "an updatedAt that is not a time",
+      forecastBody("DE", START, DE_VALUES, { updatedAt: "yesterday" }),
+      "BadDatetime"
+    ],
     ["no points", forecastBody("DE", START, []), "Empty"]
   ]
   for (const [what, body, reason] of refusals) {
@@ -281,21 +291,19 @@ describe("forecasts in the service", () => {
   it.effect("sets the best window's value and start per length, and counts fetches by zone and outcome", () =>
     Effect.gen(function*() {
       const h = harness({ api: { forecastScripts: { FR: [unauthorized] } } })
-      const labelled = <T extends Metric.Metric<unknown, unknown, unknown>>(metric: T, labels: Record<string, string>) =>
-        Metric.taggedWithLabels(metric, Object.entries(labels).map(([k, v]) => MetricLabel.make(k, v)))
-      const okBefore = (yield* Metric.value(labelled(Metrics.forecastFetches, { zone: "DE", outcome: "ok" }))).count
-      const refusedBefore =
-        (yield* Metric.value(labelled(Metrics.forecastFetches, { zone: "FR", outcome: "Unauthorized" }))).count
+      const tags = (labels: Record<string, string>) => Object.entries(labels).map(([k, v]) => MetricLabel.make(k, v))
+      const count = (labels: Record<string, string>) =>
+        Effect.map(Metric.value(Metric.taggedWithLabels(Metrics.forecastFetches, tags(labels))), (state) => state.count)
+      const gauge = (metric: Metric.Metric.Gauge<number>, labels: Record<string, string>) =>
+        Effect.map(Metric.value(Metric.taggedWithLabels(metric, tags(labels))), (state) => state.value)
+      const okBefore = yield* count({ zone: "DE", outcome: "ok" })
+      const refusedBefore = yield* count({ zone: "FR", outcome: "Unauthorized" })
       const fiber = yield* startService(h)
       yield* TestClock.adjust("5 minutes")
-      const value = yield* Metric.value(labelled(Metrics.bestWindowCarbonIntensity, { minutes: "120" }))
-      const start = yield* Metric.value(labelled(Metrics.bestWindowStart, { minutes: "120" }))
-      assert.strictEqual(value.value, 110)
-      assert.strictEqual(start.value, at("2024-03-06T13:00:00Z") / 1000)
-      const ok = yield* Metric.value(labelled(Metrics.forecastFetches, { zone: "DE", outcome: "ok" }))
-      const refused = yield* Metric.value(labelled(Metrics.forecastFetches, { zone: "FR", outcome: "Unauthorized" }))
-      assert.strictEqual(ok.count - okBefore, 1)
-      assert.strictEqual(refused.count - refusedBefore, 1)
+      assert.strictEqual(yield* gauge(Metrics.bestWindowCarbonIntensity, { minutes: "120" }), 110)
+      assert.strictEqual(yield* gauge(Metrics.bestWindowStart, { minutes: "120" }), at("2024-03-06T13:00:00Z") / 1000)
+      assert.strictEqual((yield* count({ zone: "DE", outcome: "ok" })) - okBefore, 1)
+      assert.strictEqual((yield* count({ zone: "FR", outcome: "Unauthorized" })) - refusedBefore, 1)
       yield* Fiber.interrupt(fiber)
     }))
 })

@@ -92,7 +92,9 @@ export const makeFakeApi = (options: FakeApiOptions = {}) => {
 
   const healthyForecast = (zone: string): Answer => {
     const body = options.forecasts?.[zone]
-    return body === undefined ? respond(404, JSON.stringify({ error: `Zone '${zone}' does not exist` })) : respond(200, body)
+    return body === undefined
+      ? respond(404, JSON.stringify({ error: `Zone '${zone}' does not exist` }))
+      : respond(200, body)
   }
 
   let zonesBody = options.zonesBody

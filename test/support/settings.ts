@@ -11,9 +11,16 @@ import { PollingConfig, type PollingSettings } from "../../src/config/PollingCon
 export const TEST_API_KEY = "test-key-9f8e7d6c5b4a-must-never-leak"
 
 /** Every concern's settings side by side (their field names are distinct), for overriding in one object. */
-export type Settings = ApiSettings & CacheSettings & PollingSettings & HttpSettings & LoggingSettings & ForecastSettings & {
-  readonly warnings: ReadonlyArray<string>
-}
+export type Settings =
+  & ApiSettings
+  & CacheSettings
+  & PollingSettings
+  & HttpSettings
+  & LoggingSettings
+  & ForecastSettings
+  & {
+    readonly warnings: ReadonlyArray<string>
+  }
 
 export const testSettings = (overrides: Partial<Settings> = {}): Settings => ({
   apiKey: Redacted.make(TEST_API_KEY),
