@@ -153,6 +153,7 @@ describe("forecasts in the service", () => {
       assert.strictEqual(h.api.totalForecastRequests, 0)
       assert.deepStrictEqual(Object.keys(JSON.parse(h.memory.read(TARGET)!)), OLD_KEYS)
       const warnings = h.logLines.filter((line) => line.includes("does not cover forecasts"))
+      assert.include(warnings[0], "for any configured zone")
       assert.strictEqual(warnings.length, 1)
       assert.include(warnings[0], "\"logLevel\":\"WARN\"")
       yield* Fiber.interrupt(fiber)

@@ -129,7 +129,12 @@ describe("forecasts against the simulator over real HTTP", () => {
       const stats = yield* s.simulator.stats()
       assert.deepStrictEqual(stats.forecastByZone, {})
       assert.strictEqual(forecastCalls(stats), 0)
-      assert.strictEqual(s.logLines.filter((line) => line.includes("does not cover forecasts")).length, 1)
+      assert.strictEqual(
+        s.logLines.filter((line) =>
+          line.includes("does not cover forecasts (carbon-intensity/forecast) for any configured zone")
+        ).length,
+        1
+      )
       const text = yield* s.readText
       for (const key of ["best_windows", "forecasts", "unavailable_forecasts"]) assert.notInclude(text, key)
     }))
