@@ -47,6 +47,20 @@ export const zonesUsable = Metric.gauge("carbon_poller_zones_usable", {
   description: "Zones in the last written cache (fresh or still within TTL)"
 })
 
+export const forecastFetches = Metric.counter("carbon_poller_forecast_fetches_total", {
+  description:
+    "Forecast fetches by zone and outcome: ok, the failure reason, or why the forecast was refused (after retries)",
+  incremental: true
+})
+
+export const bestWindowCarbonIntensity = Metric.gauge("carbon_poller_best_window_carbon_intensity_grams_per_kwh", {
+  description: "Forecast mean carbon intensity of the best window over all zones, per window length in minutes"
+})
+
+export const bestWindowStart = Metric.gauge("carbon_poller_best_window_start_timestamp_seconds", {
+  description: "Unix time at which the best window over all zones starts, per window length in minutes"
+})
+
 export const residentMemory = Metric.gauge("carbon_poller_process_resident_memory_bytes", {
   description: "Resident set size of the process, sampled at scrape time"
 })

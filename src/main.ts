@@ -6,7 +6,7 @@ import * as Main from "./app/Main.js"
 import { parseCommand } from "./Cli.js"
 import * as NodePlatform from "./NodePlatform.js"
 
-NodePlatform.exitDeadlineAfterSignal(1_500)
+NodePlatform.exitDeadlineAfterSignal(1_900)
 NodeRuntime.runMain(
   Main.run(parseCommand(process.argv.slice(2)), {
     layer: NodePlatform.layer,

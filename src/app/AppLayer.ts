@@ -12,6 +12,7 @@ import { Effect, Layer } from "effect"
 import * as Configuration from "../config/Configuration.js"
 import * as ElectricityMapsSource from "../electricitymaps/ElectricityMapsSource.js"
 import * as FileOutput from "../file/FileOutput.js"
+import { Forecasts } from "../forecast/Forecasts.js"
 import * as HttpEndpoints from "../http/HttpEndpoints.js"
 import * as Logging from "../Logging.js"
 import { PrometheusMetrics } from "../MetricsExport.js"
@@ -29,6 +30,7 @@ export const OutputsLayer = Layer.effect(
 
 /** Everything but the configuration and the platform. */
 export const ServicesLayer = Layer.mergeAll(Poller.Default, ZoneCheck.Default).pipe(
+  Layer.provideMerge(Forecasts.Default),
   Layer.provideMerge(Layer.mergeAll(OutputsLayer, SourceLayer, PollStatus.Default, PrometheusMetrics.Default))
 )
 

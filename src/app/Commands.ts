@@ -8,6 +8,7 @@ import { CacheConfig } from "../config/CacheConfig.js"
 import { ConfigWarnings } from "../config/Configuration.js"
 import { HttpConfig } from "../config/HttpConfig.js"
 import { PollingConfig } from "../config/PollingConfig.js"
+import { Forecasts } from "../forecast/Forecasts.js"
 import { Poller } from "../poll/Poller.js"
 import { fixedRateFrom, monotonicMillis } from "../poll/PollSchedule.js"
 import { listZones, ZoneCheck } from "../poll/ZoneCheck.js"
@@ -38,6 +39,10 @@ const logStart = Effect.gen(function*() {
 export const pollOnceAndExit = Effect.gen(function*() {
   yield* logStart
   const plan = yield* (yield* ZoneCheck).atStart
+  // One run, one file: the forecasts are asked for first so the file has them.
+  const forecasts = yield* Forecasts
+  yield* forecasts.usePlan(plan)
+  yield* forecasts.refresh
   const summary = yield* (yield* Poller).pollOnce(plan.pollable, plan.excluded)
   if (Option.isNone(summary.written)) return yield* new NoCacheWritten({ summary })
 })
@@ -55,7 +60,8 @@ export const pollForever = <E = never, R = never>(
     yield* logStart
     const zoneCheck = yield* ZoneCheck
     const poller = yield* Poller
-    yield* zoneCheck.atStart
+    const plan = yield* zoneCheck.atStart
+    yield* (yield* Forecasts).startRefreshing(plan)
     const firstStart = yield* monotonicMillis
     const cadence = fixedRateFrom(Duration.millis(polling.pollIntervalMinutes * 60_000), firstStart)
     const pollWithCurrentPlan = Effect.flatMap(

@@ -17,6 +17,13 @@ import {
   keySource
 } from "./ApiConfig.js"
 import { CacheConfig, cacheConfig, type CacheSettings } from "./CacheConfig.js"
+import {
+  ForecastConfig,
+  forecastConfig,
+  type ForecastSettings,
+  WINDOWS_VARIABLE,
+  windowsLongerThanHorizon
+} from "./ForecastConfig.js"
 import { HttpConfig, httpConfig, type HttpSettings } from "./HttpConfig.js"
 import { LoggingConfig, loggingConfig, type LoggingSettings } from "./LoggingConfig.js"
 import {
@@ -44,6 +51,9 @@ export const VARIABLES = [
   "RETRY_MAX_DELAY_SECONDS",
   "MAX_RESPONSE_BYTES",
   "MAX_REQUESTS_PER_SECOND",
+  WINDOWS_VARIABLE,
+  "FORECAST_HORIZON_HOURS",
+  "FORECAST_REFRESH_MINUTES",
   "LOG_FORMAT",
   "LOG_LEVEL",
   "HTTP_PORT",
@@ -83,6 +93,7 @@ export interface Configuration {
   readonly polling: PollingSettings
   readonly http: HttpSettings
   readonly logging: LoggingSettings
+  readonly forecast: ForecastSettings
   readonly warnings: ReadonlyArray<string>
 }
 
@@ -182,7 +193,24 @@ const orderOf = (variable: string): number => {
   return index === -1 ? VARIABLES.length : index
 }
 
-const crossChecks = (settings: Omit<Configuration, "warnings">): ReadonlyArray<ConfigIssue> =>
+const crossChecks = (settings: Omit<Configuration, "warnings">): ReadonlyArray<ConfigIssue> => [
+  ...pollIntervalCheck(settings),
+  ...windowLengthCheck(settings)
+]
+
+const windowLengthCheck = (settings: Omit<Configuration, "warnings">): ReadonlyArray<ConfigIssue> => {
+  const tooLong = windowsLongerThanHorizon(settings.forecast)
+  return tooLong.length === 0 ? [] : [{
+    variable: WINDOWS_VARIABLE,
+    value: settings.forecast.forecastWindowsMinutes.join(","),
+    expected:
+      `a window cannot be longer than the forecast: FORECAST_HORIZON_HOURS=${settings.forecast.forecastHorizonHours} allows up to ${
+        settings.forecast.forecastHorizonHours * 60
+      } minutes; too long: ${tooLong.join(", ")}`
+  }]
+}
+
+const pollIntervalCheck = (settings: Omit<Configuration, "warnings">): ReadonlyArray<ConfigIssue> =>
   settings.polling.pollIntervalMinutes < MIN_REMOTE_POLL_INTERVAL_MINUTES && !isLoopbackUrl(settings.api.apiUrl)
     ? [{
       variable: "POLL_INTERVAL_MINUTES",
@@ -226,7 +254,8 @@ export const loadConfiguration = (options: LoadOptions) =>
       cache: cacheConfig,
       polling: pollingConfig,
       http: httpConfig,
-      logging: loggingConfig(options)
+      logging: loggingConfig(options),
+      forecast: forecastConfig
     }))
     const problems: Array<ConfigIssue> = Either.isLeft(described) ? [...yield* toIssues(leaves(described.left))] : []
     // The key is resolved even when other variables are bad, so its problems join the same message.
@@ -260,8 +289,16 @@ export const layer = (options: LoadOptions) =>
         Context.add(PollingConfig, settings.polling),
         Context.add(HttpConfig, settings.http),
         Context.add(LoggingConfig, settings.logging),
+        Context.add(ForecastConfig, settings.forecast),
         Context.add(ConfigWarnings, settings.warnings)
       ))
   )
 
-export type ConfigServices = ApiConfig | CacheConfig | PollingConfig | HttpConfig | LoggingConfig | ConfigWarnings
+export type ConfigServices =
+  | ApiConfig
+  | CacheConfig
+  | PollingConfig
+  | HttpConfig
+  | LoggingConfig
+  | ForecastConfig
+  | ConfigWarnings

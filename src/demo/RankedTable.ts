@@ -40,6 +40,39 @@ export const renderPoll = (
     `  ${padLeft("rank", 4)}  ${pad("zone", zoneWidth)}  ${padLeft("gCO2eq/kWh", 10)}  ${pad("estimated", 9)}  value`,
     ...rows,
     ...missing,
+    ...renderBestWindows(cache),
     ""
   ].join("\n")
+}
+
+const hoursAndMinutes = (minutes: number): string =>
+  minutes % 60 === 0
+    ? `${minutes / 60} h`
+    : minutes > 60
+    ? `${Math.floor(minutes / 60)} h ${minutes % 60} min`
+    : `${minutes} min`
+
+/** `HH:MM` of an RFC 3339 UTC instant, with the date when it is not the file's day. */
+const shortTime = (instant: string, fileDay: string): string =>
+  instant.slice(0, 10) === fileDay ? `${instant.slice(11, 16)}Z` : `${instant.slice(5, 10)} ${instant.slice(11, 16)}Z`
+
+/**
+ * The best time windows under the table, when forecasts are on: one line per length, then the
+ * zones without a usable forecast. Nothing at all when the file has no forecast keys.
+ */
+export const renderBestWindows = (cache: CacheFile): ReadonlyArray<string> => {
+  if (cache.best_windows === undefined) return []
+  const day = cache.timestamp.slice(0, 10)
+  const windows = cache.best_windows.map((window) =>
+    `  best ${hoursAndMinutes(window.minutes).padStart(6)}: ${window.zone} ${shortTime(window.start, day)}–${
+      shortTime(window.end, day)
+    }, ${window.carbonIntensity.toFixed(1)} gCO2eq/kWh forecast`
+  )
+  const unavailable = Object.entries(cache.unavailable_forecasts ?? {}).map(([zone, why]) =>
+    `  no forecast: ${zone} (${why.reason}: ${why.message})`
+  )
+  const none = windows.length === 0 && unavailable.length === 0
+    ? ["  best windows: none (no zone's forecast is long enough)"]
+    : []
+  return [...windows, ...none, ...unavailable]
 }

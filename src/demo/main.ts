@@ -2,7 +2,8 @@
  * `npm run demo`: the real service against the built-in Electricity Maps simulator, with no key
  * and no network. Shows each poll as a ranked table; on the third poll the simulator fails one of
  * the configured zones so the last-known-good rule is visible, and the next poll recovers.
- * Ctrl-C stops both.
+ * With forecasts on (60- and 240-minute windows unless FORECAST_WINDOWS_MINUTES says otherwise), the
+ * best windows are shown under the table. Ctrl-C stops both.
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { ConfigProvider, Console, Effect, Layer, Option, Stream } from "effect"
@@ -28,7 +29,10 @@ const demoDefaults = new Map([
   ["ZONES", DEMO_ZONES],
   ["LOG_LEVEL", "warning"],
   ["HTTP_PORT", "0"],
-  ["RETRY_BASE_DELAY_SECONDS", "0.1"]
+  ["RETRY_BASE_DELAY_SECONDS", "0.1"],
+  // The demo shows what the service can do: forecasts on (the service's own default is off).
+  // `FORECAST_WINDOWS_MINUTES= npm run demo` turns them off.
+  ["FORECAST_WINDOWS_MINUTES", "60,240"]
 ])
 
 /** The zone the demo fails for one poll: one that is polled, whatever ZONES says. */

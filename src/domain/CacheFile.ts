@@ -4,13 +4,11 @@
  * docs/cache-format.md.
  */
 import { Schema } from "effect"
+import { CacheTimestamp } from "./CacheTimestamp.js"
+import { BestWindow, UnavailableForecast, ZoneForecast } from "./ForecastKeys.js"
 import { Reading } from "./Reading.js"
 
-/** `YYYY-MM-DDTHH:MM:SS`, UTC, no offset and no fraction: the layout existing readers parse. */
-export const CacheTimestamp = Schema.String.pipe(
-  Schema.pattern(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/),
-  Schema.annotations({ description: "UTC time as YYYY-MM-DDTHH:MM:SS, no offset, no fraction" })
-)
+export { CacheTimestamp } from "./CacheTimestamp.js"
 
 export const CacheEntry = Schema.Struct({
   // The provider's fields as it sent them, in its order.
@@ -39,6 +37,20 @@ export const CacheFile = Schema.Struct({
   unavailable: Schema.optional(
     Schema.Record({ key: Schema.String, value: UnavailableZone }).annotations({
       description: "configured zones missing from regions, with the reason and the API's message"
+    })
+  ),
+  // Only with FORECAST_WINDOWS_MINUTES set, and after every key above, so their order never changes.
+  best_windows: Schema.optional(
+    Schema.Array(BestWindow).annotations({ description: "per window length, the best window over all zones" })
+  ),
+  forecasts: Schema.optional(
+    Schema.Record({ key: Schema.String, value: ZoneForecast }).annotations({
+      description: "per zone with a usable forecast: when it was made and fetched, and its best windows"
+    })
+  ),
+  unavailable_forecasts: Schema.optional(
+    Schema.Record({ key: Schema.String, value: UnavailableForecast }).annotations({
+      description: "zones whose forecast failed, was refused or is too old, with the reason"
     })
   )
 }).annotations({

@@ -9,22 +9,40 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Clock, Duration, Effect, Either, Layer, Option, Redacted, Schedule, ScheduleDecision } from "effect"
 import { NAME, VERSION } from "../app/Version.js"
 import { ApiConfig } from "../config/ApiConfig.js"
+import type { Forecast } from "../domain/Forecast.js"
 import type { Reading, ZoneCatalogue } from "../domain/Reading.js"
 import * as Metrics from "../Metrics.js"
 import { CarbonSource, SourceError } from "../ports/CarbonSource.js"
 import { coversForecast, coversLatest } from "./Access.js"
 import { ApiError, parseRetryAfter, reasonForStatus, summarizeErrorBody } from "./ApiError.js"
 import { decodeJson, readBoundedText } from "./Body.js"
-import { makeRedactor } from "./Redaction.js"
+import { makeRedactor, type Redactor } from "./Redaction.js"
 import { RequestRateLimiter } from "./RequestRateLimiter.js"
 import { retryPolicy } from "./RetryPolicy.js"
-import { LatestAnswer, type ZonesAnswer, ZonesAnswer as ZonesAnswerSchema } from "./Wire.js"
+import { ForecastAnswer, LatestAnswer, type ZonesAnswer, ZonesAnswer as ZonesAnswerSchema } from "./Wire.js"
 
 /** Error bodies are only read for their message; a small cap keeps a hostile one cheap. */
 const MAX_ERROR_BODY_BYTES = 16 * 1024
 
 const decodeLatest = decodeJson(LatestAnswer)
 const decodeZones = decodeJson(ZonesAnswerSchema)
+const decodeForecast = decodeJson(ForecastAnswer)
+
+/**
+ * The answer as the port's `Forecast`, every string passed through the redactor: a refusal's
+ * message quotes the values it refuses, and it goes to the log and the cache file.
+ */
+export const toForecast = (answer: ForecastAnswer, redactor: Redactor): Forecast => ({
+  zone: redactor.value(answer.zone),
+  ...(answer.updatedAt !== undefined ? { updatedAt: redactor.value(answer.updatedAt) } : {}),
+  ...(answer.temporalGranularity != null
+    ? { temporalGranularity: redactor.value(answer.temporalGranularity) }
+    : {}),
+  points: answer.forecast.map((point) => ({
+    datetime: redactor.value(point.datetime),
+    carbonIntensity: point.carbonIntensity
+  }))
+})
 
 /** The answer's fields as sent, in the cache's order; absent optional fields stay absent. */
 const toReading = (answer: LatestAnswer, carbonIntensity: number): Reading => ({
@@ -180,7 +198,23 @@ export const make = Effect.gen(function*() {
       ))
   ).pipe(Effect.mapError(toSourceError))
 
-  return CarbonSource.of({ name: "Electricity Maps", latest, catalogue })
+  const forecast = (zone: string, horizonHours: number): Effect.Effect<Forecast, SourceError> =>
+    withRetries(
+      zone,
+      attempt(
+        zone,
+        HttpClientRequest.get("/carbon-intensity/forecast", {
+          urlParams: { zone, horizonHours: String(horizonHours), emissionFactorType: settings.emissionFactorType }
+        }),
+        (text, status) =>
+          Either.map(
+            Either.mapLeft(decodeForecast(text), (problem) => badResponse(zone, status, problem)),
+            (answer) => toForecast(answer, redactor)
+          )
+      )
+    ).pipe(Effect.mapError(toSourceError))
+
+  return CarbonSource.of({ name: "Electricity Maps", latest, forecast, catalogue })
 })
 
 /** The adapter over an `HttpClient` (provided by the platform) and the API settings. */

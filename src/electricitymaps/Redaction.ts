@@ -42,12 +42,14 @@ const escapedKeyPattern = (key: string): RegExp =>
 export interface Redactor {
   /** Raw text with every written form of the key replaced. */
   readonly text: (text: string) => string
+  /** One decoded value with the key replaced (a well-formed timestamp is left as it is). */
+  readonly value: (decoded: string) => string
   /** A decoded reading with the key replaced in every value that could carry it. */
   readonly reading: (reading: Reading) => Reading
 }
 
 export const makeRedactor = (key: string): Redactor => {
-  if (key === "") return { text: (text) => text, reading: (reading) => reading }
+  if (key === "") return { text: (text) => text, value: (decoded) => decoded, reading: (reading) => reading }
   const pattern = escapedKeyPattern(key)
   const text = (value: string) => value.replace(pattern, REDACTED)
   const value = (
@@ -58,6 +60,7 @@ export const makeRedactor = (key: string): Redactor => {
   ): T => (typeof decoded === "string" ? value(decoded) as T : decoded)
   return {
     text,
+    value,
     reading: (reading) => {
       const strings = [
         reading.zone,

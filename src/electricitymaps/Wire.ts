@@ -29,3 +29,19 @@ export const ZonesAnswer = Schema.Record({
   })
 })
 export type ZonesAnswer = typeof ZonesAnswer.Type
+
+/**
+ * `GET /carbon-intensity/forecast`. v4 adds `temporalGranularity`; v3 bodies (and the recorded
+ * ones) have none, so it is optional. Points are decoded as sent, `null` values included: the
+ * core refuses what it cannot trust, with the reason.
+ */
+export const ForecastAnswer = Schema.Struct({
+  zone: Schema.String,
+  forecast: Schema.Array(Schema.Struct({
+    carbonIntensity: Schema.NullOr(Schema.Number),
+    datetime: Schema.String
+  })),
+  updatedAt: Schema.optional(Schema.String),
+  temporalGranularity: Schema.optional(Schema.NullOr(Schema.String))
+})
+export type ForecastAnswer = typeof ForecastAnswer.Type

@@ -9,6 +9,7 @@ import { ApiConfig } from "../config/ApiConfig.js"
 import { CacheConfig } from "../config/CacheConfig.js"
 import { PollingConfig } from "../config/PollingConfig.js"
 import { type CacheFile, renderCache, type RenderedCache } from "../domain/CacheFile.js"
+import { Forecasts } from "../forecast/Forecasts.js"
 import * as Metrics from "../Metrics.js"
 import { CacheOutputs } from "../ports/CacheOutput.js"
 import { CarbonSource, type SourceError } from "../ports/CarbonSource.js"
@@ -42,6 +43,7 @@ export class Poller extends Effect.Service<Poller>()("carbon-poller/Poller", {
     const source = yield* CarbonSource
     const outputs = yield* CacheOutputs
     const status = yield* PollStatus
+    const forecasts = yield* Forecasts
     const expectationsFor = (zone: string) => ({
       zone,
       emissionFactorType: api.emissionFactorType,
@@ -158,7 +160,9 @@ export class Poller extends Effect.Service<Poller>()("carbon-poller/Poller", {
         const [refused, fresh] = yield* fetchAll(pollable)
         const failures = [...refused, ...excluded]
         const zones = [...pollable, ...excluded.map((failure) => failure.zone)]
-        const next = yield* rank(zones, fresh, failures)
+        const ranked = yield* rank(zones, fresh, failures)
+        // Forecasts are read as they stand: never fetched here, so they cannot delay the poll.
+        const next = ranked === undefined ? undefined : yield* forecasts.addToCache(ranked)
         const rendered = next === undefined ? undefined : renderCache(next)
         const outputFailures = rendered === undefined ? [] : yield* writeAll(rendered)
         const summary: PollSummary = {

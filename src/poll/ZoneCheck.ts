@@ -71,6 +71,8 @@ export interface ZoneCheckResult {
   readonly pollable: ReadonlyArray<string>
   readonly unknown: ReadonlyArray<{ readonly zone: string; readonly suggestions: ReadonlyArray<string> }>
   readonly outsidePlan: ReadonlyArray<string>
+  /** Pollable zones whose plan, as the catalogue says, does not cover forecasts. */
+  readonly withoutForecast: ReadonlyArray<string>
 }
 
 /** Pure: what the catalogue says about the configured zones. */
@@ -82,7 +84,8 @@ export const checkAgainstCatalogue = (configured: ReadonlyArray<string>, catalog
     .map((zone) => ({ zone, suggestions: suggestZones(zone, known) }))
   const pollable = configured.filter((zone) => byKey.has(zone))
   const outsidePlan = pollable.filter((zone) => byKey.get(zone)?.access?.latest === false)
-  return { pollable, unknown, outsidePlan }
+  const withoutForecast = pollable.filter((zone) => byKey.get(zone)?.access?.forecast === false)
+  return { pollable, unknown, outsidePlan, withoutForecast }
 }
 
 export const describeUnknown = (entry: ZoneCheckResult["unknown"][number]): string =>
@@ -94,6 +97,8 @@ export const describeUnknown = (entry: ZoneCheckResult["unknown"][number]): stri
 export interface ZonePlan {
   readonly pollable: ReadonlyArray<string>
   readonly excluded: ReadonlyArray<ZoneFailure>
+  /** Pollable zones the plan gives no forecasts for; absent when the catalogue did not say. */
+  readonly withoutForecast?: ReadonlyArray<string> | undefined
 }
 
 /** How often the catalogue is asked again while a configured zone is missing from it. */
@@ -101,6 +106,7 @@ export const CATALOGUE_RECHECK_MILLIS = 60 * 60 * 1000
 
 const planOf = (result: ZoneCheckResult): ZonePlan => ({
   pollable: result.pollable,
+  withoutForecast: result.withoutForecast,
   excluded: result.unknown.map((entry) => ({
     zone: entry.zone,
     reason: "ZoneNotFound",

@@ -4,6 +4,7 @@
  * src/electricitymaps/ElectricityMapsSource.ts for the first) chosen in src/app/AppLayer.ts.
  */
 import { Context, Data, type Effect } from "effect"
+import type { Forecast } from "../domain/Forecast.js"
 import type { Reading, ZoneCatalogue } from "../domain/Reading.js"
 
 /** Provider-neutral kinds of failure; the adapter says which, the poller counts and reports them. */
@@ -41,6 +42,11 @@ export interface CarbonSourceShape {
   readonly name: string
   /** The latest reading of one zone, retried within the call as the adapter sees fit. */
   readonly latest: (zone: string) => Effect.Effect<Reading, SourceError>
+  /**
+   * The forecast of one zone for the next `horizonHours`, retried like `latest`. The points come
+   * as sent: the caller checks them.
+   */
+  readonly forecast: (zone: string, horizonHours: number) => Effect.Effect<Forecast, SourceError>
   /** Every zone the provider knows, with what the key's plan covers when it says. */
   readonly catalogue: Effect.Effect<ZoneCatalogue, SourceError>
 }

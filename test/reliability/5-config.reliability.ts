@@ -6,6 +6,7 @@
 import { chmodSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { redactUrl } from "../../src/config/Configuration.js"
 import * as Simulator from "../../src/simulator/Simulator.js"
 import { keepEmitted, KEY, record, spawnService, tempDir } from "./support.js"
 
@@ -214,12 +215,15 @@ const refuse = async (c: (typeof cases)[number]): Promise<Array<string>> => {
   if (code !== 2) failures.push(`${c.name}: exit ${code}`)
   if (!stderr.includes(c.variable)) failures.push(`${c.name}: message does not name ${c.variable}: ${stderr}`)
   const value = env[c.variable]
+  // Credentials in a URL (`user:pw@`, a query's values) are shown redacted, never as set.
+  const shown = c.variable === "ELECTRICITY_MAPS_API_URL" && value !== undefined ? redactUrl(value) : value
   if (
-    value !== undefined && !c.variable.startsWith("ELECTRICITY_MAPS_API_KEY") &&
-    !stderr.includes(`${c.variable}=${JSON.stringify(value)}`)
+    shown !== undefined && !c.variable.startsWith("ELECTRICITY_MAPS_API_KEY") &&
+    !stderr.includes(`${c.variable}=${JSON.stringify(shown)}`)
   ) {
     failures.push(`${c.name}: message does not show the value: ${stderr}`)
   }
+  if (shown !== value && value !== undefined && stderr.includes(value)) failures.push(`${c.name}: credentials shown`)
   if (stderr.includes(KEY)) failures.push(`${c.name}: the key is in the message`)
   return failures
 }

@@ -40,12 +40,20 @@ export interface FakeApiOptions {
   readonly scripts?: Readonly<Record<string, ReadonlyArray<Answer>>>
   /** The body of `GET /zones`. */
   readonly zonesBody?: string
+  /** Healthy forecast bodies per zone (see `forecastBody`); zones not listed answer 404. */
+  readonly forecasts?: Readonly<Record<string, string>>
+  /** Scripted forecast answers per zone, one per request before the healthy answer. */
+  readonly forecastScripts?: Readonly<Record<string, ReadonlyArray<Answer>>>
 }
 
 export const makeFakeApi = (options: FakeApiOptions = {}) => {
   const scripts = new Map(Object.entries(options.scripts ?? {}).map(([zone, answers]) => [zone, [...answers]]))
+  const forecastScripts = new Map(
+    Object.entries(options.forecastScripts ?? {}).map(([zone, answers]) => [zone, [...answers]])
+  )
   const requests: Array<RecordedRequest> = []
   const perZone = new Map<string, number>()
+  const forecastsPerZone = new Map<string, number>()
   let inFlight = 0
   let maxInFlight = 0
 
@@ -84,6 +92,13 @@ export const makeFakeApi = (options: FakeApiOptions = {}) => {
     }
   }
 
+  const healthyForecast = (zone: string): Answer => {
+    const body = options.forecasts?.[zone]
+    return body === undefined
+      ? respond(404, JSON.stringify({ error: `Zone '${zone}' does not exist` }))
+      : respond(200, body)
+  }
+
   let zonesBody = options.zonesBody
   let zonesRequests = 0
   const client = HttpClient.make((request, url) => {
@@ -93,6 +108,10 @@ export const makeFakeApi = (options: FakeApiOptions = {}) => {
       return play(request, respond(200, zonesBody ?? fixtureText("zones.json")))
     }
     const zone = url.searchParams.get("zone") ?? ""
+    if (url.pathname.endsWith("/carbon-intensity/forecast")) {
+      forecastsPerZone.set(zone, (forecastsPerZone.get(zone) ?? 0) + 1)
+      return play(request, forecastScripts.get(zone)?.shift() ?? healthyForecast(zone))
+    }
     perZone.set(zone, (perZone.get(zone) ?? 0) + 1)
     const answer = scripts.get(zone)?.shift() ?? healthy(zone)
     return Effect.acquireUseRelease(
@@ -110,6 +129,10 @@ export const makeFakeApi = (options: FakeApiOptions = {}) => {
     requests,
     requestsFor: (zone: string) => perZone.get(zone) ?? 0,
     requestsForZones: () => zonesRequests,
+    forecastRequestsFor: (zone: string) => forecastsPerZone.get(zone) ?? 0,
+    get totalForecastRequests() {
+      return [...forecastsPerZone.values()].reduce((a, b) => a + b, 0)
+    },
     /** Changes what `/zones` answers from now on (a catalogue that gains or loses zones). */
     setZonesBody: (body: string) => {
       zonesBody = body

@@ -28,3 +28,23 @@ export const hourOf = (epochMillis: number): string =>
  */
 export const latestBody = (zone: string, carbonIntensity: number | null, overrides: Record<string, unknown> = {}) =>
   JSON.stringify({ ...fixtureJson("latest.FR.json"), zone, carbonIntensity, datetime: CURRENT_HOUR, ...overrides })
+
+/**
+ * A forecast body shaped like the recorded `forecast.DE.json`: hourly points from `startIso` with
+ * the given values (or `[datetime, value]` pairs), plus `temporalGranularity` and overrides when given.
+ */
+export const forecastBody = (
+  zone: string,
+  startIso: string,
+  values: ReadonlyArray<number | null>,
+  overrides: Record<string, unknown> = {}
+) =>
+  JSON.stringify({
+    zone,
+    forecast: values.map((carbonIntensity, i) => ({
+      carbonIntensity,
+      datetime: new Date(Date.parse(startIso) + i * 3_600_000).toISOString()
+    })),
+    updatedAt: new Date(Date.parse(startIso) - 10 * 60_000).toISOString(),
+    ...overrides
+  })

@@ -3,6 +3,7 @@ import { Context, Duration, Layer, LogLevel, Redacted } from "effect"
 import { ApiConfig, type ApiSettings } from "../../src/config/ApiConfig.js"
 import { CacheConfig, type CacheSettings } from "../../src/config/CacheConfig.js"
 import { ConfigWarnings } from "../../src/config/Configuration.js"
+import { ForecastConfig, type ForecastSettings } from "../../src/config/ForecastConfig.js"
 import { HttpConfig, type HttpSettings } from "../../src/config/HttpConfig.js"
 import { LoggingConfig, type LoggingSettings } from "../../src/config/LoggingConfig.js"
 import { PollingConfig, type PollingSettings } from "../../src/config/PollingConfig.js"
@@ -10,9 +11,16 @@ import { PollingConfig, type PollingSettings } from "../../src/config/PollingCon
 export const TEST_API_KEY = "test-key-9f8e7d6c5b4a-must-never-leak"
 
 /** Every concern's settings side by side (their field names are distinct), for overriding in one object. */
-export type Settings = ApiSettings & CacheSettings & PollingSettings & HttpSettings & LoggingSettings & {
-  readonly warnings: ReadonlyArray<string>
-}
+export type Settings =
+  & ApiSettings
+  & CacheSettings
+  & PollingSettings
+  & HttpSettings
+  & LoggingSettings
+  & ForecastSettings
+  & {
+    readonly warnings: ReadonlyArray<string>
+  }
 
 export const testSettings = (overrides: Partial<Settings> = {}): Settings => ({
   apiKey: Redacted.make(TEST_API_KEY),
@@ -34,6 +42,9 @@ export const testSettings = (overrides: Partial<Settings> = {}): Settings => ({
   logLevel: LogLevel.Info,
   httpPort: 0,
   httpHost: "127.0.0.1",
+  forecastWindowsMinutes: [],
+  forecastHorizonHours: 24,
+  forecastRefreshMinutes: 60,
   warnings: [],
   ...overrides
 })
@@ -45,6 +56,7 @@ export const configContext = (settings: Settings) =>
     Context.add(PollingConfig, settings),
     Context.add(HttpConfig, settings),
     Context.add(LoggingConfig, settings),
+    Context.add(ForecastConfig, settings),
     Context.add(ConfigWarnings, settings.warnings)
   )
 
