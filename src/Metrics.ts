@@ -78,3 +78,20 @@ export const increment = (
 /** Sets a gauge under the given labels. */
 export const set = (gauge: Metric.Metric.Gauge<number>, labels: Readonly<Record<string, string>>, value: number) =>
   Metric.set(Metric.taggedWithLabels(gauge, Object.entries(labels).map(([k, v]) => MetricLabel.make(k, v))), value)
+
+export const leader = Metric.gauge("carbon_poller_leader", {
+  description: "1 while this replica leads (polls and publishes), 0 while it follows; always 1 for a sidecar"
+})
+
+export const leadershipTransitions = Metric.gauge("carbon_poller_leadership_transitions", {
+  description: "How often this replica became leader or stopped being one since it started"
+})
+
+export const publishes = Metric.counter("carbon_poller_configmap_publishes_total", {
+  description: "Publishes of the cache to the ConfigMap by outcome: published, conflict, not_leader, too_large, failed",
+  incremental: true
+})
+
+export const mirrorLag = Metric.gauge("carbon_poller_mirror_lag_seconds", {
+  description: "Age of the published cache this replica last mirrored into CACHE_FILE, when it mirrored it"
+})

@@ -5,10 +5,12 @@
  * build the service from here.
  *
  * To add a source provider: write its adapter layer and choose it in `SourceLayer`. To add an
- * output: write its adapter and add it to `OutputsLayer`'s list.
+ * output: write its adapter and add it to `OutputsLayer`'s list. Cluster mode (src/cluster/) adds
+ * the ConfigMap output and decides leadership; as a sidecar it adds nothing.
  */
 import type * as HttpServer from "@effect/platform/HttpServer"
 import { Effect, Layer } from "effect"
+import * as ClusterMode from "../cluster/ClusterMode.js"
 import * as Configuration from "../config/Configuration.js"
 import * as ElectricityMapsSource from "../electricitymaps/ElectricityMapsSource.js"
 import * as FileOutput from "../file/FileOutput.js"
@@ -23,15 +25,21 @@ import { CacheOutputs } from "../ports/CacheOutput.js"
 
 export const SourceLayer = ElectricityMapsSource.layer
 
+/** Every output, in the order a poll writes them (the most authoritative first: it is also recalled first). */
 export const OutputsLayer = Layer.effect(
   CacheOutputs,
-  Effect.all([FileOutput.CacheFileOutput])
-).pipe(Layer.provideMerge(FileOutput.layer))
+  Effect.map(
+    Effect.all([ClusterMode.ClusterOutputs, FileOutput.CacheFileOutput]),
+    ([cluster, file]) => [...cluster, file]
+  )
+)
 
 /** Everything but the configuration and the platform. */
 export const ServicesLayer = Layer.mergeAll(Poller.Default, ZoneCheck.Default).pipe(
   Layer.provideMerge(Forecasts.Default),
-  Layer.provideMerge(Layer.mergeAll(OutputsLayer, SourceLayer, PollStatus.Default, PrometheusMetrics.Default))
+  Layer.provideMerge(OutputsLayer),
+  Layer.provideMerge(ClusterMode.layer),
+  Layer.provideMerge(Layer.mergeAll(FileOutput.layer, SourceLayer, PollStatus.Default, PrometheusMetrics.Default))
 )
 
 export interface AppOptions {

@@ -2,7 +2,7 @@
  * The service's commands over its services: the long-running poll loop, `--once`, and `zones`.
  */
 import type * as HttpServer from "@effect/platform/HttpServer"
-import { Console, Duration, Effect, Layer, Option, Redacted, type Scope } from "effect"
+import { Clock, Console, Duration, Effect, Layer, Option, Redacted, type Scope, Stream } from "effect"
 import { ApiConfig } from "../config/ApiConfig.js"
 import { CacheConfig } from "../config/CacheConfig.js"
 import { ConfigWarnings } from "../config/Configuration.js"
@@ -11,7 +11,9 @@ import { PollingConfig } from "../config/PollingConfig.js"
 import { Forecasts } from "../forecast/Forecasts.js"
 import { Poller } from "../poll/Poller.js"
 import { fixedRateFrom, monotonicMillis } from "../poll/PollSchedule.js"
+import { PollStatus } from "../poll/PollStatus.js"
 import { listZones, ZoneCheck } from "../poll/ZoneCheck.js"
+import { Leadership } from "../ports/Leadership.js"
 import { endpointsLayer } from "./AppLayer.js"
 import { NoCacheWritten, NoZoneMatches } from "./FatalError.js"
 import { VERSION } from "./Version.js"
@@ -60,15 +62,31 @@ export const pollForever = <E = never, R = never>(
     yield* logStart
     const zoneCheck = yield* ZoneCheck
     const poller = yield* Poller
+    const forecasts = yield* Forecasts
+    const leadership = yield* Leadership
+    const status = yield* PollStatus
     const plan = yield* zoneCheck.atStart
-    yield* (yield* Forecasts).startRefreshing(plan)
+    yield* forecasts.startRefreshing(plan)
+    // One poll at a time, whoever starts it (the cadence, or a takeover).
+    const oneAtATime = yield* Effect.makeSemaphore(1)
+    const poll = oneAtATime.withPermits(1)(
+      Effect.flatMap(zoneCheck.current, (plan) => poller.pollOnce(plan.pollable, plan.excluded))
+    )
+    // A replica that becomes leader starts from the published cache, polls at once rather than at
+    // its next tick (a takeover must not wait a whole interval), and refreshes the forecasts.
+    yield* Effect.forkScoped(
+      Stream.runForEach(leadership.becameLeader, () =>
+        poller.reseed.pipe(Effect.zipRight(Effect.forkScoped(forecasts.refresh)), Effect.zipRight(poll)))
+    )
     const firstStart = yield* monotonicMillis
     const cadence = fixedRateFrom(Duration.millis(polling.pollIntervalMinutes * 60_000), firstStart)
-    const pollWithCurrentPlan = Effect.flatMap(
-      zoneCheck.current,
-      (plan) => poller.pollOnce(plan.pollable, plan.excluded)
+    // Only the leader asks the provider; a follower's loop still ticks, so liveness holds.
+    const tick = Effect.flatMap(
+      leadership.isLeader,
+      (leads) =>
+        leads ? poll : Effect.flatMap(Clock.currentTimeMillis, status.pollStarted)
     )
-    return yield* pollWithCurrentPlan.pipe(Effect.repeat(cadence), Effect.zipRight(Effect.never))
+    return yield* tick.pipe(Effect.repeat(cadence), Effect.zipRight(Effect.never))
   }).pipe(Effect.scoped)
 
 /**

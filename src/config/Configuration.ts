@@ -18,6 +18,13 @@ import {
 } from "./ApiConfig.js"
 import { CacheConfig, cacheConfig, type CacheSettings } from "./CacheConfig.js"
 import {
+  ClusterConfig,
+  clusterConfig,
+  type ClusterSettings,
+  CONFIGMAP_VARIABLE,
+  LEASE_VARIABLE
+} from "./ClusterConfig.js"
+import {
   ForecastConfig,
   forecastConfig,
   type ForecastSettings,
@@ -57,7 +64,11 @@ export const VARIABLES = [
   "LOG_FORMAT",
   "LOG_LEVEL",
   "HTTP_PORT",
-  "HTTP_HOST"
+  "HTTP_HOST",
+  LEASE_VARIABLE,
+  CONFIGMAP_VARIABLE,
+  "POD_NAME",
+  "KUBECONFIG"
 ] as const
 
 export interface ConfigIssue {
@@ -94,6 +105,7 @@ export interface Configuration {
   readonly http: HttpSettings
   readonly logging: LoggingSettings
   readonly forecast: ForecastSettings
+  readonly cluster: ClusterSettings
   readonly warnings: ReadonlyArray<string>
 }
 
@@ -255,7 +267,8 @@ export const loadConfiguration = (options: LoadOptions) =>
       polling: pollingConfig,
       http: httpConfig,
       logging: loggingConfig(options),
-      forecast: forecastConfig
+      forecast: forecastConfig,
+      cluster: clusterConfig
     }))
     const problems: Array<ConfigIssue> = Either.isLeft(described) ? [...yield* toIssues(leaves(described.left))] : []
     // The key is resolved even when other variables are bad, so its problems join the same message.
@@ -290,6 +303,7 @@ export const layer = (options: LoadOptions) =>
         Context.add(HttpConfig, settings.http),
         Context.add(LoggingConfig, settings.logging),
         Context.add(ForecastConfig, settings.forecast),
+        Context.add(ClusterConfig, settings.cluster),
         Context.add(ConfigWarnings, settings.warnings)
       ))
   )
@@ -301,4 +315,5 @@ export type ConfigServices =
   | HttpConfig
   | LoggingConfig
   | ForecastConfig
+  | ClusterConfig
   | ConfigWarnings

@@ -14,6 +14,7 @@ import { parseCacheTimestamp } from "../domain/Timestamps.js"
 import * as Metrics from "../Metrics.js"
 import type { ZonePlan } from "../poll/ZoneCheck.js"
 import { CarbonSource, type SourceError } from "../ports/CarbonSource.js"
+import { Leadership } from "../ports/Leadership.js"
 import { forecastKeysOf } from "./ForecastKeysOf.js"
 import { type ForecastRefusal, type ForecastSeries, toForecastSeries } from "./ForecastSeries.js"
 import type { ForecastSnapshot, ZoneForecastState } from "./ForecastState.js"
@@ -57,6 +58,7 @@ export class Forecasts extends Effect.Service<Forecasts>()("carbon-poller/Foreca
     const settings = yield* ForecastConfig
     const { maxConcurrency, zones: configured } = yield* PollingConfig
     const source = yield* CarbonSource
+    const leadership = yield* Leadership
     const enabled = forecastsEnabled(settings)
     // Until the zone check says otherwise, every configured zone is expected to have a forecast.
     const state = yield* Ref.make<ForecastSnapshot>({
@@ -103,7 +105,8 @@ export class Forecasts extends Effect.Service<Forecasts>()("carbon-poller/Foreca
     /** One refresh of every zone asked for, concurrently within the polling concurrency. */
     const refresh: Effect.Effect<void> = Effect.gen(function*() {
       const { active, zones } = yield* Ref.get(state)
-      if (!active) return
+      // In cluster mode only the leader spends the plan's calls.
+      if (!active || !(yield* leadership.isLeader)) return
       yield* Effect.forEach(zones, refreshZone, { concurrency: maxConcurrency, discard: true })
     })
 

@@ -177,6 +177,12 @@ export class Poller extends Effect.Service<Poller>()("carbon-poller/Poller", {
         return summary
       })
 
-    return { pollOnce } as const
+    /** Starts again from what the outputs hold now: a new leader takes over the published cache. */
+    const reseed: Effect.Effect<void> = Effect.flatMap(
+      recallPrevious(outputs, (zone) => expectationsFor(zone)),
+      (recalled) => Option.isSome(recalled) ? Ref.set(previous, recalled) : Effect.void
+    )
+
+    return { pollOnce, reseed } as const
   })
 }) {}

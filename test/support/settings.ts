@@ -1,7 +1,8 @@
 /** Settings for tests: the documented defaults with a distinctive key and a test URL, one layer per concern. */
-import { Context, Duration, Layer, LogLevel, Redacted } from "effect"
+import { Context, Duration, Layer, LogLevel, Option, Redacted } from "effect"
 import { ApiConfig, type ApiSettings } from "../../src/config/ApiConfig.js"
 import { CacheConfig, type CacheSettings } from "../../src/config/CacheConfig.js"
+import { ClusterConfig, type ClusterSettings } from "../../src/config/ClusterConfig.js"
 import { ConfigWarnings } from "../../src/config/Configuration.js"
 import { ForecastConfig, type ForecastSettings } from "../../src/config/ForecastConfig.js"
 import { HttpConfig, type HttpSettings } from "../../src/config/HttpConfig.js"
@@ -18,6 +19,7 @@ export type Settings =
   & HttpSettings
   & LoggingSettings
   & ForecastSettings
+  & ClusterSettings
   & {
     readonly warnings: ReadonlyArray<string>
   }
@@ -45,6 +47,7 @@ export const testSettings = (overrides: Partial<Settings> = {}): Settings => ({
   forecastWindowsMinutes: [],
   forecastHorizonHours: 24,
   forecastRefreshMinutes: 60,
+  cluster: Option.none(),
   warnings: [],
   ...overrides
 })
@@ -57,6 +60,7 @@ export const configContext = (settings: Settings) =>
     Context.add(HttpConfig, settings),
     Context.add(LoggingConfig, settings),
     Context.add(ForecastConfig, settings),
+    Context.add(ClusterConfig, settings),
     Context.add(ConfigWarnings, settings.warnings)
   )
 

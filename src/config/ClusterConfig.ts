@@ -1,0 +1,69 @@
+/**
+ * Cluster mode: one poller for a whole cluster. Set both `LEADER_ELECTION_LEASE` and
+ * `PUBLISH_CONFIGMAP` (each `namespace/name`) and the replicas elect a leader over that Lease; only
+ * the leader calls the provider and publishes the cache into that ConfigMap, and every replica
+ * mirrors the ConfigMap into `CACHE_FILE`. Unset, the service is a sidecar as before.
+ */
+import { Config, ConfigError, Context, Either, Option } from "effect"
+import { hostname } from "node:os"
+import { type ObjectRef, parseObjectRef } from "../cluster/KubeClient.js"
+
+export const LEASE_VARIABLE = "LEADER_ELECTION_LEASE"
+export const CONFIGMAP_VARIABLE = "PUBLISH_CONFIGMAP"
+
+export interface ClusterMode {
+  readonly lease: ObjectRef
+  readonly configMap: ObjectRef
+  /** This replica's name in the Lease: `POD_NAME` (downward API), else the host name. */
+  readonly identity: string
+  /** A kubeconfig for a run outside the cluster; none inside a pod (the service account is used). */
+  readonly kubeconfigPath: Option.Option<string>
+}
+
+export interface ClusterSettings {
+  /** None: the per-pod sidecar. */
+  readonly cluster: Option.Option<ClusterMode>
+}
+
+export class ClusterConfig extends Context.Tag("carbon-poller/ClusterConfig")<ClusterConfig, ClusterSettings>() {}
+
+const objectRef = (name: string) =>
+  Config.string(name).pipe(
+    Config.mapOrFail((raw) =>
+      Option.match(parseObjectRef(raw.trim()), {
+        onNone: () => Either.left(ConfigError.InvalidData([], "must be namespace/name, e.g. carbon/carbon-poller")),
+        onSome: Either.right
+      })
+    ),
+    Config.option
+  )
+
+export const clusterConfig: Config.Config<ClusterSettings> = Config.all({
+  lease: objectRef(LEASE_VARIABLE),
+  configMap: objectRef(CONFIGMAP_VARIABLE),
+  podName: Config.option(Config.string("POD_NAME")),
+  kubeconfig: Config.option(Config.string("KUBECONFIG"))
+}).pipe(
+  Config.mapOrFail(
+    ({ configMap, kubeconfig, lease, podName }): Either.Either<ClusterSettings, ConfigError.ConfigError> => {
+      if (Option.isNone(lease) && Option.isNone(configMap)) return Either.right({ cluster: Option.none() })
+      if (Option.isNone(lease) || Option.isNone(configMap)) {
+        const missing = Option.isNone(lease) ? LEASE_VARIABLE : CONFIGMAP_VARIABLE
+        return Either.left(
+          ConfigError.MissingData(
+            [missing],
+            `cluster mode needs both ${LEASE_VARIABLE} and ${CONFIGMAP_VARIABLE} (namespace/name each); set both, or neither for the sidecar`
+          )
+        )
+      }
+      return Either.right({
+        cluster: Option.some({
+          lease: lease.value,
+          configMap: configMap.value,
+          identity: Option.getOrElse(Option.filter(podName, (name) => name.trim() !== ""), () => hostname()),
+          kubeconfigPath: Option.filter(kubeconfig, (path) => path.trim() !== "")
+        })
+      })
+    }
+  )
+)
