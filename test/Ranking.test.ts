@@ -202,12 +202,21 @@ describe("nextCache", () => {
       assert.deepStrictEqual(cache.unavailable, { B: { reason: "ServerError", message: "502 Bad Gateway" } })
     })
 
-    it("brings the file's validity forward to a kept entry's, so no reader is handed a value older than the TTL", () => {
+    it("brings the file's validity forward to a kept entry's, in whole minutes, so no reader is handed a value older than the TTL", () => {
       const cache = failedB(9)
       // B was fetched at 12:00 with a 10-minute TTL: the file written at 12:09 is valid until 12:10.
       assert.strictEqual(cache.ttl_minutes, 1)
       assert.strictEqual(cache.expires_at, "2024-01-01T12:10:00Z")
-      assert.strictEqual(failedB(0.5).ttl_minutes, 9.5)
+      // At 12:00:30, 9.5 minutes are left: a reader may hold ttl_minutes in an integer, so 9.
+      assert.strictEqual(failedB(0.5).ttl_minutes, 9)
+      assert.strictEqual(failedB(0.5).expires_at, "2024-01-01T12:09:30Z")
+    })
+
+    it("drops a kept value with less than a whole minute left rather than write a file valid for none", () => {
+      const cache = failedB(9.5)
+      assert.isFalse("B" in cache.regions)
+      assert.strictEqual(cache.ttl_minutes, 10)
+      assert.deepStrictEqual(cache.unavailable, { B: { reason: "ServerError", message: "502 Bad Gateway" } })
     })
 
     it("keeps the configured TTL when every entry is fresh", () => {
@@ -242,6 +251,7 @@ describe("nextCache", () => {
           assert.isAtMost(validUntil - parseCacheTimestamp(entry.timestamp)!, ttlMinutes * MINUTE)
         }
         assert.strictEqual(Date.parse(cache.expires_at!), validUntil)
+        assert.isTrue(Number.isInteger(cache.ttl_minutes))
       }
     )
 

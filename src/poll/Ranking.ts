@@ -6,8 +6,9 @@
  * A reader trusts the file until `timestamp + ttl_minutes` and must never be handed an entry older
  * than the TTL by then. A value kept from an earlier poll turns TTL-old before a fresh one does, so
  * when the file carries one, the file's validity is brought forward to that entry's: `ttl_minutes`
- * (and `expires_at`) then say less than the configured TTL. With only fresh values, `ttl_minutes`
- * is the configured TTL.
+ * (and `expires_at`) then say less than the configured TTL, in whole minutes rounded down (readers
+ * may hold it in an integer), and a kept value with less than a whole minute left is dropped. With
+ * only fresh values, `ttl_minutes` is the configured TTL.
  */
 import type { CacheEntry, CacheFile, UnavailableZone } from "../domain/CacheFile.js"
 import type { Reading } from "../domain/Reading.js"
@@ -85,8 +86,9 @@ export const nextCache = (input: RankInput): CacheFile | undefined => {
   if (input.fresh.length === 0) return undefined
 
   const regions: Record<string, CacheEntry> = {}
-  const keptExpiries: Array<number> = []
+  const keptMinutesLeft: Array<number> = []
   const ttlMillis = input.ttlMinutes * MILLIS_PER_MINUTE
+  const producedAt = Math.floor(input.now / 1000) * 1000
   const freshByZone = new Map(input.fresh.map((f) => [f.zone, f] as const))
   for (const zone of input.configuredZones) {
     const fresh = freshByZone.get(zone)
@@ -96,14 +98,14 @@ export const nextCache = (input: RankInput): CacheFile | undefined => {
     }
     const lastGood = input.previous?.regions[zone]
     const keptAt = lastGood === undefined ? undefined : parseCacheTimestamp(lastGood.timestamp)
-    if (lastGood !== undefined && keptAt !== undefined && isWithinTtl(lastGood, input.now, input.ttlMinutes)) {
+    const minutesLeft = keptAt === undefined ? 0 : Math.floor((keptAt + ttlMillis - producedAt) / MILLIS_PER_MINUTE)
+    if (lastGood !== undefined && isWithinTtl(lastGood, input.now, input.ttlMinutes) && minutesLeft >= 1) {
       regions[zone] = lastGood
-      keptExpiries.push(keptAt + ttlMillis)
+      keptMinutesLeft.push(minutesLeft)
     }
   }
 
   const sorted = rankZones(regions)
-  const producedAt = Math.floor(input.now / 1000) * 1000
   const failureByZone = new Map(input.failures.map((f) => [f.zone, f] as const))
   const unavailable: Record<string, UnavailableZone> = {}
   for (const zone of input.configuredZones) {
@@ -114,10 +116,11 @@ export const nextCache = (input: RankInput): CacheFile | undefined => {
       : { reason: "Unknown", message: "no result for this zone in this poll" }
   }
 
-  const expiresAt = Math.min(producedAt + ttlMillis, ...keptExpiries)
+  const ttlMinutes = Math.min(input.ttlMinutes, ...keptMinutesLeft)
+  const expiresAt = producedAt + ttlMinutes * MILLIS_PER_MINUTE
   return {
     timestamp: formatCacheTimestamp(producedAt),
-    ttl_minutes: keptExpiries.length === 0 ? input.ttlMinutes : (expiresAt - producedAt) / MILLIS_PER_MINUTE,
+    ttl_minutes: ttlMinutes,
     regions,
     sorted_by_carbon: sorted,
     best_region: sorted[0]!,
