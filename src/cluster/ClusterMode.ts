@@ -41,9 +41,10 @@ const configMapOutput = (mode: ClusterMode) =>
       name,
       publish: ({ contents }: RenderedCache) =>
         Effect.gen(function*() {
-          // Checked again here: leadership can end while a poll runs; the resourceVersion
-          // precondition then refuses whatever still slips through.
-          if (!(yield* election.isLeader)) {
+          // Confirmed against the Lease right before writing: leadership can end while a poll runs
+          // (another holder after a partition); the resourceVersion precondition then refuses
+          // whatever still slips through between this read and the write.
+          if (!(yield* election.confirm)) {
             yield* Metrics.increment(Metrics.publishes, { outcome: "not_leader" })
             return yield* refused("check leadership", "this replica is not the leader any more")
           }

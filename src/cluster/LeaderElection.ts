@@ -62,6 +62,8 @@ export class LeaderElection extends Context.Tag("carbon-poller/LeaderElection")<
   {
     /** True only while this replica holds the Lease and its own deadline has not passed. */
     readonly isLeader: Effect.Effect<boolean>
+    /** Reads the Lease to confirm this replica still holds it; steps down when it does not. */
+    readonly confirm: Effect.Effect<boolean>
     readonly current: Effect.Effect<Leadership>
     /** The current state first, then every change. */
     readonly changes: Stream.Stream<Leadership>
@@ -306,8 +308,26 @@ const makeLeaderElection = (settings: LeaderElectionSettings) =>
       return !mustStepDown(yield* Clock.currentTimeMillis, yield* Ref.get(deadline))
     })
 
+    /**
+     * `isLeader`, confirmed against the Lease as it is now: another holder (a partition healed, an
+     * operator's edit) makes this replica step down at once instead of at its next renewal.
+     */
+    const confirm = Effect.gen(function*() {
+      if (!(yield* isLeader)) return false
+      const read = yield* Effect.either(readLease)
+      if (Either.isLeft(read)) return false
+      const holder = Option.match(read.right, {
+        onNone: () => undefined,
+        onSome: (lease) => leaseRecordOf(lease).holder
+      })
+      if (holder === identity) return yield* isLeader
+      yield* stepDown(holder, `${holder ?? "nobody"} holds the lease now`)
+      return false
+    })
+
     return {
       isLeader,
+      confirm,
       current: SubscriptionRef.get(state),
       changes: state.changes,
       transitions: Ref.get(transitions)
