@@ -49,7 +49,7 @@ const config = {
   zones: 400,
   concurrency: 16,
   latencyMs: 50,
-  memoryPolls: Number(flags["memory-polls"] ?? (quick ? 15 : 100)),
+  memoryPolls: Number(flags["memory-polls"] ?? (quick ? 10 : 100)),
   pollIntervalMinutes: flags["poll-interval-minutes"] ?? "0.002",
   /** The container image's NODE_OPTIONS (see the Dockerfile). */
   deployedNodeOptions: "--max-old-space-size=64 --max-semi-space-size=1"
