@@ -1,602 +1,439 @@
 /**
- * `npm run bench [-- --quick] [--latency-ms 50] [--jitter-ms 0] [--runs 5] [--out FILE]`
+ * `npm run bench [-- --quick] [--runs N] [--memory-polls N] [--poll-interval-minutes M] [--out FILE]`
  *
- * Measures the poll cycle against its physical bound ceil(N/C) x L, the local cost per zone, one
- * atomic write, start-up, memory after many polls, requests per poll and the observed request
- * rate under MAX_REQUESTS_PER_SECOND. The simulator runs in a child process so its work does not
- * share the poller's event loop; the poller runs in this process, built from the service's own
- * layers. Prints Markdown tables and writes JSON (default bench/results/latest.json).
- * Nothing here asserts a time: the figures are reported, not judged.
+ * Whole-process figures of the compiled service (`npm run build`, then `node dist/main.js`), each
+ * beside two plain-Node pollers that this same invocation runs as yardsticks (bench/baseline.mjs over
+ * fetch and over node:http). Every subject is driven through its command line and environment only,
+ * against an Electricity Maps stand-in in a separate process (bench/standin.mjs), so neither the
+ * stand-in's work nor the bench's shares the measured process. Prints one Markdown table with the
+ * targets and writes JSON (default bench/results/latest.json). Nothing here fails on a figure: the
+ * targets are printed as met or missed, never asserted.
+ *
+ * Figures (medians of the runs):
+ *   start-up      `--once` of 1 zone at zero latency: wall from spawn to exit, peak RSS (the kernel's
+ *                 ru_maxrss of the process, reported at exit by bench/report-usage.mjs)
+ *   cycle         `--once` of 400 zones at C=16 with every answer delayed L=50 ms: from the stand-in
+ *                 receiving the first zone request to the cache file's rename, as a multiple of
+ *                 the bound ceil(N/C)·L; again beside a CPU hog (`node -e 'for(;;);'`)
+ *   CPU per zone  (CPU of a 400-zone `--once` − CPU of a 1-zone `--once`) / 399, zero latency
+ *   memory        VmRSS of the long-running process after P polls of 400 zones (counted at the
+ *                 stand-in), with the image's NODE_OPTIONS and a tiny POLL_INTERVAL_MINUTES
  */
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import { Effect, Layer, Option, Schema } from "effect"
-import { spawnSync } from "node:child_process"
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { type ChildProcess, spawn, spawnSync } from "node:child_process"
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from "node:fs"
+import { createServer } from "node:net"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { performance } from "node:perf_hooks"
+import { createInterface } from "node:readline"
+import { fileURLToPath, pathToFileURL } from "node:url"
 import { parseArgs } from "node:util"
-import { CacheStore } from "../src/CacheStore.js"
-import { DEFAULT_ZONES, VARIABLES } from "../src/Config.js"
-import { type CacheFile, LatestCarbonIntensity } from "../src/Domain.js"
-import { type FreshReading, nextCache } from "../src/Ranking.js"
-import { fixed, meanRate, peakInWindow, show, summarize, type Summary, table } from "./figures.js"
-import { BENCH_API_KEY, makePoller, settingsFrom } from "./harness.js"
-import {
-  bundleHelpers,
-  ROOT,
-  runJsonChild,
-  type SimulatorProcess,
-  startSimulatorProcess,
-  timeStartup
-} from "./processes.js"
+
+const ROOT = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "..")
+const BENCH = Path.join(ROOT, "bench")
 
 const { values: flags } = parseArgs({
   args: process.argv.slice(2),
   options: {
     quick: { type: "boolean", default: false },
-    "latency-ms": { type: "string" },
-    "jitter-ms": { type: "string" },
     runs: { type: "string" },
+    "memory-polls": { type: "string" },
+    "poll-interval-minutes": { type: "string", default: "0.002" },
     out: { type: "string" }
   }
 })
-
 const quick = flags.quick === true
 const config = {
-  quick,
-  latencyMs: Number(flags["latency-ms"] ?? (quick ? 5 : 50)),
-  jitterMs: Number(flags["jitter-ms"] ?? 0),
-  cycleRuns: Number(flags.runs ?? (quick ? 2 : 5)),
-  startupRuns: quick ? 2 : 3,
-  zoneCounts: quick ? [5, 50] : [5, 50, 400],
-  localPollsPerRun: quick ? 5 : 10,
-  writeRuns: quick ? 5 : 21,
-  memoryPolls: quick ? 20 : 100,
-  memoryZones: quick ? 50 : 400,
-  rateLimit: quick ? { zones: 50, perSecond: 20 } : { zones: 400, perSecond: 100 },
-  seed: 42
+  startupRuns: Number(flags.runs ?? (quick ? 3 : 10)),
+  loadRuns: quick ? 2 : 5,
+  zones: 400,
+  concurrency: 16,
+  latencyMs: 50,
+  memoryPolls: Number(flags["memory-polls"] ?? (quick ? 10 : 100)),
+  pollIntervalMinutes: flags["poll-interval-minutes"] ?? "0.002",
+  /** The container image's NODE_OPTIONS (see the Dockerfile). */
+  deployedNodeOptions: "--max-old-space-size=64 --max-semi-space-size=1"
 }
-const DEFAULT_CONCURRENCY = settingsFrom({}).maxConcurrency
-const concurrencies = [...new Set([1, 4, DEFAULT_CONCURRENCY, 16, 64])]
-  .filter((c) => !quick || c === 1 || c === 16 || c === DEFAULT_CONCURRENCY)
-  .sort((a, b) => a - b)
-const outFile = Path.resolve(flags.out ?? Path.join(ROOT, "bench", "results", "latest.json"))
-
-const ALL_ZONES = Object.keys(
-  JSON.parse(readFileSync(Path.join(ROOT, "src", "simulator", "zones.json"), "utf8")) as Record<string, unknown>
-).sort()
-/** N = 5 is the service's default zone list; larger N are the first N keys of the catalogue. */
-const zonesFor = (n: number): ReadonlyArray<string> => (n === 5 ? DEFAULT_ZONES.split(",") : ALL_ZONES.slice(0, n))
-
+const outFile = Path.resolve(flags.out ?? Path.join(BENCH, "results", "latest.json"))
 const scratch = mkdtempSync(Path.join(Os.tmpdir(), "carbon-poller-bench-"))
 let scratchCount = 0
-const freshCacheFile = () => Path.join(scratch, `run-${++scratchCount}`, "carbon_cache.json")
-
+const freshPath = (name: string) => {
+  const directory = Path.join(scratch, String(++scratchCount))
+  mkdirSync(directory)
+  return Path.join(directory, name)
+}
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`)
+const zoneKeys = (n: number) => Array.from({ length: n }, (_, i) => `BZ-${String(i + 1).padStart(3, "0")}`)
+const median = (values: ReadonlyArray<number>) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length === 0
+    ? Number.NaN
+    : sorted.length % 2 === 1
+    ? sorted[mid]!
+    : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+const epochNow = () => performance.timeOrigin + performance.now()
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 // ---------------------------------------------------------------------------------------------
-// Poll cycle against the bound
+// The stand-in
 
-interface CycleRow {
-  readonly zones: number
-  readonly concurrency: number
-  readonly boundMillis: number
-  readonly cycleMillis: Summary
-  readonly ratio: Summary
-  readonly requestsPerPoll: Summary
+interface StandinStats {
+  readonly requests: number
+  readonly latest: number
   readonly maxInFlight: number
-  readonly failures: number
+  readonly firstLatestAt: number | null
+  readonly lastLatestAnsweredAt: number | null
+}
+interface Standin {
+  readonly origin: string
+  readonly stats: () => Promise<StandinStats>
+  readonly reset: () => Promise<void>
+  readonly close: () => Promise<void>
 }
 
-const measureCycle = async (sim: SimulatorProcess, n: number, c: number): Promise<CycleRow> => {
-  const zones = zonesFor(n)
-  const poller = makePoller(
-    settingsFrom({
-      ELECTRICITY_MAPS_API_URL: sim.baseUrl,
-      CACHE_FILE: freshCacheFile(),
-      ZONES: zones.join(","),
-      MAX_CONCURRENCY: String(c)
-    }),
-    NodeHttpClient.layerUndici
-  )
-  await poller.pollOnce(zones) // warm-up: JIT, connection pool
-  const cycles: Array<number> = []
-  const requests: Array<number> = []
-  let maxInFlight = 0
-  let failures = 0
-  for (let run = 0; run < config.cycleRuns; run++) {
-    await sim.resetStats()
-    const before = poller.requests.starts.length
-    const started = performance.now()
-    const summary = await poller.pollOnce(zones)
-    cycles.push(performance.now() - started)
-    requests.push(poller.requests.starts.length - before)
-    failures += summary.failures.length
-    maxInFlight = Math.max(maxInFlight, (await sim.stats()).maxInFlight)
-  }
-  await poller.dispose()
-  const boundMillis = Math.ceil(n / c) * config.latencyMs
-  return {
-    zones: n,
-    concurrency: c,
-    boundMillis,
-    cycleMillis: summarize(cycles),
-    ratio: summarize(cycles.map((ms) => ms / boundMillis)),
-    requestsPerPoll: summarize(requests),
-    maxInFlight,
-    failures
-  }
-}
+const isStats = (u: unknown): u is StandinStats =>
+  typeof u === "object" && u !== null && "latest" in u && "firstLatestAt" in u
 
-// ---------------------------------------------------------------------------------------------
-// Local cost: the service's own work per zone, no network (answers served from memory)
-
-const cannedClient = (bodies: ReadonlyMap<string, string>): Layer.Layer<HttpClient.HttpClient> =>
-  Layer.succeed(
-    HttpClient.HttpClient,
-    HttpClient.make((request, url) =>
-      Effect.sync(() => {
-        const body = bodies.get(url.searchParams.get("zone") ?? "")
-        return HttpClientResponse.fromWeb(
-          request,
-          body === undefined
-            ? new Response(`{"error":"Not found"}`, { status: 404, headers: { "content-type": "application/json" } })
-            : new Response(body, { status: 200, headers: { "content-type": "application/json" } })
-        )
+const startStandin = (latencyMs: number): Promise<Standin> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [
+      Path.join(BENCH, "standin.mjs"),
+      "--zones",
+      String(config.zones),
+      "--latency-ms",
+      String(latencyMs)
+    ], {
+      stdio: ["ignore", "pipe", "inherit"]
+    })
+    child.once("error", reject)
+    createInterface({ input: child.stdout! }).once("line", (line) => {
+      const origin = /listening on (http:\/\/\S+)$/.exec(line)?.[1]
+      if (origin === undefined) return reject(new Error(`unexpected stand-in output: ${line}`))
+      const statsUrl = `${origin}/__standin/stats`
+      resolve({
+        origin,
+        stats: async () => {
+          const body: unknown = await (await fetch(statsUrl)).json()
+          if (!isStats(body)) throw new Error(`unexpected stand-in stats: ${JSON.stringify(body)}`)
+          return body
+        },
+        reset: async () => {
+          await (await fetch(statsUrl, { method: "DELETE" })).arrayBuffer()
+        },
+        close: () => stop(child)
       })
-    )
-  )
-
-const recordBodies = async (baseUrl: string, zones: ReadonlyArray<string>): Promise<Map<string, string>> => {
-  const bodies = new Map<string, string>()
-  for (const zone of zones) {
-    const response = await fetch(`${baseUrl}/carbon-intensity/latest?zone=${zone}&emissionFactorType=lifecycle`, {
-      headers: { "auth-token": BENCH_API_KEY }
     })
-    bodies.set(zone, await response.text())
-  }
-  return bodies
-}
-
-interface LocalCost {
-  readonly transport: "pure" | "in-memory" | "loopback"
-  readonly zones: number
-  readonly concurrency: number
-  readonly pollsPerRun: number
-  readonly zonesPerSecond: Summary
-  readonly cpuMicrosPerZone: Summary
-}
-
-const measureLocalCost = async (
-  transport: LocalCost["transport"],
-  http: Layer.Layer<HttpClient.HttpClient>,
-  baseUrl: string
-): Promise<LocalCost> => {
-  const zones = ALL_ZONES
-  const poller = makePoller(
-    settingsFrom({ ELECTRICITY_MAPS_API_URL: baseUrl, CACHE_FILE: freshCacheFile(), ZONES: zones.join(",") }),
-    http
-  )
-  for (let i = 0; i < 3; i++) await poller.pollOnce(zones)
-  const { cpu, rates } = await measureRuns(zones.length, async () => {
-    const summary = await poller.pollOnce(zones)
-    if (summary.failures.length > 0 || Option.isNone(summary.written)) {
-      throw new Error(`local-cost poll failed: ${JSON.stringify(summary.failures.slice(0, 3))}`)
-    }
   })
-  await poller.dispose()
-  return {
-    transport,
-    zones: zones.length,
-    concurrency: DEFAULT_CONCURRENCY,
-    pollsPerRun: config.localPollsPerRun,
-    zonesPerSecond: summarize(rates),
-    cpuMicrosPerZone: summarize(cpu)
-  }
-}
 
-/** Zones per second and CPU microseconds per zone over `config.cycleRuns` runs of `poll`. */
-const measureRuns = async (zonesPerPoll: number, poll: () => Promise<void>) => {
-  const rates: Array<number> = []
-  const cpu: Array<number> = []
-  for (let run = 0; run < config.cycleRuns; run++) {
-    const cpuBefore = process.cpuUsage()
-    const started = performance.now()
-    for (let i = 0; i < config.localPollsPerRun; i++) await poll()
-    const elapsed = performance.now() - started
-    const used = process.cpuUsage(cpuBefore)
-    const processed = zonesPerPoll * config.localPollsPerRun
-    rates.push((processed * 1000) / elapsed)
-    cpu.push((used.user + used.system) / processed)
-  }
-  return { rates, cpu }
-}
-
-const decodeLatest = Schema.decodeUnknownSync(Schema.parseJson(LatestCarbonIntensity))
-
-/** Decode, rank and write with no HTTP client and no fibers per zone: the work proper. */
-const measurePureLocal = async (bodies: ReadonlyMap<string, string>): Promise<LocalCost> => {
-  const zones = ALL_ZONES
-  const poller = makePoller(
-    settingsFrom({
-      ELECTRICITY_MAPS_API_URL: "http://127.0.0.1:9/v3",
-      CACHE_FILE: freshCacheFile(),
-      ZONES: zones.join(",")
-    }),
-    cannedClient(bodies)
-  )
-  const once = async () => {
-    const fresh: Array<FreshReading> = []
-    for (const zone of zones) {
-      const reading = decodeLatest(bodies.get(zone))
-      if (reading.carbonIntensity !== null) {
-        fresh.push({ zone, reading: { ...reading, carbonIntensity: reading.carbonIntensity }, fetchedAt: Date.now() })
-      }
-    }
-    const cache = nextCache({
-      configuredZones: zones,
-      fresh,
-      failures: [],
-      previous: undefined,
-      now: Date.now(),
-      ttlMinutes: 10
-    })
-    if (cache === undefined) throw new Error("pure local cost: nothing to write")
-    await poller.run(Effect.flatMap(CacheStore, (store) => store.write(cache)))
-  }
-  for (let i = 0; i < 3; i++) await once()
-  const { cpu, rates } = await measureRuns(zones.length, once)
-  await poller.dispose()
-  return {
-    transport: "pure",
-    zones: zones.length,
-    concurrency: 1,
-    pollsPerRun: config.localPollsPerRun,
-    zonesPerSecond: summarize(rates),
-    cpuMicrosPerZone: summarize(cpu)
-  }
-}
+const stop = (child: ChildProcess): Promise<void> =>
+  new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve()
+    child.once("exit", () => resolve())
+    child.kill("SIGTERM")
+  })
 
 // ---------------------------------------------------------------------------------------------
-// One atomic write of a 400-zone cache (render + temp file + write + fsync + chmod + rename)
+// Subjects: the service and the two yardsticks, each a command line
 
-interface WriteCost {
-  readonly zones: number
-  readonly bytes: number
-  readonly writeMillis: Summary
+interface Subject {
+  readonly name: string
+  readonly args: (once: boolean) => ReadonlyArray<string>
 }
-
-const measureWrite = async (bodies: ReadonlyMap<string, string>): Promise<WriteCost> => {
-  const zones = ALL_ZONES
-  const poller = makePoller(
-    settingsFrom({
-      ELECTRICITY_MAPS_API_URL: "http://127.0.0.1:9/v3",
-      CACHE_FILE: freshCacheFile(),
-      ZONES: zones.join(",")
-    }),
-    cannedClient(bodies)
-  )
-  const summary = await poller.pollOnce(zones)
-  const cache: CacheFile | undefined = Option.getOrUndefined(summary.written)
-  if (cache === undefined) throw new Error("write cost: the 400-zone poll wrote nothing")
-  const times: Array<number> = []
-  let bytes = 0
-  for (let i = 0; i < config.writeRuns; i++) {
-    const started = performance.now()
-    const contents = await poller.run(Effect.flatMap(CacheStore, (store) => store.write(cache)))
-    times.push(performance.now() - started)
-    bytes = Buffer.byteLength(contents)
-  }
-  await poller.dispose()
-  return { zones: Object.keys(cache.regions).length, bytes, writeMillis: summarize(times) }
+const PROJECT: Subject = {
+  name: "carbon-poller (dist/main.js)",
+  args: (once) => [Path.join(ROOT, "dist", "main.js"), ...(once ? ["--once"] : [])]
 }
-
-// ---------------------------------------------------------------------------------------------
-// Request rate under MAX_REQUESTS_PER_SECOND
-
-interface RateLimitFigure {
-  readonly zones: number
-  readonly concurrency: number
-  readonly limitPerSecond: number
-  readonly requests: number
-  readonly peakInAnyOneSecond: number
-  readonly meanPerSecond: number
-  readonly pollMillis: number
-  readonly unlimitedPeakInAnyOneSecond: number
+const BASELINE_FETCH: Subject = {
+  name: "plain Node, fetch + promise pool",
+  args: (once) => [Path.join(BENCH, "baseline.mjs"), "--transport", "fetch", ...(once ? ["--once"] : [])]
 }
+const BASELINE_HTTP: Subject = {
+  name: "plain Node, node:http + promise pool",
+  args: (once) => [Path.join(BENCH, "baseline.mjs"), "--transport", "http", ...(once ? ["--once"] : [])]
+}
+const SUBJECTS = [PROJECT, BASELINE_FETCH, BASELINE_HTTP] as const
 
-const measureRateLimit = async (sim: SimulatorProcess): Promise<RateLimitFigure> => {
-  const zones = zonesFor(config.rateLimit.zones)
-  const run = async (limit: number) => {
-    const poller = makePoller(
-      settingsFrom({
-        ELECTRICITY_MAPS_API_URL: sim.baseUrl,
-        CACHE_FILE: freshCacheFile(),
-        ZONES: zones.join(","),
-        MAX_CONCURRENCY: "16",
-        MAX_REQUESTS_PER_SECOND: String(limit)
-      }),
-      NodeHttpClient.layerUndici
+const USAGE_PRELOAD = `--import=${pathToFileURL(Path.join(BENCH, "report-usage.mjs")).href}`
+
+/** The service's variables, as an operator would set them; nothing inherited that could change them. */
+const environmentFor = (
+  standin: Standin,
+  zones: number,
+  cacheFile: string,
+  extra: Readonly<Record<string, string>>
+) => {
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter((entry): entry is [string, string] =>
+      entry[1] !== undefined && !/^(ELECTRICITY_MAPS_|ZONES$|MAX_|CACHE_|POLL_|HTTP_|LOG_|NODE_OPTIONS$)/.test(entry[0])
     )
-    const started = performance.now()
-    await poller.pollOnce(zones)
-    const pollMillis = performance.now() - started
-    const starts = [...poller.requests.starts]
-    await poller.dispose()
-    return { starts, pollMillis }
-  }
-  const limited = await run(config.rateLimit.perSecond)
-  const unlimited = await run(0)
+  )
   return {
-    zones: zones.length,
-    concurrency: 16,
-    limitPerSecond: config.rateLimit.perSecond,
-    requests: limited.starts.length,
-    peakInAnyOneSecond: peakInWindow(limited.starts),
-    meanPerSecond: meanRate(limited.starts),
-    pollMillis: limited.pollMillis,
-    unlimitedPeakInAnyOneSecond: peakInWindow(unlimited.starts)
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Start-up and memory (child processes)
-
-interface StartupFigure {
-  readonly entry: string
-  readonly firstCacheMillis: Summary
-  readonly exitMillis: Summary
-}
-
-/** The service's environment for a child: nothing of the caller's own configuration leaks in. */
-const serviceEnv = (sim: SimulatorProcess, cacheFile: string): Record<string, string> => {
-  const env: Record<string, string> = {}
-  for (const [name, value] of Object.entries(process.env)) {
-    if (value !== undefined && !(VARIABLES as ReadonlyArray<string>).includes(name)) env[name] = value
-  }
-  return {
-    ...env,
-    ELECTRICITY_MAPS_API_URL: sim.baseUrl,
-    ELECTRICITY_MAPS_API_KEY: BENCH_API_KEY,
+    ...inherited,
+    ELECTRICITY_MAPS_API_URL: `${standin.origin}/v4`,
+    ELECTRICITY_MAPS_API_KEY: "bench-key",
+    ZONES: zoneKeys(zones).join(","),
+    MAX_CONCURRENCY: String(config.concurrency),
     CACHE_FILE: cacheFile,
-    ZONES: DEFAULT_ZONES,
     HTTP_PORT: "0",
-    LOG_FORMAT: "json"
+    LOG_LEVEL: "warning",
+    ...extra
   }
 }
 
-const measureStartup = async (sim: SimulatorProcess): Promise<ReadonlyArray<StartupFigure>> => {
-  const entries: ReadonlyArray<
-    { readonly entry: string; readonly command: string; readonly args: ReadonlyArray<string> }
-  > = [
-    {
-      entry: "node dist/main.js --once",
-      command: process.execPath,
-      args: [Path.join(ROOT, "dist", "main.js"), "--once"]
-    },
-    {
-      entry: "tsx src/main.ts --once",
-      command: Path.join(ROOT, "node_modules", ".bin", "tsx"),
-      args: [Path.join(ROOT, "src", "main.ts"), "--once"]
-    }
-  ]
-  const figures: Array<StartupFigure> = []
-  for (const { args, command, entry } of entries) {
-    const first: Array<number> = []
-    const exit: Array<number> = []
-    for (let run = 0; run < config.startupRuns + 1; run++) {
-      const cacheFile = freshCacheFile()
-      const timing = await timeStartup(command, args, serviceEnv(sim, cacheFile), cacheFile)
-      if (run === 0) continue // warm the OS file cache; not counted
-      first.push(timing.firstCacheMillis)
-      exit.push(timing.exitMillis)
-    }
-    figures.push({ entry, firstCacheMillis: summarize(first), exitMillis: summarize(exit) })
+interface OnceRun {
+  readonly wallMs: number
+  readonly cpuMs: number
+  readonly peakRssMiB: number
+  /** First zone request at the stand-in to the cache file's rename. */
+  readonly cycleMs: number
+}
+
+/** One `--once` run from spawn to exit, with the process's own resource usage. */
+const runOnce = async (subject: Subject, standin: Standin, zones: number): Promise<OnceRun> => {
+  const cacheFile = freshPath("carbon_cache.json")
+  const usageFile = freshPath("usage.jsonl")
+  await standin.reset()
+  let renamedAt: number | undefined
+  const watcher = watch(Path.dirname(cacheFile), (_event, name) => {
+    if (renamedAt === undefined && name === Path.basename(cacheFile) && existsSync(cacheFile)) renamedAt = epochNow()
+  })
+  const env = environmentFor(standin, zones, cacheFile, { NODE_OPTIONS: USAGE_PRELOAD, BENCH_USAGE_FILE: usageFile })
+  const started = performance.now()
+  const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, subject.args(true), { cwd: ROOT, env, stdio: ["ignore", "ignore", "pipe"] })
+    let stderr = ""
+    child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+    child.once("error", reject)
+    child.once("exit", (code) => resolve({ code, stderr }))
+  })
+  const wallMs = performance.now() - started
+  watcher.close()
+  if (code !== 0 || !existsSync(cacheFile)) {
+    throw new Error(`${subject.name} --once exited ${code}: ${stderr.slice(0, 500)}`)
   }
-  return figures
+  const usage: unknown = JSON.parse(readFileSync(usageFile, "utf8").trim().split("\n").pop() ?? "null")
+  if (
+    typeof usage !== "object" || usage === null || !("userMs" in usage) || !("systemMs" in usage) ||
+    !("maxRssKiB" in usage)
+  ) {
+    throw new Error(`${subject.name}: no resource usage reported`)
+  }
+  const stats = await standin.stats()
+  return {
+    wallMs,
+    cpuMs: Number(usage.userMs) + Number(usage.systemMs),
+    peakRssMiB: Number(usage.maxRssKiB) / 1024,
+    cycleMs: (renamedAt ?? epochNow()) - (stats.firstLatestAt ?? Number.NaN)
+  }
 }
 
-interface MemorySnapshot {
-  readonly rssMiB: number
-  readonly heapUsedMiB: number
-  readonly heapTotalMiB: number
-  readonly externalMiB: number
+/** Runs every subject `runs` times in turn (A B C A B C ...) so a drift of the machine hits all alike. */
+const interleaved = async (runs: number, standin: Standin, zones: number) => {
+  const results = new Map<Subject, Array<OnceRun>>(SUBJECTS.map((s) => [s, []]))
+  for (let run = 0; run < runs; run++) {
+    for (const subject of SUBJECTS) results.get(subject)!.push(await runOnce(subject, standin, zones))
+  }
+  return results
 }
-interface MemoryFigure {
-  readonly polls: number
-  readonly zones: number
-  readonly concurrency: number
-  readonly failures: number
-  readonly requests: number
-  readonly atStart: MemorySnapshot
-  readonly afterFirst: MemorySnapshot
-  readonly afterPolls: MemorySnapshot
-  readonly afterGc: MemorySnapshot
-}
-
-const measureMemory = async (probe: string, sim: SimulatorProcess): Promise<MemoryFigure> =>
-  // The heap ceiling the image and k8s.yaml deploy with (NODE_OPTIONS): without it V8 lets garbage
-  // grow the heap long before it collects, and RSS measures that garbage, not the service.
-  (await runJsonChild(["--expose-gc", "--max-old-space-size=64", "--max-semi-space-size=1", probe], {
-    PROBE_API_URL: sim.baseUrl,
-    PROBE_CACHE_FILE: freshCacheFile(),
-    PROBE_ZONES: ALL_ZONES.slice(0, config.memoryZones).join(","),
-    PROBE_POLLS: String(config.memoryPolls)
-  })) as MemoryFigure
 
 // ---------------------------------------------------------------------------------------------
+// Memory after many polls, long-running mode
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      const port = typeof address === "object" && address !== null ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+
+const residentMiB = (pid: number): number => {
+  const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmRSS:"))
+  return Number(/(\d+)/.exec(line ?? "")?.[1] ?? Number.NaN) / 1024
+}
+
+const rssAfterPolls = async (
+  subject: Subject,
+  standin: Standin
+): Promise<{ readonly rssMiB: number; readonly polls: number; readonly seconds: number }> => {
+  await standin.reset()
+  const env = environmentFor(standin, config.zones, freshPath("carbon_cache.json"), {
+    NODE_OPTIONS: config.deployedNodeOptions,
+    POLL_INTERVAL_MINUTES: config.pollIntervalMinutes,
+    // The deployed service serves its endpoints; the yardsticks ignore this.
+    HTTP_PORT: String(await freePort())
+  })
+  const child = spawn(process.execPath, subject.args(false), { cwd: ROOT, env, stdio: ["ignore", "ignore", "inherit"] })
+  const started = performance.now()
+  const target = config.memoryPolls * config.zones
+  const deadline = started + 15 * 60_000
+  try {
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`${subject.name} exited ${child.exitCode} during the memory run`)
+      const { latest } = await standin.stats()
+      if (latest >= target) {
+        const rssMiB = residentMiB(child.pid!)
+        return { rssMiB, polls: latest / config.zones, seconds: (performance.now() - started) / 1000 }
+      }
+      if (performance.now() > deadline) throw new Error(`${subject.name}: ${latest} of ${target} requests in 15 min`)
+      await sleep(50)
+    }
+  } finally {
+    await stop(child)
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The table
+
+const withCpuHog = async <A>(body: () => Promise<A>): Promise<A> => {
+  const hog = spawn(process.execPath, ["-e", "for(;;);"], { stdio: "ignore" })
+  await sleep(300)
+  try {
+    return await body()
+  } finally {
+    await stop(hog)
+  }
+}
 
 const machine = () => {
-  const lscpu = spawnSync("lscpu", { encoding: "utf8" })
-  const model = /Model name:\s*(.+)/.exec(lscpu.stdout ?? "")?.[1]?.trim() ?? Os.cpus()[0]?.model ?? "unknown"
+  const cpus = Os.cpus()
   return {
-    cpuModel: model,
-    cpus: Os.availableParallelism(),
-    memoryGiB: fixed(Os.totalmem() / 1024 ** 3, 1),
+    cpu: cpus[0]?.model ?? "unknown",
+    cores: cpus.length,
     node: process.version,
-    platform: `${Os.platform()} ${Os.release()} ${Os.arch()}`
+    loadAverage: Os.loadavg().map((l) => l.toFixed(2)).join(" ")
   }
-}
-
-const buildService = () => {
-  log("npm run build (dist/main.js)")
-  const result = spawnSync("npm", ["run", "build"], { cwd: ROOT, stdio: "inherit" })
-  if (result.status !== 0) throw new Error("npm run build failed")
 }
 
 const main = async () => {
-  const startedAt = new Date()
-  buildService()
-  log("bundling the simulator and the memory probe")
-  const bundles = await bundleHelpers()
-  const simL = await startSimulatorProcess(bundles.simulator, {
-    latencyMs: config.latencyMs,
-    jitterMs: config.jitterMs,
-    seed: config.seed
-  })
-  const sim0 = await startSimulatorProcess(bundles.simulator, { latencyMs: 0, jitterMs: 0, seed: config.seed })
+  log("building dist/main.js (npm run build)")
+  const build = spawnSync("npm", ["run", "build"], { cwd: ROOT, stdio: "inherit" })
+  if (build.status !== 0) throw new Error("npm run build failed")
+  const host = machine()
+  log(`${host.cpu}, ${host.cores} cores, Node ${host.node}, load ${host.loadAverage}${quick ? " (quick)" : ""}`)
+
+  const instant = await startStandin(0)
+  const delayed = await startStandin(config.latencyMs)
   try {
-    const cycles: Array<CycleRow> = []
-    for (const n of config.zoneCounts) {
-      for (const c of concurrencies) {
-        log(`cycle N=${n} C=${c} L=${config.latencyMs}ms`)
-        cycles.push(await measureCycle(simL, n, c))
+    log(`start-up: ${config.startupRuns} x 1-zone --once per subject`)
+    const startup = await interleaved(config.startupRuns, instant, 1)
+    log(`CPU per zone: ${config.loadRuns} x ${config.zones}-zone --once per subject`)
+    const load = await interleaved(config.loadRuns, instant, config.zones)
+    log(`cycle: ${config.loadRuns} x ${config.zones} zones, C=${config.concurrency}, L=${config.latencyMs} ms`)
+    const cycle = await interleaved(config.loadRuns, delayed, config.zones)
+    log("cycle again beside a CPU hog")
+    const busyCycle = await withCpuHog(() => interleaved(config.loadRuns, delayed, config.zones))
+    const memory = new Map<Subject, Awaited<ReturnType<typeof rssAfterPolls>>>()
+    for (const subject of SUBJECTS) {
+      log(`memory: ${subject.name}, ${config.memoryPolls} polls of ${config.zones} zones`)
+      memory.set(subject, await rssAfterPolls(subject, instant))
+    }
+
+    const bound = Math.ceil(config.zones / config.concurrency) * config.latencyMs
+    const rows = SUBJECTS.map((subject) => {
+      const s = startup.get(subject)!
+      const startupCpu = median(s.map((r) => r.cpuMs))
+      return {
+        subject: subject.name,
+        onceWallSeconds: median(s.map((r) => r.wallMs)) / 1000,
+        oncePeakRssMiB: median(s.map((r) => r.peakRssMiB)),
+        cycleOverBound: median(cycle.get(subject)!.map((r) => r.cycleMs)) / bound,
+        busyCycleOverBound: median(busyCycle.get(subject)!.map((r) => r.cycleMs)) / bound,
+        cpuPerZoneMs: (median(load.get(subject)!.map((r) => r.cpuMs)) - startupCpu) / (config.zones - 1),
+        rssAfterPollsMiB: memory.get(subject)!.rssMiB,
+        pollsCounted: memory.get(subject)!.polls
       }
-    }
-    log("local cost")
-    const bodies = await recordBodies(sim0.baseUrl, ALL_ZONES)
-    const localPure = await measurePureLocal(bodies)
-    const localInMemory = await measureLocalCost("in-memory", cannedClient(bodies), "http://127.0.0.1:9/v3")
-    const localLoopback = await measureLocalCost("loopback", NodeHttpClient.layerUndici, sim0.baseUrl)
-    log("write cost")
-    const write = await measureWrite(bodies)
-    log("request-rate limit")
-    const rateLimit = await measureRateLimit(simL)
-    log("start-up")
-    const startup = await measureStartup(simL)
-    log(`memory (${config.memoryPolls} polls of ${config.memoryZones} zones, separate process)`)
-    const memory = await measureMemory(bundles.memoryProbe, sim0)
-    const result = {
-      startedAt: startedAt.toISOString(),
-      machine: machine(),
-      config: { ...config, concurrencies, defaultConcurrency: DEFAULT_CONCURRENCY },
-      cycles,
-      localPure,
-      localInMemory,
-      localLoopback,
-      write,
-      rateLimit,
-      startup,
-      memory
-    }
+    })
+    printTable(rows, host, bound)
     mkdirSync(Path.dirname(outFile), { recursive: true })
-    writeFileSync(outFile, `${JSON.stringify(result, null, 2)}\n`)
-    console.log(report(result))
-    console.log(`\nJSON written to ${Path.relative(process.cwd(), outFile) || outFile}`)
+    writeFileSync(
+      outFile,
+      `${
+        JSON.stringify({ date: new Date().toISOString(), quick, machine: host, config, boundMs: bound, rows }, null, 2)
+      }\n`
+    )
+    log(`wrote ${Path.relative(ROOT, outFile)}`)
   } finally {
-    await simL.close()
-    await sim0.close()
+    await instant.close()
+    await delayed.close()
     rmSync(scratch, { recursive: true, force: true })
   }
 }
 
-interface Result {
-  readonly machine: ReturnType<typeof machine>
-  readonly cycles: ReadonlyArray<CycleRow>
-  readonly localPure: LocalCost
-  readonly localInMemory: LocalCost
-  readonly localLoopback: LocalCost
-  readonly write: WriteCost
-  readonly rateLimit: RateLimitFigure
-  readonly startup: ReadonlyArray<StartupFigure>
-  readonly memory: MemoryFigure
+type Row = {
+  readonly subject: string
+  readonly onceWallSeconds: number
+  readonly oncePeakRssMiB: number
+  readonly cycleOverBound: number
+  readonly busyCycleOverBound: number
+  readonly cpuPerZoneMs: number
+  readonly rssAfterPollsMiB: number
 }
 
-const report = (r: Result): string => {
-  const m = r.machine
-  const jitter = config.jitterMs > 0 ? ` ± ${config.jitterMs} ms jitter` : ""
-  const speedUps = config.zoneCounts.map((n) => {
-    const serial = r.cycles.find((row) => row.zones === n && row.concurrency === 1)
-    const dflt = r.cycles.find((row) => row.zones === n && row.concurrency === DEFAULT_CONCURRENCY)
-    return serial && dflt ? `N=${n}: ${fixed(serial.cycleMillis.median / dflt.cycleMillis.median, 2)}x` : `N=${n}: n/a`
-  })
-  const cycleTable = table(
-    [
-      "N zones",
-      "C",
-      "bound ceil(N/C)×L ms",
-      "cycle ms median (min–max)",
-      "cycle / bound",
-      "requests/poll",
-      "max in flight",
-      "failed zones"
-    ],
-    r.cycles.map((row) => [
-      String(row.zones),
-      row.concurrency === DEFAULT_CONCURRENCY ? `${row.concurrency} (default)` : String(row.concurrency),
-      String(row.boundMillis),
-      show(row.cycleMillis, 1),
-      show(row.ratio, 3),
-      show(row.requestsPerPoll),
-      String(row.maxInFlight),
-      String(row.failures)
-    ])
+const printTable = (rows: ReadonlyArray<Row>, host: ReturnType<typeof machine>, bound: number) => {
+  const [project, baseline] = [rows[0]!, rows[1]!]
+  const f = (n: number, digits: number) => n.toFixed(digits)
+  const verdict = (ok: boolean) => (ok ? "met" : "MISSED")
+  const polls = `${config.memoryPolls} polls`
+  const out: Array<string> = []
+  out.push(
+    `Machine: ${host.cpu}, ${host.cores} cores, Node ${host.node}, load average at start ${host.loadAverage}${
+      quick ? "; --quick (fewer runs and polls)" : ""
+    }`
   )
-  const local = table(
-    ["transport", "zones/s median (min–max)", "CPU µs/zone median (min–max)"],
-    [r.localPure, r.localInMemory, r.localLoopback].map((l) => [
-      l.transport === "pure"
-        ? "decode + rank + write only (no HTTP client, no fiber per zone)"
-        : l.transport === "in-memory"
-        ? "whole poll, answers from memory (client, retry, timeout, decode, metrics, rank, write)"
-        : "whole poll over loopback HTTP, simulator at 0 ms",
-      show(l.zonesPerSecond),
-      show(l.cpuMicrosPerZone, 1)
-    ])
+  out.push(
+    `Medians of ${config.startupRuns} start-up runs and ${config.loadRuns} load runs per subject; bound ceil(${config.zones}/${config.concurrency})·${config.latencyMs} ms = ${bound} ms.`
   )
-  const startup = table(
-    ["entry point", "start → first cache ms", "start → exit ms"],
-    r.startup.map((s) => [s.entry, show(s.firstCacheMillis), show(s.exitMillis)])
+  out.push("")
+  out.push(
+    `| | --once, 1 zone, zero latency: wall | peak RSS | ${config.zones} zones, C=${config.concurrency}, L=${config.latencyMs} ms | CPU per zone (${config.zones} zones, zero latency) | RSS after ${polls} of ${config.zones} zones, deployed flags |`
   )
-  const mem = r.memory
-  const rl = r.rateLimit
-  return [
-    `Machine: ${m.cpuModel}, ${m.cpus} CPUs, ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}`,
-    `Latency L = ${config.latencyMs} ms${jitter}; ${config.cycleRuns} runs per figure after one warm-up poll (median (min–max)).`,
-    "",
-    "Poll cycle against the bound",
-    "",
-    cycleTable,
-    "",
-    `Speed-up of the default concurrency (C=${DEFAULT_CONCURRENCY}) over C=1: ${speedUps.join(", ")}`,
-    "",
-    `Local cost, ${r.localInMemory.zones} zones per poll, C=${DEFAULT_CONCURRENCY}, ${r.localInMemory.pollsPerRun} polls per run; CPU is this process only (the simulator runs in its own)`,
-    "",
-    local,
-    "",
-    `Write: one atomic write of a ${r.write.zones}-zone cache (${r.write.bytes} bytes; render, temp file, write, fsync, chmod, rename): ${
-      show(r.write.writeMillis, 2)
-    } ms over ${r.write.writeMillis.runs} writes`,
-    "",
-    `Start-up (simulator at L = ${config.latencyMs} ms; the 5 default zones; ${config.startupRuns} runs after one unmeasured)`,
-    "",
-    startup,
-    "",
-    `Memory after ${mem.polls} polls of ${mem.zones} zones (C=${mem.concurrency}, separate process, bundled, ${mem.failures} failed fetches, ${mem.requests} requests):`,
-    `RSS ${mem.afterPolls.rssMiB} MiB, heap used ${mem.afterPolls.heapUsedMiB} MiB (heap total ${mem.afterPolls.heapTotalMiB} MiB); after a forced GC RSS ${mem.afterGc.rssMiB} MiB, heap used ${mem.afterGc.heapUsedMiB} MiB; before the first poll RSS ${mem.atStart.rssMiB} MiB, after it ${mem.afterFirst.rssMiB} MiB`,
-    "",
-    `Request-rate limit: MAX_REQUESTS_PER_SECOND=${rl.limitPerSecond}, ${rl.zones} zones at C=${rl.concurrency}: ${rl.requests} requests in ${
-      fixed(rl.pollMillis, 0)
-    } ms; peak in any 1 s window ${rl.peakInAnyOneSecond}, mean ${
-      fixed(rl.meanPerSecond, 1)
-    }/s (without the limit: peak ${rl.unlimitedPeakInAnyOneSecond} in 1 s)`
-  ].join("\n")
+  out.push("|---|---|---|---|---|---|")
+  for (const r of rows) {
+    out.push(
+      `| ${r.subject} | ${f(r.onceWallSeconds, 3)} s | ${f(r.oncePeakRssMiB, 1)} MiB | ${
+        f(r.cycleOverBound, 2)
+      } × bound | ${f(r.cpuPerZoneMs, 2)} ms | ${f(r.rssAfterPollsMiB, 1)} MiB |`
+    )
+  }
+  out.push(
+    `| service ÷ fetch baseline | ${f(project.onceWallSeconds / baseline.onceWallSeconds, 2)} × | ${
+      f(project.oncePeakRssMiB / baseline.oncePeakRssMiB, 2)
+    } × | ${f(project.cycleOverBound / baseline.cycleOverBound, 2)} × | ${
+      f(project.cpuPerZoneMs / baseline.cpuPerZoneMs, 2)
+    } × | ${f(project.rssAfterPollsMiB / baseline.rssAfterPollsMiB, 2)} × |`
+  )
+  out.push(
+    "| target (service) | ≤ 0.35 s and ≤ 1.5 × baseline | ≤ 80 MiB | ≤ 1.10 × bound | ≤ 1.5 × baseline | ≤ 90 MiB |"
+  )
+  out.push(
+    `| verdict | ${
+      verdict(project.onceWallSeconds <= 0.35 && project.onceWallSeconds <= 1.5 * baseline.onceWallSeconds)
+    } | ${verdict(project.oncePeakRssMiB <= 80)} | ${verdict(project.cycleOverBound <= 1.1)} | ${
+      verdict(project.cpuPerZoneMs <= 1.5 * baseline.cpuPerZoneMs)
+    } | ${verdict(project.rssAfterPollsMiB <= 90)} |`
+  )
+  out.push("")
+  out.push(
+    `Beside a CPU hog (\`node -e 'for(;;);'\`), ${config.zones} zones, C=${config.concurrency}, L=${config.latencyMs} ms:`
+  )
+  out.push("")
+  out.push("| | × bound | ÷ fetch baseline | target | verdict |")
+  out.push("|---|---|---|---|---|")
+  for (const r of rows) {
+    out.push(
+      `| ${r.subject} | ${f(r.busyCycleOverBound, 2)} × | ${
+        f(r.busyCycleOverBound / baseline.busyCycleOverBound, 2)
+      } × | ${r === project ? "≤ 1.10 × bound" : ""} | ${r === project ? verdict(r.busyCycleOverBound <= 1.1) : ""} |`
+    )
+  }
+  process.stdout.write(`${out.join("\n")}\n`)
 }
 
-main().catch((error: unknown) => {
-  console.error(error)
-  process.exitCode = 1
-})
+await main()

@@ -72,22 +72,25 @@ export const make = Effect.gen(function*() {
   )
 
   const publish = ({ contents }: RenderedCache): Effect.Effect<void, OutputError> =>
-    Effect.scoped(
-      Effect.gen(function*() {
-        yield* step("create directory", fs.makeDirectory(directory, { recursive: true }))
-        const tempPath = path.join(directory, `${tempPrefix}${yield* randomSuffix}`)
-        // Registered before the file exists, so it runs after the handle is closed; after the
-        // rename there is nothing left to remove, which is fine.
-        yield* Effect.addFinalizer(() => fs.remove(tempPath, { force: true }).pipe(Effect.ignore))
-        const file = yield* step("create temporary file", fs.open(tempPath, { flag: "wx", mode: 0o644 }))
-        yield* step("write", file.writeAll(new TextEncoder().encode(contents)))
-        yield* step("flush to disk", file.sync)
-        // The process umask may have narrowed the mode; readers in the pod need 0644. Through the
-        // handle: the path could have been swapped for a symlink since it was opened.
-        yield* step("set mode 0644", modes.setMode(file, 0o644))
-        yield* step("rename over target", fs.rename(tempPath, target))
-      })
-    )
+    Effect.gen(function*() {
+      yield* step("create directory", fs.makeDirectory(directory, { recursive: true }))
+      const tempPath = path.join(directory, `${tempPrefix}${yield* randomSuffix}`)
+      // The handle lives in the inner scope, so it is closed before the temporary file is removed;
+      // after the rename there is nothing left to remove, which is fine. `ensuring` rather than a
+      // second `addFinalizer` in the same scope: Effect 3.22 can lose a SIGTERM's interruption that
+      // arrives while such a finalizer runs, and the process then never stops.
+      yield* Effect.scoped(
+        Effect.gen(function*() {
+          const file = yield* step("create temporary file", fs.open(tempPath, { flag: "wx", mode: 0o644 }))
+          yield* step("write", file.writeAll(new TextEncoder().encode(contents)))
+          yield* step("flush to disk", file.sync)
+          // The process umask may have narrowed the mode; readers in the pod need 0644. Through the
+          // handle: the path could have been swapped for a symlink since it was opened.
+          yield* step("set mode 0644", modes.setMode(file, 0o644))
+          yield* step("rename over target", fs.rename(tempPath, target))
+        })
+      ).pipe(Effect.ensuring(Effect.suspend(() => fs.remove(tempPath, { force: true }).pipe(Effect.ignore))))
+    })
 
   return { name, target, directory, tempPrefix, removeLeftovers, recall, publish } satisfies FileOutput
 })

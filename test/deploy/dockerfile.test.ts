@@ -208,8 +208,11 @@ function dockerfileProblems(dockerfile: string, dockerignore: string, files: Con
       fail(`stage ${stage.name ?? stage.index}: Node ${m[1]} is not a maintained LTS (use 22 or 24)`)
     }
   }
-  if (!/slim|alpine|distroless/.test(final.image)) {
-    fail(`runtime base ${final.image} should be a slim or alpine variant`)
+  // Alpine: the smallest official Node image that keeps `node` on PATH for the exec-form HEALTHCHECK.
+  if (!/^(?:docker\.io\/)?(?:library\/)?node:\d+[^@\s]*-alpine/.test(final.image)) {
+    fail(
+      `runtime base ${final.image} should be the official node:<major>-alpine image, the smallest one with node on PATH`
+    )
   }
 
   // --- build stage: npm ci from the lockfile, then npm run build
@@ -280,7 +283,8 @@ function dockerfileProblems(dockerfile: string, dockerignore: string, files: Con
   } else if (Number(uid) === 0) fail("USER must not be root (0)")
   else {
     const owns = (r: string): boolean =>
-      new RegExp(`\\bchown\\s+(?:-R\\s+)?${uid}(?::\\d+)?\\s+(?:\\S+\\s+)*/cache/?(?:\\s|$|;|&)`).test(r) &&
+      // The chown's own arguments only: not a /cache further along the command line after && or ;.
+      new RegExp(`\\bchown\\s+(?:-R\\s+)?${uid}(?::\\d+)?\\s+(?:[^\\s;&]+\\s+)*/cache/?(?:\\s|$|;|&)`).test(r) &&
       /\bmkdir\b[^&;]*\s\/cache\b/.test(r)
     const copiedWithChown = finalCopies.some((c) =>
       c.dest.replace(/\/$/, "") === "/cache" && c.chown?.split(":")[0] === uid
@@ -292,6 +296,33 @@ function dockerfileProblems(dockerfile: string, dockerignore: string, files: Con
   const env = new Map(of(final, "ENV").flatMap((i) => [...keyValues(i.args)]))
   if (env.get("NODE_ENV") !== "production") fail("ENV NODE_ENV=production missing in the runtime stage")
   if (env.get("CACHE_FILE") !== CACHE_FILE) fail(`ENV CACHE_FILE=${CACHE_FILE} missing in the runtime stage`)
+
+  // --- V8 compile cache: read at start-up from a directory filled at build time. Node keeps one cache
+  // per uid, so it must be filled as the USER, after the bundle is in place.
+  const compileCache = env.get("NODE_COMPILE_CACHE")
+  if (compileCache === undefined || compileCache === "") {
+    fail("ENV NODE_COMPILE_CACHE missing in the runtime stage: every start compiles the whole bundle")
+  } else {
+    const indexOf = (found: (i: Instruction) => boolean) => final.instructions.findIndex(found)
+    const userIndex = indexOf((i) => i.keyword === "USER")
+    const distIndex = indexOf((i) =>
+      i.keyword === "COPY" && parseCopy(i.args).sources.some((src) => /(^|\/)dist\/?$/.test(src))
+    )
+    const fillIndex = indexOf((i) =>
+      i.keyword === "RUN" && /\bnode\s+(?:\S+\s+)*(?:\S*\/)?dist\/main\.js\b/.test(i.args)
+    )
+    if (fillIndex < 0) fail("no RUN fills the compile cache (node dist/main.js at build time)")
+    else if (fillIndex < userIndex || userIndex < 0) {
+      fail("the compile cache must be filled as the USER (Node keeps one cache per uid): RUN it after USER")
+    } else if (fillIndex < distIndex) fail("the compile cache is filled before dist/ is copied")
+    const escaped = compileCache.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+    const ownsCache = new RegExp(
+      `\\bchown\\s+(?:-R\\s+)?${uid ?? "-"}(?::\\d+)?\\s+(?:[^\\s;&]+\\s+)*${escaped}/?(?:\\s|$|;|&)`
+    )
+    if (!runs(final).some((r) => ownsCache.test(r))) {
+      fail(`the compile cache directory ${compileCache} must be owned by the USER ${uid ?? ""} so it can be filled`)
+    }
+  }
 
   // --- command: exec form, node itself on dist/main.js (signals reach the process)
   const entrypoint = of(final, "ENTRYPOINT").at(-1)
@@ -431,7 +462,7 @@ const edit = (from: string | RegExp, to: string) => (text: string): string => {
 const dockerfileMutations: ReadonlyArray<readonly [string, (t: string) => string, RegExp]> = [
   [
     "single stage",
-    (t) => t.slice(0, t.indexOf("\nFROM ")) + t.slice(t.indexOf("\nFROM ${NODE_IMAGE} AS runtime")),
+    (t) => t.slice(0, t.indexOf("\nFROM ")) + t.slice(t.indexOf("\nFROM ${RUNTIME_IMAGE} AS runtime")),
     /multi-stage/
   ],
   [
@@ -446,8 +477,18 @@ const dockerfileMutations: ReadonlyArray<readonly [string, (t: string) => string
   ],
   [
     "full (non-slim) runtime base",
-    edit(/^FROM \$\{NODE_IMAGE\} AS runtime$/m, "FROM node:24-bookworm AS runtime"),
-    /slim or alpine/
+    edit(/^FROM \$\{RUNTIME_IMAGE\} AS runtime$/m, "FROM node:24-bookworm AS runtime"),
+    /should be the official node:<major>-alpine/
+  ],
+  [
+    "slim runtime base (larger than alpine)",
+    edit(/^ARG RUNTIME_IMAGE=node:24-alpine$/m, "ARG RUNTIME_IMAGE=node:24-bookworm-slim"),
+    /should be the official node:<major>-alpine/
+  ],
+  [
+    "Node 20 runtime base",
+    edit(/^ARG RUNTIME_IMAGE=node:24-alpine$/m, "ARG RUNTIME_IMAGE=node:20-alpine"),
+    /Node 20 is not a maintained LTS/
   ],
   [
     "npm install instead of npm ci",
@@ -506,17 +547,46 @@ const dockerfileMutations: ReadonlyArray<readonly [string, (t: string) => string
   ],
   ["dist from another stage", (t) =>
     edit("COPY --from=build /app/dist ./dist", "COPY --from=stale /app/dist ./dist")(
-      edit(/^(FROM \$\{NODE_IMAGE\} AS runtime)$/m, "FROM ${NODE_IMAGE} AS stale\nRUN mkdir -p /app/dist\n$1")(t)
+      edit(/^(FROM \$\{RUNTIME_IMAGE\} AS runtime)$/m, "FROM ${NODE_IMAGE} AS stale\nRUN mkdir -p /app/dist\n$1")(t)
     ), /dist is copied from stale, not the build stage/],
   ["COPY source missing", edit("COPY src ./src", "COPY source ./src"), /COPY source source does not exist/],
   ["no USER", edit(/^USER .*\n/m, ""), /no USER/],
   ["named USER", edit("USER 10001:10001", "USER carbon"), /must be numeric/],
   ["root USER", edit("USER 10001:10001", "USER 0"), /not be root/],
-  ["/cache not chowned", edit(" && chown 10001:10001 /cache \\\n", " \\\n"), /\/cache must be created and chowned/],
+  [
+    "/cache not chowned",
+    edit("chown 10001:10001 /cache /app/.compile-cache", "chown 10001:10001 /app/.compile-cache"),
+    /\/cache must be created and chowned/
+  ],
   [
     "/cache chowned to someone else",
     edit("chown 10001:10001 /cache", "chown 1000:1000 /cache"),
     /\/cache must be created and chowned/
+  ],
+  ["no compile cache", edit(" \\\n    NODE_COMPILE_CACHE=/app/.compile-cache", ""), /NODE_COMPILE_CACHE missing/],
+  ["compile cache never filled", edit(/^RUN node dist\/main\.js --help.*\n/m, ""), /no RUN fills the compile cache/],
+  [
+    "compile cache filled as root",
+    (t) =>
+      edit("USER 10001:10001\n", "RUN node dist/main.js --help > /dev/null\nUSER 10001:10001\n")(
+        edit(/^RUN node dist\/main\.js --help.*\n/m, "")(t)
+      ),
+    /filled as the USER/
+  ],
+  [
+    "compile cache filled before dist is copied",
+    (t) =>
+      edit(/^(COPY package\.json \.\/\n)/m, "RUN node dist/main.js --help > /dev/null\n$1")(
+        edit(/^RUN node dist\/main\.js --help.*\n/m, "")(
+          edit(/^(RUN addgroup)/m, "USER 10001:10001\n$1")(edit("USER 10001:10001\n", "")(t))
+        )
+      ),
+    /filled before dist/
+  ],
+  [
+    "compile cache directory not the user's",
+    edit("chown 10001:10001 /cache /app/.compile-cache", "chown 10001:10001 /cache"),
+    /compile cache directory \/app\/.compile-cache must be owned/
   ],
   ["NODE_ENV missing", edit("NODE_ENV=production", "NODE_ENV=development"), /NODE_ENV=production/],
   ["CACHE_FILE missing", edit("CACHE_FILE=/cache/carbon_cache.json", "CACHE_FILE=/tmp/c.json"), /CACHE_FILE/],
