@@ -39,7 +39,7 @@ const processEnvImports = ["process", "node:process"].map((name) => ({
 
 export default defineConfig(
   {
-    ignores: ["**/node_modules", "dist", ".cache", "coverage", "bench/results"]
+    ignores: ["**/node_modules", "dist", ".cache", ".scratch", "coverage", "bench/results"]
   },
   js.configs.recommended,
   tseslint.configs.recommended,

@@ -14,9 +14,9 @@ import { fixedRateFrom, monotonicMillis } from "../poll/PollSchedule.js"
 import { PollStatus } from "../poll/PollStatus.js"
 import { listZones, ZoneCheck } from "../poll/ZoneCheck.js"
 import { Leadership } from "../ports/Leadership.js"
+import { VERSION } from "../Version.js"
 import { endpointsLayer } from "./AppLayer.js"
 import { NoCacheWritten, NoZoneMatches } from "./FatalError.js"
-import { VERSION } from "./Version.js"
 
 const logStart = Effect.gen(function*() {
   const api = yield* ApiConfig

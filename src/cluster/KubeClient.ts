@@ -37,21 +37,9 @@ export class KubeError extends Data.TaggedError("KubeError")<{
   }
 }
 
-/** A namespaced object's address, as written in the settings: `namespace/name`. */
-export interface ObjectRef {
-  readonly namespace: string
-  readonly name: string
-}
+import { formatRef, type ObjectRef } from "../config/ClusterConfig.js"
 
-export const formatRef = (ref: ObjectRef): string => `${ref.namespace}/${ref.name}`
-
-/** Parses `namespace/name`; both parts must be DNS-1123 names. */
-export const parseObjectRef = (text: string): Option.Option<ObjectRef> => {
-  const match = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/.exec(text.trim())
-  const namespace = match?.[1]
-  const name = match?.[3]
-  return namespace === undefined || name === undefined ? Option.none() : Option.some({ namespace, name })
-}
+export { formatRef, type ObjectRef, parseObjectRef } from "../config/ClusterConfig.js"
 
 export interface ObjectApi<A> {
   readonly read: (ref: ObjectRef) => Effect.Effect<A, KubeError>

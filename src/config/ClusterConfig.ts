@@ -6,7 +6,22 @@
  */
 import { Config, ConfigError, Context, Either, Option } from "effect"
 import { hostname } from "node:os"
-import { type ObjectRef, parseObjectRef } from "../cluster/KubeClient.js"
+
+/** A namespaced object's address, as written in the settings: `namespace/name`. */
+export interface ObjectRef {
+  readonly namespace: string
+  readonly name: string
+}
+
+export const formatRef = (ref: ObjectRef): string => `${ref.namespace}/${ref.name}`
+
+/** Parses `namespace/name`; both parts must be DNS-1123 names. */
+export const parseObjectRef = (text: string): Option.Option<ObjectRef> => {
+  const match = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/.exec(text.trim())
+  const namespace = match?.[1]
+  const name = match?.[3]
+  return namespace === undefined || name === undefined ? Option.none() : Option.some({ namespace, name })
+}
 
 export const LEASE_VARIABLE = "LEADER_ELECTION_LEASE"
 export const CONFIGMAP_VARIABLE = "PUBLISH_CONFIGMAP"

@@ -12,6 +12,9 @@
  */
 import type { CacheEntry, CacheFile, UnavailableZone } from "../domain/CacheFile.js"
 import type { Reading } from "../domain/Reading.js"
+import type { ZoneFailure } from "../domain/ZonePlan.js"
+
+export type { ZoneFailure } from "../domain/ZonePlan.js"
 import { formatCacheTimestamp, formatRfc3339, parseCacheTimestamp } from "../domain/Timestamps.js"
 
 export interface FreshReading {
@@ -20,16 +23,6 @@ export interface FreshReading {
   readonly reading: Reading
   /** Epoch milliseconds when the answer arrived: the entry's `timestamp`, from which its TTL runs. */
   readonly fetchedAt: number
-}
-
-export interface ZoneFailure {
-  readonly zone: string
-  readonly reason: string
-  /** For the cache's `unavailable`: what the provider said, or which rule the reading broke. */
-  readonly message: string
-  /** For the log: one sentence an operator can act on. */
-  readonly detail?: string | undefined
-  readonly status?: number | undefined
 }
 
 export interface RankInput {

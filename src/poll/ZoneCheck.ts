@@ -8,8 +8,8 @@
 import { Clock, Data, Effect, Option, Ref } from "effect"
 import { PollingConfig } from "../config/PollingConfig.js"
 import type { ZoneCatalogue } from "../domain/Reading.js"
+import type { ZonePlan } from "../domain/ZonePlan.js"
 import { CarbonSource } from "../ports/CarbonSource.js"
-import type { ZoneFailure } from "./Ranking.js"
 
 export class NoValidZones extends Data.TaggedError("NoValidZones")<{ readonly details: ReadonlyArray<string> }> {
   override get message(): string {
@@ -93,13 +93,7 @@ export const describeUnknown = (entry: ZoneCheckResult["unknown"][number]): stri
     entry.suggestions.length > 0 ? `; did you mean ${entry.suggestions.join(", ")}?` : ""
   }`
 
-/** Which zones a poll asks for, and the configured ones it leaves out with why. */
-export interface ZonePlan {
-  readonly pollable: ReadonlyArray<string>
-  readonly excluded: ReadonlyArray<ZoneFailure>
-  /** Pollable zones the plan gives no forecasts for; absent when the catalogue did not say. */
-  readonly withoutForecast?: ReadonlyArray<string> | undefined
-}
+export type { ZonePlan } from "../domain/ZonePlan.js"
 
 /** How often the catalogue is asked again while a configured zone is missing from it. */
 export const CATALOGUE_RECHECK_MILLIS = 60 * 60 * 1000

@@ -20,11 +20,10 @@ import {
   MIN_HORIZON_HOURS
 } from "./Forecast.js"
 import { type EmissionFactorType, latestReading } from "./Intensity.js"
-import type { StatsRecorder } from "./Stats.js"
+import { API_VERSIONS, type ApiVersion, type Endpoint, type StatsRecorder } from "./Stats.js"
 import { type AccessPolicy, inPlan, type Plan, type ZoneCatalogue, zonesBody } from "./Zones.js"
 
-export const API_VERSIONS = ["v4", "v3"] as const
-export type ApiVersion = typeof API_VERSIONS[number]
+export { API_VERSIONS, type ApiVersion, type Endpoint } from "./Stats.js"
 
 export interface ApiDeps {
   readonly seed: string
@@ -252,8 +251,6 @@ export const makeApiRouter = (deps: ApiDeps) =>
       ),
     HttpRouter.empty
   )
-
-export type Endpoint = "latest" | "forecast" | "zones" | "other"
 
 /** The endpoint and API version of a request path, for the counters. */
 export const classify = (url: string): { readonly endpoint: Endpoint; readonly version: ApiVersion | undefined } => {

@@ -5,7 +5,13 @@
  * instead of sleeping and polling.
  */
 import { Effect, Option, Stream, SubscriptionRef } from "effect"
-import type { ApiVersion, Endpoint } from "./ApiRoutes.js"
+
+/** The API versions served, newest first: every route is served under each. */
+export const API_VERSIONS = ["v4", "v3"] as const
+export type ApiVersion = typeof API_VERSIONS[number]
+
+/** What a request was for, as the counters group it. */
+export type Endpoint = "latest" | "forecast" | "zones" | "other"
 
 export interface SimulatorStats {
   /** API requests (everything but `/__simulator/*`). */
