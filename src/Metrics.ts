@@ -5,9 +5,15 @@
  */
 import { Metric, MetricBoundaries, MetricLabel } from "effect"
 
-export const carbonIntensity = Metric.gauge("carbon_poller_zone_carbon_intensity_grams_per_kwh", {
-  description: "Latest carbon intensity per zone, in gCO2eq/kWh, as reported by Electricity Maps"
-})
+/**
+ * The per-zone intensity is not kept in the registry: it is rendered at scrape time from the cache
+ * last written (src/MetricsExport.ts), so a zone that left the cache, or whose `isEstimated`
+ * flipped, leaves no stale series behind.
+ */
+export const CARBON_INTENSITY = {
+  name: "carbon_poller_zone_carbon_intensity_grams_per_kwh",
+  help: "Carbon intensity per zone in the cache last written (fresh or kept), in gCO2eq/kWh"
+} as const
 
 export const fetches = Metric.counter("carbon_poller_fetches_total", {
   description: "Zone fetches by zone and outcome (ok or the failure reason), after retries",

@@ -11,7 +11,9 @@
  */
 import { Effect, Metric, MetricState, Option } from "effect"
 import type * as MetricPair from "effect/MetricPair"
+import type { CacheFile } from "./domain/CacheFile.js"
 import * as Metrics from "./Metrics.js"
+import { PollStatus } from "./poll/PollStatus.js"
 
 const METRIC_PREFIX = "carbon_poller_"
 
@@ -95,9 +97,40 @@ const escapeLabelValue = (value: string): string =>
 
 const escapeHelp = (text: string): string => text.replace(/\\/g, "\\\\").replace(/\n/g, "\\n")
 
+/** One series per zone of the cache last written: labels from fixed sets, never a stale zone. */
+export const renderZoneIntensities = (cache: CacheFile | undefined): string => {
+  const zones = cache === undefined ? [] : cache.sorted_by_carbon
+  if (zones.length === 0) return ""
+  const lines = zones.flatMap((zone) => {
+    const entry = cache?.regions[zone]
+    if (entry === undefined) return []
+    const labels: Labels = [["zone", zone], ["emission_factor_type", entry.emissionFactorType], [
+      "estimated",
+      String(entry.isEstimated)
+    ]]
+    return [sample(Metrics.CARBON_INTENSITY.name, labels, entry.carbonIntensity)]
+  })
+  return [
+    `# HELP ${Metrics.CARBON_INTENSITY.name} ${escapeHelp(Metrics.CARBON_INTENSITY.help)}`,
+    `# TYPE ${Metrics.CARBON_INTENSITY.name} gauge`,
+    ...lines
+  ].join("\n") + "\n"
+}
+
 /** `render`: the current metrics as a scrape body, process memory sampled first. */
 export class PrometheusMetrics extends Effect.Service<PrometheusMetrics>()("carbon-poller/PrometheusMetrics", {
-  succeed: {
-    render: Effect.suspend(() => Effect.zipRight(sampleProcessMemory, Metric.snapshot)).pipe(Effect.map(renderSnapshot))
-  } satisfies { readonly render: Effect.Effect<string> }
+  effect: Effect.gen(function*() {
+    const status = yield* PollStatus
+    const render: Effect.Effect<string> = Effect.suspend(() => Effect.zipRight(sampleProcessMemory, Metric.snapshot))
+      .pipe(
+        Effect.map(renderSnapshot),
+        Effect.zipWith(
+          status.get,
+          (text, snapshot) =>
+            text +
+            renderZoneIntensities(Option.getOrUndefined(Option.map(snapshot.lastWrite, (written) => written.cache)))
+        )
+      )
+    return { render } as const
+  })
 }) {}

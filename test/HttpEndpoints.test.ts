@@ -113,7 +113,8 @@ const endpoints = Effect.gen(function*() {
 })
 
 /** The layers live as long as the test, like they live as long as the service. */
-const EndpointLayers = Layer.mergeAll(PollStatus.Default, PrometheusMetrics.Default, FetchHttpClient.layer).pipe(
+const EndpointLayers = Layer.mergeAll(PrometheusMetrics.Default, FetchHttpClient.layer).pipe(
+  Layer.provideMerge(PollStatus.Default),
   Layer.provideMerge(testConfigLayer({ pollIntervalMinutes: 5 }))
 )
 
@@ -222,11 +223,9 @@ describe("HTTP endpoints over loopback", () => {
       yield* Metrics.increment(Metrics.fetches, { zone: "FR", outcome: "ok" })
       yield* Metrics.increment(Metrics.fetches, { zone: "DE", outcome: "Unauthorized" })
       yield* Metrics.increment(Metrics.retries, { zone: "DE", reason: "ServerError" })
-      yield* Metrics.set(
-        Metrics.carbonIntensity,
-        { zone: "FR", emission_factor_type: "lifecycle", estimated: "true" },
-        50
-      )
+      // The per-zone intensity comes from the cache last written.
+      const now = yield* Clock.currentTimeMillis
+      yield* (yield* PollStatus).written({ cache: cacheAt(now), contents: "{}", writtenAt: now })
       yield* Metrics.set(Metrics.lastWriteTimestamp, {}, 1_700_000_000)
       yield* Metrics.set(Metrics.zonesConfigured, {}, 2)
       yield* Metrics.set(Metrics.zonesUsable, {}, 1)

@@ -1,12 +1,14 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Metric, MetricBoundaries } from "effect"
+import { Effect, Layer, Metric, MetricBoundaries } from "effect"
 import { spawnSync } from "node:child_process"
+import type { CacheFile } from "../src/domain/CacheFile.js"
 import * as Metrics from "../src/Metrics.js"
 import { PrometheusMetrics } from "../src/MetricsExport.js"
+import { PollStatus } from "../src/poll/PollStatus.js"
 
 // Effect's metric registry is global: every metric here has a name of its own.
 const render = Effect.flatMap(PrometheusMetrics, (metrics) => metrics.render).pipe(
-  Effect.provide(PrometheusMetrics.Default)
+  Effect.provide(PrometheusMetrics.Default.pipe(Layer.provide(PollStatus.Default)))
 )
 
 const linesOf = (text: string, name: string) => text.split("\n").filter((line) => line.includes(name))
@@ -74,4 +76,48 @@ describe("Prometheus exposition of Effect's metrics", () => {
       }
       assert.strictEqual(promtool.status, 0, `${promtool.stdout}${promtool.stderr}\n${text}`)
     }))
+})
+
+describe("the per-zone intensity", () => {
+  const entry = (zone: string, carbonIntensity: number, isEstimated: boolean) => ({
+    zone,
+    carbonIntensity,
+    datetime: "2024-01-01T12:00:00Z",
+    updatedAt: "2024-01-01T12:00:00Z",
+    emissionFactorType: "lifecycle",
+    isEstimated,
+    timestamp: "2024-01-01T12:00:00"
+  })
+  const cache = (entries: ReadonlyArray<ReturnType<typeof entry>>): CacheFile => ({
+    timestamp: "2024-01-01T12:00:00",
+    ttl_minutes: 10,
+    regions: Object.fromEntries(entries.map((e) => [e.zone, e])),
+    sorted_by_carbon: entries.map((e) => e.zone),
+    best_region: entries[0]!.zone,
+    worst_region: entries.at(-1)!.zone
+  })
+
+  it.effect("follows the cache last written: a zone that left it, or flipped isEstimated, leaves no stale series", () =>
+    Effect.gen(function*() {
+      const status = yield* PollStatus
+      const metrics = yield* PrometheusMetrics
+      yield* status.written({
+        cache: cache([entry("FR", 50, true), entry("DE", 300, false)]),
+        contents: "{}",
+        writtenAt: 0
+      })
+      const first = yield* metrics.render
+      assert.include(
+        first,
+        "carbon_poller_zone_carbon_intensity_grams_per_kwh{zone=\"DE\",emission_factor_type=\"lifecycle\",estimated=\"false\"} 300"
+      )
+      yield* status.written({ cache: cache([entry("FR", 55, false)]), contents: "{}", writtenAt: 1 })
+      const second = yield* metrics.render
+      const series = second.split("\n").filter((line) =>
+        line.startsWith("carbon_poller_zone_carbon_intensity_grams_per_kwh{")
+      )
+      assert.deepStrictEqual(series, [
+        "carbon_poller_zone_carbon_intensity_grams_per_kwh{zone=\"FR\",emission_factor_type=\"lifecycle\",estimated=\"false\"} 55"
+      ])
+    }).pipe(Effect.provide(PrometheusMetrics.Default.pipe(Layer.provideMerge(PollStatus.Default)))))
 })

@@ -39,7 +39,8 @@ export const ServicesLayer = Layer.mergeAll(Poller.Default, ZoneCheck.Default).p
   Layer.provideMerge(Forecasts.Default),
   Layer.provideMerge(OutputsLayer),
   Layer.provideMerge(ClusterMode.layer),
-  Layer.provideMerge(Layer.mergeAll(FileOutput.layer, SourceLayer, PollStatus.Default, PrometheusMetrics.Default))
+  Layer.provideMerge(Layer.mergeAll(FileOutput.layer, SourceLayer, PrometheusMetrics.Default)),
+  Layer.provideMerge(PollStatus.Default)
 )
 
 export interface AppOptions {

@@ -69,16 +69,7 @@ export class Poller extends Effect.Service<Poller>()("carbon-poller/Poller", {
         ),
         Effect.tapBoth({
           onFailure: (error) => Metrics.increment(Metrics.fetches, { zone, outcome: error.reason }),
-          onSuccess: ({ reading }) =>
-            Effect.all([
-              Metrics.increment(Metrics.fetches, { zone, outcome: "ok" }),
-              Metrics.set(
-                Metrics.carbonIntensity,
-                // Labels from fixed sets only: the configured factor, not whatever the API sent.
-                { zone, emission_factor_type: api.emissionFactorType, estimated: String(reading.isEstimated) },
-                reading.carbonIntensity
-              )
-            ])
+          onSuccess: () => Metrics.increment(Metrics.fetches, { zone, outcome: "ok" })
         })
       )
 
