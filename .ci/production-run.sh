@@ -244,7 +244,7 @@ if HTTP_PORT="$(free_port)" node -e "$hc_cmd"; then
 fi
 printf 'Dockerfile HEALTHCHECK with nothing listening: fails, as it should\n'
 
-log "runtime: SIGTERM -> exit 0 within 2s (contract section 5)"
+log "runtime: SIGTERM -> exit 0 within 2s (docs/operations.md)"
 kill -TERM "$svc_pid"
 svc_rc=""
 for _ in $(seq 1 30); do

@@ -25,7 +25,7 @@ const reading = (zone: string, carbonIntensity: number, extra: Partial<UsableRea
 })
 
 describe("nextCache", () => {
-  it("reproduces the reference example of CONTRACT section 3 to the letter", () => {
+  it("reproduces the reference example of docs/cache-format.md to the letter", () => {
     const cache = nextCache({
       configuredZones: ["US-CAL-CISO", "US-NY-NYIS"],
       fresh: [

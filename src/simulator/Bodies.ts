@@ -1,6 +1,6 @@
 /**
  * Error bodies the simulator sends. The recorded ones are copied from
- * `shared/fixtures/electricity-maps/` (see its SOURCES.md); the rest are the simulator's own
+ * `test/fixtures/electricity-maps/` (see its SOURCES.md); the rest are the simulator's own
  * wording, marked as such, because the real API's text for those cases was never recorded.
  */
 

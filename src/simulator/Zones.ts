@@ -2,7 +2,7 @@
  * The zone catalogue served by `GET /v4/zones` (and `/v3/zones`), and the key's plan.
  *
  * `zones.json` beside this file is a verbatim copy of the project fixture
- * `shared/fixtures/electricity-maps/zones.json`, the real `/v3/zones` answer recorded by
+ * `test/fixtures/electricity-maps/zones.json`, the real `/v3/zones` answer recorded by
  * jpbede/aioelectricitymaps (tests/fixtures/zones.json, MIT). It is copied, not referenced, so the
  * simulator works in a clean clone and in a container image (`tsc` emits it next to this module).
  */

@@ -10,7 +10,7 @@ import { CacheFile } from "../domain/CacheFile.js"
 export const SCHEMA_PATH = "src/carbon-cache.schema.json"
 
 /**
- * The contract allows new top-level keys (documented in the README) but nothing new inside an
+ * The cache format allows new top-level keys (documented in docs/cache-format.md) but nothing new inside an
  * entry, so only the top level accepts unknown properties: a reader validating with an older copy
  * of this file keeps working when a key is added.
  */

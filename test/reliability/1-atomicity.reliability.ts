@@ -87,7 +87,7 @@ describe("1. atomicity under SIGKILL", () => {
       leftoversSeen += tempFilesIn(dir).length
     }
 
-    // SIGTERM at random moments: exit 0 within 2 s (CONTRACT section 5), no temporary file left.
+    // SIGTERM at random moments: exit 0 within 2 s (docs/operations.md), no temporary file left.
     const TERMS = 5
     const termProblems: Array<string> = []
     let slowestStopMillis = 0

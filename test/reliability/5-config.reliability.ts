@@ -1,5 +1,5 @@
 /**
- * Scenario 5: bad configuration. Each invalid value of CONTRACT section 2 stops the process with
+ * Scenario 5: bad configuration. Each invalid value of a documented variable (docs/configuration.md) stops the process with
  * exit code 2 and a message naming it, before any request; so do a missing, empty or unreadable
  * key file, and both key variables set.
  */

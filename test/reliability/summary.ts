@@ -42,7 +42,7 @@ function printSummary(): void {
     .map((line) => JSON.parse(line) as ScenarioResult)
   const width = Math.max(8, ...rows.map((r) => r.scenario.length))
   const failures = rows.reduce((n, r) => n + r.failures, 0)
-  // Markdown, so the latest figures paste straight into the README's Reliability section.
+  // Markdown, so the latest figures paste straight into docs/reliability.md.
   const lines = [
     "",
     "reliability summary",

@@ -1,4 +1,4 @@
-/** The recorded Electricity Maps bodies (copied verbatim from shared/fixtures, see its SOURCES.md). */
+/** The recorded Electricity Maps bodies (verbatim, with their origins in test/fixtures/electricity-maps/SOURCES.md). */
 import { readdirSync, readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 
