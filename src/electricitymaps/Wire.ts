@@ -4,18 +4,16 @@
  * `Reading` and `ZoneCatalogue`.
  */
 import { Schema } from "effect"
+import { Reading } from "../domain/Reading.js"
 
-/** `GET /carbon-intensity/latest`. Optional fields stay optional, so nothing is invented. */
+/**
+ * `GET /carbon-intensity/latest`: the reading's fields (the cache format was named after this
+ * answer), except that the API may send `carbonIntensity: null` when it has no value. Optional
+ * fields stay optional, so nothing is invented.
+ */
 export const LatestAnswer = Schema.Struct({
-  zone: Schema.String,
-  carbonIntensity: Schema.NullOr(Schema.Number),
-  datetime: Schema.String,
-  updatedAt: Schema.String,
-  createdAt: Schema.optional(Schema.String),
-  emissionFactorType: Schema.String,
-  isEstimated: Schema.Boolean,
-  estimationMethod: Schema.optional(Schema.NullOr(Schema.String)),
-  temporalGranularity: Schema.optional(Schema.NullOr(Schema.String))
+  ...Reading.fields,
+  carbonIntensity: Schema.NullOr(Schema.Number)
 })
 export type LatestAnswer = typeof LatestAnswer.Type
 
