@@ -15,6 +15,7 @@ import { PollingConfig } from "../config/PollingConfig.js"
 import * as NodePlatform from "../NodePlatform.js"
 import { PollStatus } from "../poll/PollStatus.js"
 import * as Simulator from "../simulator/Simulator.js"
+import { flakyZoneOf } from "./FlakyZone.js"
 import { renderPoll } from "./RankedTable.js"
 
 /** Where the demo writes unless CACHE_FILE says otherwise: under the working directory. */
@@ -34,9 +35,6 @@ const demoDefaults = new Map([
   // `FORECAST_WINDOWS_MINUTES= npm run demo` turns them off.
   ["FORECAST_WINDOWS_MINUTES", "60,240"]
 ])
-
-/** The zone the demo fails for one poll: one that is polled, whatever ZONES says. */
-export const flakyZoneOf = (zones: ReadonlyArray<string>): string | undefined => zones[1] ?? zones[0]
 
 const watchPolls = (simulator: Simulator.SimulatorHandle) =>
   Effect.gen(function*() {
