@@ -219,6 +219,22 @@ describe("nextCache", () => {
       assert.deepStrictEqual(cache.unavailable, { B: { reason: "ServerError", message: "502 Bad Gateway" } })
     })
 
+    it("keeps a kept value's validity to the second when the configured TTL has a fraction", () => {
+      const fractional = (secondsLater: number) =>
+        nextCache({
+          configuredZones: ["A", "B"],
+          fresh: [reading("A", 30)],
+          failures: [{ zone: "B", reason: "ServerError", message: "502 Bad Gateway" }],
+          previous: first,
+          now: NOON + secondsLater * 1000,
+          ttlMinutes: 1.5
+        })!
+      const cache = fractional(40)
+      assert.isTrue("B" in cache.regions)
+      assert.strictEqual(Math.round(cache.ttl_minutes * 60), 50)
+      assert.strictEqual(cache.expires_at, "2024-01-01T12:01:30Z")
+    })
+
     it("keeps the configured TTL when every entry is fresh", () => {
       assert.strictEqual(first.ttl_minutes, 10)
       assert.strictEqual(first.expires_at, "2024-01-01T12:10:00Z")

@@ -25,7 +25,7 @@ const DEMO_ZONES = "US-CAL-CISO,US-TEX-ERCO,US-NY-NYIS,US-MIDA-PJM,US-MIDW-MISO,
 /** The demo's own defaults; any variable set in the environment wins, except where the API is. */
 const demoDefaults = new Map([
   ["POLL_INTERVAL_MINUTES", "0.1"],
-  ["CACHE_TTL_MINUTES", "1"],
+  ["CACHE_TTL_MINUTES", "2"],
   ["CACHE_FILE", DEMO_CACHE_FILE],
   ["ZONES", DEMO_ZONES],
   ["LOG_LEVEL", "warning"],

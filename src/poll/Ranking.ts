@@ -6,9 +6,9 @@
  * A reader trusts the file until `timestamp + ttl_minutes` and must never be handed an entry older
  * than the TTL by then. A value kept from an earlier poll turns TTL-old before a fresh one does, so
  * when the file carries one, the file's validity is brought forward to that entry's: `ttl_minutes`
- * (and `expires_at`) then say less than the configured TTL, in whole minutes rounded down (readers
- * may hold it in an integer), and a kept value with less than a whole minute left is dropped. With
- * only fresh values, `ttl_minutes` is the configured TTL.
+ * (and `expires_at`) then say less than the configured TTL, in whole minutes rounded down when the
+ * configured TTL is whole (readers may hold it in an integer; a kept value with less than a whole
+ * minute left is then dropped). With only fresh values, `ttl_minutes` is the configured TTL.
  */
 import type { CacheEntry, CacheFile, UnavailableZone } from "../domain/CacheFile.js"
 import type { Reading } from "../domain/Reading.js"
@@ -72,6 +72,15 @@ export const rankZones = (regions: Readonly<Record<string, CacheEntry>>): Array<
   })
 
 /**
+ * What is left of a kept value's validity, as `ttl_minutes` may say it: whole minutes rounded down
+ * when the configured TTL is whole (readers may hold it in an integer), else to the second.
+ */
+const validityLeft = (millisLeft: number, configuredTtlMinutes: number): number =>
+  Number.isInteger(configuredTtlMinutes)
+    ? Math.floor(millisLeft / MILLIS_PER_MINUTE)
+    : Math.floor(millisLeft / 1000) / 60
+
+/**
  * The next cache, or `undefined` when this poll produced no usable zone: then nothing is written
  * and the previous file stays until it expires on its own.
  */
@@ -91,8 +100,8 @@ export const nextCache = (input: RankInput): CacheFile | undefined => {
     }
     const lastGood = input.previous?.regions[zone]
     const keptAt = lastGood === undefined ? undefined : parseCacheTimestamp(lastGood.timestamp)
-    const minutesLeft = keptAt === undefined ? 0 : Math.floor((keptAt + ttlMillis - producedAt) / MILLIS_PER_MINUTE)
-    if (lastGood !== undefined && isWithinTtl(lastGood, input.now, input.ttlMinutes) && minutesLeft >= 1) {
+    const minutesLeft = keptAt === undefined ? 0 : validityLeft(keptAt + ttlMillis - producedAt, input.ttlMinutes)
+    if (lastGood !== undefined && isWithinTtl(lastGood, input.now, input.ttlMinutes) && minutesLeft > 0) {
       regions[zone] = lastGood
       keptMinutesLeft.push(minutesLeft)
     }
