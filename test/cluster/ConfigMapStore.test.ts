@@ -56,6 +56,22 @@ describe("ConfigMapStore", () => {
       assert.strictEqual(s.fake.unconditionalWrites, 0)
     }).pipe(Effect.scoped, quiet))
 
+  it.live("what a follower mirrors does not move the version a publish is based on: a late write is still refused", () =>
+    Effect.gen(function*() {
+      const s = yield* standIn()
+      seedEmpty(s.fake)
+      const store = yield* storeOf(s)
+      yield* store.publish(cache(1))
+      // Another writer (a new leader) publishes; this replica's mirror sees it.
+      const other = s.fake.getObject("configmaps", ref.namespace, ref.name)!
+      s.fake.putObject("configmaps", ref.namespace, ref.name, { ...other, data: { [CACHE_KEY]: cache(9) } })
+      const mirrored = yield* store.follow("10 millis").pipe(Stream.take(1), Stream.runCollect)
+      assert.strictEqual(Chunk.unsafeHead(mirrored).contents, cache(9))
+      const late = yield* Effect.either(store.publish(cache(2)))
+      assert.isTrue(Either.isLeft(late) && late.left._tag === "KubeError" && late.left.reason === "Conflict")
+      assert.deepStrictEqual(publishedData(s.fake), { [CACHE_KEY]: cache(9) })
+    }).pipe(Effect.scoped, quiet))
+
   it.live("creates the ConfigMap when it is missing", () =>
     Effect.gen(function*() {
       const s = yield* standIn({ rules: allowCreate })
