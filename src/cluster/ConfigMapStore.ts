@@ -71,6 +71,15 @@ const makeConfigMapStore = (ref: ObjectRef) =>
 
     const read = Effect.map(fetch, Option.flatMap(publishedOf))
 
+    /**
+     * A look that does not move the version the next publish is based on: what a follower mirrors
+     * must never turn a deposed leader's late write into one based on the newest version.
+     */
+    const peek: Effect.Effect<Option.Option<Published>, KubeError> = kube.configMaps.read(ref).pipe(
+      Effect.map((cm) => publishedOf(cm)),
+      Effect.catchIf((e) => e.reason === "NotFound", () => Effect.succeedNone)
+    )
+
     const create = (contents: string) =>
       kube.configMaps.create(ref, {
         apiVersion: "v1",
@@ -103,7 +112,7 @@ const makeConfigMapStore = (ref: ObjectRef) =>
 
     const follow = (interval: Duration.DurationInput): Stream.Stream<Published> =>
       Stream.repeatEffectWithSchedule(
-        read.pipe(
+        peek.pipe(
           Effect.tapError((e) =>
             Effect.logWarning(`cannot read the published cache from ConfigMap ${where}: ${e.message}`)
           ),
