@@ -72,8 +72,9 @@ export const summarizeErrorBody = (body: string): string | undefined => {
   try {
     const parsed: unknown = JSON.parse(trimmed)
     if (typeof parsed === "object" && parsed !== null) {
-      const record = parsed as Record<string, unknown>
-      const parts = [record["error"], record["message"]].filter((p): p is string => typeof p === "string")
+      const parts = ["error", "message"]
+        .map((field) => (field in parsed ? Reflect.get(parsed, field) : undefined))
+        .filter((p): p is string => typeof p === "string")
       if (parts.length > 0) summary = parts.join(": ")
     }
   } catch {

@@ -55,9 +55,7 @@ export const makeRedactor = (key: string): Redactor => {
   const value = (
     decoded: string
   ) => (RFC3339.test(decoded) || !decoded.includes(key) ? decoded : decoded.split(key).join(REDACTED))
-  const optional = <T extends string | null | undefined>(
-    decoded: T
-  ): T => (typeof decoded === "string" ? value(decoded) as T : decoded)
+  const optional = (decoded: string | null): string | null => (decoded === null ? null : value(decoded))
   return {
     text,
     value,
