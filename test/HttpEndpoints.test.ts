@@ -265,9 +265,8 @@ describe("/metrics under many scrapers", () => {
         PrometheusMetrics,
         PrometheusMetrics.make({ render: Effect.sync(() => `# rendered ${++renders}\n`) })
       )
-      const routes = yield* HttpEndpoints.makeRoutes.pipe(
-        Effect.provide(Layer.mergeAll(counting, PollStatus.Default, testConfigLayer()))
-      )
+      const status = yield* PollStatus
+      const routes = yield* HttpEndpoints.makeRoutes.pipe(Effect.provide(Layer.mergeAll(counting, testConfigLayer())))
       const metricsRoute = routes.find((route) => route.path === "/metrics")!
       const scrape = metricsRoute.handler.pipe(
         Effect.provideService(
@@ -280,5 +279,12 @@ describe("/metrics under many scrapers", () => {
       yield* TestClock.adjust(HttpEndpoints.METRICS_RENDER_TTL)
       yield* scrape
       assert.strictEqual(renders, 2)
-    }))
+      // A poll that wrote makes the next scrape fresh at once, so /metrics never contradicts /cache.
+      yield* scrape
+      assert.strictEqual(renders, 2)
+      const now = yield* Clock.currentTimeMillis
+      yield* status.written({ cache: cacheAt(now), contents: "{}", writtenAt: now })
+      yield* scrape
+      assert.strictEqual(renders, 3)
+    }).pipe(Effect.provide(PollStatus.Default)))
 })

@@ -8,7 +8,7 @@ import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import { Clock, Duration, Effect, Layer, Option } from "effect"
+import { Clock, Duration, Effect, Layer, Option, Ref } from "effect"
 import { createHash } from "node:crypto"
 import { ApiConfig } from "../config/ApiConfig.js"
 import { PollingConfig } from "../config/PollingConfig.js"
@@ -56,9 +56,29 @@ export const makeRoutes = Effect.gen(function*() {
     return json(check, check.ready ? 200 : 503)
   })
 
-  // Rendered at most once a second however many scrapers ask: a flood of /metrics requests must
-  // not turn into a flood of renders competing with the poll loop for the CPU.
-  const renderMetrics = yield* Effect.cachedWithTTL(metrics.render, METRICS_RENDER_TTL)
+  // Rendered at most once a second however many scrapers ask (a flood of /metrics requests must
+  // not become a flood of renders competing with the poll loop), and again as soon as a poll has
+  // written, so a scrape never contradicts the cache `/cache` serves.
+  const lastRender = yield* Ref.make(
+    Option.none<{ readonly at: number; readonly key: string; readonly text: string }>()
+  )
+  const oneRender = yield* Effect.makeSemaphore(1)
+  const renderMetrics = oneRender.withPermits(1)(Effect.gen(function*() {
+    const now = yield* Clock.currentTimeMillis
+    const snapshot = yield* status.get
+    const key = `${Option.getOrElse(snapshot.lastPollStartedAt, () => 0)}/${
+      Option.match(snapshot.lastWrite, { onNone: () => 0, onSome: (written) => written.writtenAt })
+    }`
+    const cached = yield* Ref.get(lastRender)
+    if (
+      Option.isSome(cached) && cached.value.key === key && now - cached.value.at < Duration.toMillis(METRICS_RENDER_TTL)
+    ) {
+      return cached.value.text
+    }
+    const text = yield* metrics.render
+    yield* Ref.set(lastRender, Option.some({ at: now, key, text }))
+    return text
+  }))
   const metricsText = renderMetrics.pipe(
     Effect.map((text) => HttpServerResponse.text(text, { contentType: PROMETHEUS_CONTENT_TYPE })),
     Effect.catchAllDefect((defect) =>
