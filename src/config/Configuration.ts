@@ -307,13 +307,3 @@ export const layer = (options: LoadOptions) =>
         Context.add(ConfigWarnings, settings.warnings)
       ))
   )
-
-export type ConfigServices =
-  | ApiConfig
-  | CacheConfig
-  | PollingConfig
-  | HttpConfig
-  | LoggingConfig
-  | ForecastConfig
-  | ClusterConfig
-  | ConfigWarnings
