@@ -112,7 +112,7 @@ export default defineConfig(
   },
   {
     // The config layer is where the environment is read.
-    files: ["src/config/**", "src/Config.ts"],
+    files: ["src/config/**"],
     rules: {
       "no-restricted-properties": ["error", dateNow],
       "no-restricted-imports": "off"

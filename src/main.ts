@@ -2,9 +2,9 @@
  * carbon-poller's entry point: parse the command, hand it Node's platform, run.
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import * as Main from "./app/Main.js"
-import { parseCommand } from "./Cli.js"
-import * as NodePlatform from "./NodePlatform.js"
+import { parseCommand } from "./app/Cli.js"
+import * as Main from "./app/Program.js"
+import * as NodePlatform from "./platform/NodePlatform.js"
 
 NodePlatform.exitDeadlineAfterSignal(1_900)
 NodeRuntime.runMain(

@@ -34,7 +34,7 @@ import {
   stepDownDeadline
 } from "./LeaseRules.js"
 
-export interface Leadership {
+export interface ElectionState {
   readonly leader: boolean
   /** The holder as last seen (myself when leader); undefined when free or unknown. */
   readonly holder: string | undefined
@@ -64,9 +64,9 @@ export class LeaderElection extends Context.Tag("carbon-poller/LeaderElection")<
     readonly isLeader: Effect.Effect<boolean>
     /** Reads the Lease to confirm this replica still holds it; steps down when it does not. */
     readonly confirm: Effect.Effect<boolean>
-    readonly current: Effect.Effect<Leadership>
+    readonly current: Effect.Effect<ElectionState>
     /** The current state first, then every change. */
-    readonly changes: Stream.Stream<Leadership>
+    readonly changes: Stream.Stream<ElectionState>
     /** How often this replica became leader or stopped being one. */
     readonly transitions: Effect.Effect<number>
   }
@@ -139,7 +139,7 @@ const makeLeaderElection = (settings: LeaderElectionSettings) =>
     }
     const { identity, lease: ref } = settings
 
-    const state = yield* SubscriptionRef.make<Leadership>({
+    const state = yield* SubscriptionRef.make<ElectionState>({
       leader: false,
       holder: undefined,
       at: yield* Clock.currentTimeMillis

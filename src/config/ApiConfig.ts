@@ -4,7 +4,7 @@
  */
 import { Config, ConfigError, Context, Duration, Either, Option, type Redacted } from "effect"
 import type { EmissionFactorType } from "../domain/Reading.js"
-import { oneOf, positiveNumber, wholeNumber } from "./Values.js"
+import { oneOf, positiveNumber, wholeNumber } from "./ValueShapes.js"
 
 export const DEFAULT_API_URL = "https://api.electricitymaps.com/v4"
 

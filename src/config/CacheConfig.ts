@@ -1,6 +1,6 @@
 /** Where the cache file goes and how long a written cache stays valid. */
 import { Config, ConfigError, Context, Either } from "effect"
-import { positiveNumber } from "./Values.js"
+import { positiveNumber } from "./ValueShapes.js"
 
 export const DEFAULT_CACHE_FILE = "/cache/carbon_cache.json"
 

@@ -1,6 +1,6 @@
 /** Log format and level: JSON lines for containers and log shippers, readable text on a terminal. */
 import { Config, ConfigError, Context, Either, LogLevel } from "effect"
-import { oneOf } from "./Values.js"
+import { oneOf } from "./ValueShapes.js"
 
 export type LogFormat = "json" | "pretty"
 

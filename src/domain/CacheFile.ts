@@ -4,11 +4,11 @@
  * docs/cache-format.md.
  */
 import { Schema } from "effect"
-import { CacheTimestamp } from "./CacheTimestamp.js"
 import { BestWindow, UnavailableForecast, ZoneForecast } from "./ForecastKeys.js"
 import { Reading } from "./Reading.js"
+import { CacheTimestamp } from "./Time.js"
 
-export { CacheTimestamp } from "./CacheTimestamp.js"
+export { CacheTimestamp } from "./Time.js"
 
 export const CacheEntry = Schema.Struct({
   // The provider's fields as it sent them, in its order.

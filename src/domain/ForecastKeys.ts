@@ -5,7 +5,7 @@
  * file it knows with keys it ignores.
  */
 import { Schema } from "effect"
-import { CacheTimestamp } from "./CacheTimestamp.js"
+import { CacheTimestamp } from "./Time.js"
 
 const Rfc3339Utc = Schema.String.annotations({ description: "RFC 3339 UTC with Z, e.g. 2023-05-03T01:00:00Z" })
 

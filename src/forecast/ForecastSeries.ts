@@ -7,7 +7,7 @@
  */
 import { Either } from "effect"
 
-import { parseRfc3339Instant } from "../domain/Rfc3339.js"
+import { parseRfc3339Instant } from "../domain/Time.js"
 
 /** One forecast point as the API sends it. */
 export interface RawForecastPoint {

@@ -1,6 +1,6 @@
 /** What liveness and readiness mean, as plain functions of the poll status and the time. */
 import { Option } from "effect"
-import { parseCacheTimestamp } from "../domain/Timestamps.js"
+import { parseCacheTimestamp } from "../domain/Time.js"
 import type { StatusSnapshot, WrittenCache } from "../poll/PollStatus.js"
 
 const MILLIS_PER_MINUTE = 60_000

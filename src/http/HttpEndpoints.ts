@@ -1,7 +1,7 @@
 /**
  * The HTTP endpoints for the people and probes around the service: liveness, readiness,
  * Prometheus metrics and the cache itself. One route table feeds the router, the 404 text and
- * the start-up log. The server itself comes from the platform (src/http/NodeServer.ts in
+ * the start-up log. The server itself comes from the platform (src/platform/NodeHttpServer.ts in
  * production, a test server in tests).
  */
 import * as HttpRouter from "@effect/platform/HttpRouter"
@@ -12,7 +12,7 @@ import { Clock, Duration, Effect, Layer, Option, Ref } from "effect"
 import { createHash } from "node:crypto"
 import { ApiConfig } from "../config/ApiConfig.js"
 import { PollingConfig } from "../config/PollingConfig.js"
-import { CONTENT_TYPE as PROMETHEUS_CONTENT_TYPE, PrometheusMetrics } from "../MetricsExport.js"
+import { CONTENT_TYPE as PROMETHEUS_CONTENT_TYPE, PrometheusMetrics } from "../observability/PrometheusExposition.js"
 import { PollStatus } from "../poll/PollStatus.js"
 import { expiresAt, liveness, readiness } from "./Health.js"
 

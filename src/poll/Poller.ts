@@ -10,15 +10,15 @@ import { CacheConfig } from "../config/CacheConfig.js"
 import { PollingConfig } from "../config/PollingConfig.js"
 import { type CacheFile, renderCache, type RenderedCache } from "../domain/CacheFile.js"
 import { Forecasts } from "../forecast/Forecasts.js"
-import * as Metrics from "../Metrics.js"
+import * as Metrics from "../observability/Metrics.js"
 import { CacheOutputs } from "../ports/CacheOutput.js"
 import { CarbonSource, type SourceError } from "../ports/CarbonSource.js"
+import { type PreviousCache, recallPrevious } from "./LastKnownGood.js"
 import { logFetchFailures, summaryLine } from "./PollLog.js"
 import { PollStatus } from "./PollStatus.js"
 import type { OutputFailure, PollSummary } from "./PollSummary.js"
 import { type FreshReading, nextCache, type ZoneFailure } from "./Ranking.js"
 import { checkReading, type Refusal } from "./ReadingRules.js"
-import { type PreviousCache, recallPrevious } from "./Recall.js"
 
 const fromSourceError = (zone: string) => (error: SourceError): ZoneFailure => ({
   zone,

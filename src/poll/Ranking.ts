@@ -15,7 +15,7 @@ import type { Reading } from "../domain/Reading.js"
 import type { ZoneFailure } from "../domain/ZonePlan.js"
 
 export type { ZoneFailure } from "../domain/ZonePlan.js"
-import { formatCacheTimestamp, formatRfc3339, parseCacheTimestamp } from "../domain/Timestamps.js"
+import { formatCacheTimestamp, formatRfc3339, parseCacheTimestamp } from "../domain/Time.js"
 
 export interface FreshReading {
   /** The configured zone key the reading was asked for. */

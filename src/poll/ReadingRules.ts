@@ -4,7 +4,7 @@
  * as a clean, current value that is not one. The same rules apply to an entry read back from a
  * previous file, with the time it was fetched standing in for "now".
  */
-import { parseRfc3339Instant } from "../domain/Rfc3339.js"
+import { parseRfc3339Instant } from "../domain/Time.js"
 
 /** The dirtiest real grids stay under about 1,200 gCO2eq/kWh; above this a value is a fault. */
 export const MAX_CARBON_INTENSITY = 5000

@@ -1,7 +1,7 @@
 /**
  * The source port: where readings come from. The poller, the zone check and the `zones` command
  * ask this and nothing else, so a second provider is one adapter layer (see
- * src/electricitymaps/ElectricityMapsSource.ts for the first) chosen in src/app/AppLayer.ts.
+ * src/providers/electricitymaps/ElectricityMapsSource.ts for the first) chosen in src/app/AppLayer.ts.
  */
 import { Context, Data, type Effect } from "effect"
 import type { Forecast } from "../domain/Forecast.js"

@@ -8,10 +8,10 @@ import { assert, describe, it } from "@effect/vitest"
 import { Clock, Context, Duration, Effect, Exit, Layer, Logger, LogLevel, Option, Scope, Stream } from "effect"
 import { type KubeClient, type KubeError, parseObjectRef } from "../../src/cluster/KubeClient.js"
 import {
+  type ElectionState,
   layerLeaderElection,
   LeaderElection,
-  type LeaderElectionSettings,
-  type Leadership
+  type LeaderElectionSettings
 } from "../../src/cluster/LeaderElection.js"
 import { parseTime } from "../../src/cluster/LeaseRules.js"
 import { manifestEnv } from "../support/kube/clusterManifest.js"
@@ -58,7 +58,11 @@ const candidate = (
   })
 
 /** The first state matching `accept`, failing the test after `within`. */
-const awaitState = (c: Candidate, accept: (l: Leadership) => boolean, within: Duration.DurationInput = "5 seconds") =>
+const awaitState = (
+  c: Candidate,
+  accept: (l: ElectionState) => boolean,
+  within: Duration.DurationInput = "5 seconds"
+) =>
   c.election.changes.pipe(
     Stream.filter(accept),
     Stream.runHead,
@@ -70,7 +74,7 @@ const awaitState = (c: Candidate, accept: (l: Leadership) => boolean, within: Du
     Effect.orDie
   )
 
-const isLeading = (l: Leadership) => l.leader
+const isLeading = (l: ElectionState) => l.leader
 
 /** The election logs every step; keep test output to errors. */
 const quiet = Logger.withMinimumLogLevel(LogLevel.Error)

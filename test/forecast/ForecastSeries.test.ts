@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Either, FastCheck as fc } from "effect"
 
-import { parseRfc3339Instant } from "../../src/domain/Rfc3339.js"
+import { parseRfc3339Instant } from "../../src/domain/Time.js"
 import {
   type ForecastInput,
   type ForecastRefusalReason,

@@ -1,9 +1,9 @@
 /** The Electricity Maps adapter's forecast route, over a fake HttpClient. */
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Either, Layer, Random } from "effect"
-import * as ElectricityMapsSource from "../../src/electricitymaps/ElectricityMapsSource.js"
 import { checkForecast } from "../../src/forecast/Forecasts.js"
 import { CarbonSource } from "../../src/ports/CarbonSource.js"
+import * as ElectricityMapsSource from "../../src/providers/electricitymaps/ElectricityMapsSource.js"
 import { type FakeApiOptions, makeFakeApi, respond } from "../support/FakeApi.js"
 import { fixtureText, forecastBody } from "../support/fixtures.js"
 import { type Settings, TEST_API_KEY, testConfigLayer } from "../support/settings.js"

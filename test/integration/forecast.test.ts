@@ -9,7 +9,7 @@ import { Duration, Effect, Fiber, Layer, Logger, Queue, Schema, Stream, TestCloc
 import { ServicesLayer } from "../../src/app/AppLayer.js"
 import { pollForever, pollOnceAndExit } from "../../src/app/Commands.js"
 import { CacheFile } from "../../src/domain/CacheFile.js"
-import * as NodePlatform from "../../src/NodePlatform.js"
+import * as NodePlatform from "../../src/platform/NodePlatform.js"
 import { PollStatus } from "../../src/poll/PollStatus.js"
 import type { PollSummary } from "../../src/poll/PollSummary.js"
 import * as Simulator from "../../src/simulator/Simulator.js"

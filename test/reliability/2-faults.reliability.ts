@@ -9,7 +9,7 @@ import { join } from "node:path"
 import { setTimeout as delay } from "node:timers/promises"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { CacheFile } from "../../src/domain/CacheFile.js"
-import { parseCacheTimestamp } from "../../src/domain/Timestamps.js"
+import { parseCacheTimestamp } from "../../src/domain/Time.js"
 import * as Simulator from "../../src/simulator/Simulator.js"
 import {
   baseEnv,

@@ -5,7 +5,7 @@
  */
 import { Error as PlatformError, FileSystem } from "@effect/platform"
 import { Effect, Layer, Option } from "effect"
-import { FileModes } from "../../src/file/FileModes.js"
+import { FileModes } from "../../src/outputs/file/FileModes.js"
 
 export type Operation = "makeDirectory" | "open" | "writeAll" | "sync" | "chmod" | "rename" | "readDirectory"
 

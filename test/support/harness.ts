@@ -6,7 +6,7 @@
 import { Path } from "@effect/platform"
 import { Effect, Layer, Logger, Random } from "effect"
 import { ServicesLayer } from "../../src/app/AppLayer.js"
-import { jsonLogger } from "../../src/Logging.js"
+import { jsonLogger } from "../../src/observability/Logging.js"
 import { type FakeApiOptions, makeFakeApi } from "./FakeApi.js"
 import { makeMemoryFileSystem, type MemoryFileSystemOptions } from "./MemoryFileSystem.js"
 import { type Settings, testConfigLayer } from "./settings.js"

@@ -1,0 +1,221 @@
+/**
+ * The Electricity Maps adapter of the source port. It shapes the HTTP client once (base URL,
+ * `auth-token`, JSON, identity encoding, no tracing headers to a third party); every call has a
+ * timeout, a bounded body, a typed error and the retry policy; answers become `Reading`s and a
+ * `ZoneCatalogue`. Wire types, error texts and `/zones` details stay in this folder.
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import { Clock, Duration, Effect, Either, Layer, Option, Redacted, Schedule, ScheduleDecision } from "effect"
+import { ApiConfig } from "../../config/ApiConfig.js"
+import type { Forecast } from "../../domain/Forecast.js"
+import type { Reading, ZoneCatalogue } from "../../domain/Reading.js"
+import * as Metrics from "../../observability/Metrics.js"
+import { NAME, VERSION } from "../../platform/Version.js"
+import { CarbonSource, SourceError } from "../../ports/CarbonSource.js"
+import { ApiError, parseRetryAfter, reasonForStatus, summarizeErrorBody } from "./ApiError.js"
+import { coversForecast, coversLatest } from "./PlanAccess.js"
+import { makeRedactor, type Redactor } from "./Redaction.js"
+import { RequestRateLimiter } from "./RequestRateLimiter.js"
+import { decodeJson, readBoundedText } from "./ResponseBody.js"
+import { retryPolicy } from "./RetryPolicy.js"
+import { ForecastAnswer, LatestAnswer, type ZonesAnswer, ZonesAnswer as ZonesAnswerSchema } from "./Wire.js"
+
+/** Error bodies are only read for their message; a small cap keeps a hostile one cheap. */
+const MAX_ERROR_BODY_BYTES = 16 * 1024
+
+const decodeLatest = decodeJson(LatestAnswer)
+const decodeZones = decodeJson(ZonesAnswerSchema)
+const decodeForecast = decodeJson(ForecastAnswer)
+
+/**
+ * The answer as the port's `Forecast`, every string passed through the redactor: a refusal's
+ * message quotes the values it refuses, and it goes to the log and the cache file.
+ */
+export const toForecast = (answer: ForecastAnswer, redactor: Redactor): Forecast => ({
+  zone: redactor.value(answer.zone),
+  ...(answer.updatedAt !== undefined ? { updatedAt: redactor.value(answer.updatedAt) } : {}),
+  ...(answer.temporalGranularity != null
+    ? { temporalGranularity: redactor.value(answer.temporalGranularity) }
+    : {}),
+  points: answer.forecast.map((point) => ({
+    datetime: redactor.value(point.datetime),
+    carbonIntensity: point.carbonIntensity
+  }))
+})
+
+/** The answer's fields as sent, in the cache's order; absent optional fields stay absent. */
+const toReading = (answer: LatestAnswer, carbonIntensity: number): Reading => ({
+  zone: answer.zone,
+  carbonIntensity,
+  datetime: answer.datetime,
+  updatedAt: answer.updatedAt,
+  ...(answer.createdAt !== undefined ? { createdAt: answer.createdAt } : {}),
+  emissionFactorType: answer.emissionFactorType,
+  isEstimated: answer.isEstimated,
+  ...(answer.estimationMethod !== undefined ? { estimationMethod: answer.estimationMethod } : {}),
+  ...(answer.temporalGranularity !== undefined ? { temporalGranularity: answer.temporalGranularity } : {})
+})
+
+export const toCatalogue = (answer: ZonesAnswer): ZoneCatalogue => {
+  // `access` only appears when the API accepted the token; without it there is no plan to check.
+  const planKnown = Object.values(answer).some((zone) => zone.access !== undefined)
+  return Object.entries(answer).map(([zone, details]) => ({
+    zone,
+    name: details.zoneName,
+    country: details.countryName,
+    access: planKnown
+      ? { latest: coversLatest(details.access ?? []), forecast: coversForecast(details.access ?? []) }
+      : undefined
+  }))
+}
+
+const toSourceError = (error: ApiError): SourceError =>
+  new SourceError({
+    zone: error.zone,
+    reason: error.reason,
+    detail: error.message,
+    providerMessage: error.apiMessage,
+    status: error.status
+  })
+
+export const make = Effect.gen(function*() {
+  const settings = yield* ApiConfig
+  const redactor = makeRedactor(Redacted.value(settings.apiKey))
+  const limiter = yield* RequestRateLimiter
+  const client = (yield* HttpClient.HttpClient).pipe(
+    HttpClient.mapRequest((request) =>
+      request.pipe(
+        HttpClientRequest.prependUrl(settings.apiUrl),
+        HttpClientRequest.setHeaders({
+          // No key (the `zones` command may run without one): no header, as `/zones` allows.
+          ...(Redacted.value(settings.apiKey) === "" ? {} : { "auth-token": Redacted.value(settings.apiKey) }),
+          accept: "application/json",
+          // Compressed answers are refused rather than decoded: the size cap counts what is read.
+          "accept-encoding": "identity",
+          "user-agent": `${NAME}/${VERSION}`
+        })
+      )
+    ),
+    // A third-party API gets no `traceparent`/`b3` headers.
+    HttpClient.withTracerPropagation(false)
+  )
+
+  /** One attempt: request, status, bounded body, all under the per-request timeout. */
+  const attempt = <A>(
+    zone: string | undefined,
+    request: HttpClientRequest.HttpClientRequest,
+    onBody: (text: string, status: number) => Either.Either<A, ApiError>
+  ): Effect.Effect<A, ApiError> =>
+    Effect.gen(function*() {
+      const response = yield* client.execute(request).pipe(
+        Effect.mapError((cause) =>
+          new ApiError({
+            zone,
+            reason: "Transport",
+            apiMessage: redactor.text(
+              cause.reason === "Transport" ? String(cause.cause ?? cause.message) : cause.message
+            ),
+            cause
+          })
+        )
+      )
+      if (response.status >= 200 && response.status < 300) {
+        const text = yield* readBoundedText(response, settings.maxResponseBytes, zone)
+        return yield* onBody(text, response.status)
+      }
+      const errorText = yield* readBoundedText(response, MAX_ERROR_BODY_BYTES, zone).pipe(
+        Effect.orElseSucceed(() => "")
+      )
+      const apiMessage = Option.getOrUndefined(
+        Option.map(Option.fromNullable(summarizeErrorBody(errorText)), redactor.text)
+      )
+      const now = yield* Clock.currentTimeMillis
+      return yield* new ApiError({
+        zone,
+        reason: reasonForStatus(response.status, apiMessage),
+        status: response.status,
+        apiMessage,
+        retryAfter: Option.getOrUndefined(parseRetryAfter(response.headers["retry-after"], now, settings.retryMaxDelay))
+      })
+    }).pipe(
+      Effect.timeoutFail({
+        duration: settings.requestTimeout,
+        onTimeout: () =>
+          new ApiError({
+            zone,
+            reason: "Timeout",
+            apiMessage: `no complete answer within ${Duration.format(settings.requestTimeout)}`
+          })
+      })
+    )
+
+  const withRetries = <A>(zone: string | undefined, effect: Effect.Effect<A, ApiError>) =>
+    limiter.throttle(effect).pipe(
+      Effect.retry(
+        retryPolicy(settings).pipe(
+          // Said only when the policy decided to try again: not for permanent failures, and not
+          // for the last transient one.
+          Schedule.onDecision((error, decision) =>
+            ScheduleDecision.isContinue(decision)
+              ? Effect.logDebug(`retrying: ${error.message}`).pipe(
+                Effect.zipRight(Metrics.increment(Metrics.retries, { zone: zone ?? "(zones)", reason: error.reason }))
+              )
+              : Effect.void
+          )
+        )
+      )
+    )
+
+  const badResponse = (zone: string | undefined, status: number, problem: string) =>
+    new ApiError({ zone, reason: "BadResponse", status, apiMessage: redactor.text(`unexpected answer: ${problem}`) })
+
+  const latest = (zone: string): Effect.Effect<Reading, SourceError> =>
+    withRetries(
+      zone,
+      attempt(
+        zone,
+        HttpClientRequest.get("/carbon-intensity/latest", {
+          urlParams: { zone, emissionFactorType: settings.emissionFactorType }
+        }),
+        (text, status) =>
+          Either.flatMap(
+            Either.mapLeft(decodeLatest(text), (problem) => badResponse(zone, status, problem)),
+            (answer) =>
+              answer.carbonIntensity === null
+                ? Either.left(new ApiError({ zone, reason: "NoData", status, apiMessage: "carbonIntensity is null" }))
+                : Either.right(redactor.reading(toReading(answer, answer.carbonIntensity)))
+          )
+      )
+    ).pipe(Effect.mapError(toSourceError))
+
+  const catalogue: Effect.Effect<ZoneCatalogue, SourceError> = withRetries(
+    undefined,
+    attempt(undefined, HttpClientRequest.get("/zones"), (text, status) =>
+      Either.map(
+        Either.mapLeft(decodeZones(text), (problem) => badResponse(undefined, status, problem)),
+        toCatalogue
+      ))
+  ).pipe(Effect.mapError(toSourceError))
+
+  const forecast = (zone: string, horizonHours: number): Effect.Effect<Forecast, SourceError> =>
+    withRetries(
+      zone,
+      attempt(
+        zone,
+        HttpClientRequest.get("/carbon-intensity/forecast", {
+          urlParams: { zone, horizonHours: String(horizonHours), emissionFactorType: settings.emissionFactorType }
+        }),
+        (text, status) =>
+          Either.map(
+            Either.mapLeft(decodeForecast(text), (problem) => badResponse(zone, status, problem)),
+            (answer) => toForecast(answer, redactor)
+          )
+      )
+    ).pipe(Effect.mapError(toSourceError))
+
+  return CarbonSource.of({ name: "Electricity Maps", latest, forecast, catalogue })
+})
+
+/** The adapter over an `HttpClient` (provided by the platform) and the API settings. */
+export const layer = Layer.effect(CarbonSource, make).pipe(Layer.provide(RequestRateLimiter.Default))

@@ -1,0 +1,65 @@
+/**
+ * The poll speaks only to its ports: any source and any outputs will do. Here a second source
+ * adapter (readings from a plain map, no HTTP) and a second output adapter (kept in memory, no
+ * file) run the real poller, forecasts and status, with nothing of Electricity Maps or the file
+ * system in the composition. Adding either to the service is that adapter plus one line in
+ * src/app/AppLayer.ts.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Layer, Option, Ref } from "effect"
+import { renderCache } from "../../src/domain/CacheFile.js"
+import type { Reading } from "../../src/domain/Reading.js"
+import { Forecasts } from "../../src/forecast/Forecasts.js"
+import { Poller } from "../../src/poll/Poller.js"
+import { PollStatus } from "../../src/poll/PollStatus.js"
+import { CacheOutputs } from "../../src/ports/CacheOutput.js"
+import { CarbonSource, SourceError } from "../../src/ports/CarbonSource.js"
+import * as Leadership from "../../src/ports/Leadership.js"
+import { testConfigLayer } from "../support/settings.js"
+
+/** A second source: fixed readings, as a provider without an HTTP API might hand them over. */
+const staticSource = (intensities: Readonly<Record<string, number>>) =>
+  Layer.succeed(CarbonSource, {
+    name: "static",
+    latest: (zone) =>
+      zone in intensities
+        ? Effect.succeed<Reading>({
+          zone,
+          carbonIntensity: intensities[zone]!,
+          datetime: "1970-01-01T00:00:00Z",
+          updatedAt: "1970-01-01T00:00:00Z",
+          emissionFactorType: "lifecycle",
+          isEstimated: false
+        })
+        : Effect.fail(
+          new SourceError({ zone, reason: "ZoneNotFound", detail: `zone ${zone}: not in the static table` })
+        ),
+    catalogue: Effect.succeed(Object.keys(intensities).map((zone) => ({ zone, access: undefined }))),
+    forecast: (zone) => Effect.fail(new SourceError({ zone, reason: "NoData", detail: "no forecasts here" }))
+  })
+
+describe("the ports", () => {
+  it.effect("run the real poller over a second source and a second output, with no HTTP and no file", () =>
+    Effect.gen(function*() {
+      const published = yield* Ref.make<ReadonlyArray<string>>([])
+      const memoryOutput = Layer.succeed(CacheOutputs, [{
+        name: "memory",
+        publish: (rendered) => Ref.update(published, (all) => [...all, rendered.contents]),
+        recall: Effect.succeed(Option.none())
+      }])
+      const poller = Poller.Default.pipe(
+        Layer.provide(Forecasts.Default),
+        Layer.provide(
+          Layer.mergeAll(staticSource({ A: 300, B: 50 }), memoryOutput, PollStatus.Default, Leadership.always)
+        ),
+        Layer.provide(testConfigLayer({ zones: ["A", "B", "C"] }))
+      )
+      const summary = yield* Effect.flatMap(Poller, (p) => p.pollOnce(["A", "B", "C"])).pipe(Effect.provide(poller))
+      const [contents] = yield* Ref.get(published)
+      assert.isDefined(contents)
+      const cache = Option.getOrThrow(summary.written)
+      assert.deepStrictEqual(cache.sorted_by_carbon, ["B", "A"])
+      assert.strictEqual(cache.unavailable?.["C"]?.reason, "ZoneNotFound")
+      assert.strictEqual(contents, renderCache(cache).contents)
+    }))
+})
