@@ -5,6 +5,7 @@
  */
 import { Context, Data, type Effect } from "effect"
 import type { Forecast } from "../domain/Forecast.js"
+import type { Basis, ProviderId } from "../domain/Provider.js"
 import type { Reading, ZoneCatalogue } from "../domain/Reading.js"
 
 /** Provider-neutral kinds of failure; the adapter says which, the poller counts and reports them. */
@@ -38,8 +39,11 @@ export class SourceError extends Data.TaggedError("SourceError")<{
 }
 
 export interface CarbonSourceShape {
+  readonly provider: ProviderId
   /** Provider name for logs and messages, e.g. "Electricity Maps". */
   readonly name: string
+  /** The basis of every value this source gives, as configured; the core refuses a zone whose basis differs. */
+  readonly basis: Basis
   /** The latest reading of one zone, retried within the call as the adapter sees fit. */
   readonly latest: (zone: string) => Effect.Effect<Reading, SourceError>
   /**

@@ -20,7 +20,9 @@ import { testConfigLayer } from "../support/settings.js"
 /** A second source: fixed readings, as a provider without an HTTP API might hand them over. */
 const staticSource = (intensities: Readonly<Record<string, number>>) =>
   Layer.succeed(CarbonSource, {
+    provider: "electricitymaps",
     name: "static",
+    basis: { signal: "average", emissionFactorType: "lifecycle" },
     latest: (zone) =>
       zone in intensities
         ? Effect.succeed<Reading>({

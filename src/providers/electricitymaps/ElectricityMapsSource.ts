@@ -214,7 +214,15 @@ export const make = Effect.gen(function*() {
       )
     ).pipe(Effect.mapError(toSourceError))
 
-  return CarbonSource.of({ name: "Electricity Maps", latest, forecast, catalogue })
+  return CarbonSource.of({
+    provider: "electricitymaps",
+    name: "Electricity Maps",
+    // Electricity Maps gives average values of the factor it is asked for.
+    basis: { signal: "average", emissionFactorType: settings.emissionFactorType },
+    latest,
+    forecast,
+    catalogue
+  })
 })
 
 /** The adapter over an `HttpClient` (provided by the platform) and the API settings. */
