@@ -4,6 +4,7 @@
 import type * as HttpServer from "@effect/platform/HttpServer"
 import { Clock, Console, Duration, Effect, Layer, Option, Redacted, type Scope, Stream } from "effect"
 import { ApiConfig } from "../config/ApiConfig.js"
+import { BasisConfig } from "../config/BasisConfig.js"
 import { CacheConfig } from "../config/CacheConfig.js"
 import { ConfigWarnings } from "../config/Configuration.js"
 import { HttpConfig } from "../config/HttpConfig.js"
@@ -20,6 +21,7 @@ import { NoCacheWritten, NoZoneMatches } from "./FatalError.js"
 
 const logStart = Effect.gen(function*() {
   const api = yield* ApiConfig
+  const basis = yield* BasisConfig
   const cache = yield* CacheConfig
   const polling = yield* PollingConfig
   for (const warning of yield* ConfigWarnings) yield* Effect.logWarning(warning)
@@ -31,7 +33,7 @@ const logStart = Effect.gen(function*() {
       api_url: api.apiUrl,
       // Says a key is configured without saying anything about it.
       api_key: Redacted.value(api.apiKey) === "" ? "(none)" : "<redacted>",
-      emission_factor_type: api.emissionFactorType,
+      emission_factor_type: basis.emissionFactorType,
       max_concurrency: polling.maxConcurrency
     })
   )

@@ -6,8 +6,8 @@
  */
 import { Context, Effect, Layer, Option, Schema, Stream } from "effect"
 import { ClusterConfig, type ClusterMode } from "../config/ClusterConfig.js"
-import { InvalidConfig } from "../config/Configuration.js"
 import { PollingConfig } from "../config/PollingConfig.js"
+import { InvalidConfig } from "../config/Variables.js"
 import { CacheFile, type RenderedCache } from "../domain/CacheFile.js"
 import { parseCacheTimestamp } from "../domain/Time.js"
 import * as Metrics from "../observability/Metrics.js"

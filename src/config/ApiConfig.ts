@@ -1,10 +1,9 @@
 /**
- * How to reach the carbon-intensity provider: the key, the base URL, what to ask for, and how
- * patiently (timeouts, retries, body size, request rate).
+ * How to reach Electricity Maps: the key, the base URL, and how patiently (timeouts, retries, body
+ * size, request rate). What to ask it for is the deployment's basis (`BasisConfig`).
  */
-import { Config, ConfigError, Context, Duration, Either, Option, type Redacted } from "effect"
-import type { EmissionFactorType } from "../domain/Reading.js"
-import { oneOf, positiveNumber, wholeNumber } from "./ValueShapes.js"
+import { Config, ConfigError, Context, Duration, Either, Option, type Redacted, Schema } from "effect"
+import { Decimal, positiveNumber, variable, wholeNumber } from "./Variables.js"
 
 export const DEFAULT_API_URL = "https://api.electricitymaps.com/v4"
 
@@ -12,7 +11,6 @@ export interface ApiSettings {
   readonly apiKey: Redacted.Redacted<string>
   /** Base URL without a trailing slash, e.g. `https://api.electricitymaps.com/v4`. */
   readonly apiUrl: string
-  readonly emissionFactorType: EmissionFactorType
   readonly requestTimeout: Duration.Duration
   /** Retries after the first attempt: `MAX_RETRIES=3` means at most 4 attempts. */
   readonly maxRetries: number
@@ -94,7 +92,6 @@ export const apiConfig = Config.all({
     Config.mapOrFail((raw) => Either.mapLeft(checkApiUrl(raw), (message) => ConfigError.InvalidData([], message))),
     Config.withDefault(DEFAULT_API_URL)
   ),
-  emissionFactorType: oneOf("EMISSION_FACTOR_TYPE", ["lifecycle", "direct"], "lifecycle"),
   requestTimeout: positiveNumber("REQUEST_TIMEOUT_SECONDS", { fallback: 10, unit: "seconds", max: 300 }).pipe(
     Config.map(Duration.seconds)
   ),
@@ -112,18 +109,8 @@ export const apiConfig = Config.all({
     what: "bytes"
   }),
   // 0 is allowed here (no limit), so it is not a positive number.
-  maxRequestsPerSecond: Config.string("MAX_REQUESTS_PER_SECOND").pipe(
-    Config.mapOrFail((raw) => {
-      const value = Number(raw)
-      return /^\s*\d+(?:\.\d+)?\s*$/.test(raw) && value <= 10_000
-        ? Either.right(value)
-        : Either.left(
-          ConfigError.InvalidData(
-            [],
-            "must be a positive number of requests per second (0 = no limit) up to 10000, e.g. 10"
-          )
-        )
-    }),
-    Config.withDefault(0)
-  )
+  maxRequestsPerSecond: variable("MAX_REQUESTS_PER_SECOND", Decimal.pipe(Schema.lessThanOrEqualTo(10_000)), {
+    expected: "must be a positive number of requests per second (0 = no limit) up to 10000, e.g. 10",
+    fallback: 0
+  })
 })

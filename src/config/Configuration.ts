@@ -5,7 +5,7 @@
  * nothing else in the code reads the environment.
  */
 import * as FileSystem from "@effect/platform/FileSystem"
-import { Config, ConfigError, Context, Data, Effect, Either, Layer, Option, Redacted } from "effect"
+import { Config, ConfigError, Context, Effect, Either, Layer, Option, Redacted } from "effect"
 import {
   ApiConfig,
   apiConfig,
@@ -16,6 +16,7 @@ import {
   type KeySource,
   keySource
 } from "./ApiConfig.js"
+import { BasisConfig, basisConfig, type BasisSettings } from "./BasisConfig.js"
 import { CacheConfig, cacheConfig, type CacheSettings } from "./CacheConfig.js"
 import {
   ClusterConfig,
@@ -39,6 +40,7 @@ import {
   pollingConfig,
   type PollingSettings
 } from "./PollingConfig.js"
+import { type ConfigIssue, InvalidConfig } from "./Variables.js"
 
 /** Every variable the service reads, in the order problems are reported and documented. */
 export const VARIABLES = [
@@ -71,34 +73,13 @@ export const VARIABLES = [
   "KUBECONFIG"
 ] as const
 
-export interface ConfigIssue {
-  readonly variable: string
-  /** As set (secrets and credentials redacted), or undefined when missing. */
-  readonly value: string | undefined
-  readonly expected: string
-}
-
-export class InvalidConfig extends Data.TaggedError("InvalidConfig")<{ readonly issues: ReadonlyArray<ConfigIssue> }> {
-  override get message(): string {
-    const count = this.issues.length
-    const lines = this.issues.map(
-      (issue) =>
-        `  ${issue.variable}${
-          issue.value === undefined ? " (not set)" : `=${JSON.stringify(issue.value)}`
-        }: ${issue.expected}`
-    )
-    return [`invalid configuration (${count} problem${count === 1 ? "" : "s"}); nothing was requested:`, ...lines].join(
-      "\n"
-    )
-  }
-}
-
 /** Conditions that are allowed but deserve a line in the log at start. */
 export class ConfigWarnings
   extends Context.Tag("carbon-poller/ConfigWarnings")<ConfigWarnings, ReadonlyArray<string>>()
 {}
 
 export interface Configuration {
+  readonly basis: BasisSettings
   readonly api: ApiSettings
   readonly cache: CacheSettings
   readonly polling: PollingSettings
@@ -262,6 +243,7 @@ export const NO_KEY = Redacted.make("")
 export const loadConfiguration = (options: LoadOptions) =>
   Effect.gen(function*() {
     const described = yield* Effect.either(Config.all({
+      basis: basisConfig,
       api: apiConfig,
       cache: cacheConfig,
       polling: pollingConfig,
@@ -297,7 +279,8 @@ export const loadConfiguration = (options: LoadOptions) =>
 export const layer = (options: LoadOptions) =>
   Layer.effectContext(
     Effect.map(loadConfiguration(options), (settings) =>
-      Context.make(ApiConfig, settings.api).pipe(
+      Context.make(BasisConfig, settings.basis).pipe(
+        Context.add(ApiConfig, settings.api),
         Context.add(CacheConfig, settings.cache),
         Context.add(PollingConfig, settings.polling),
         Context.add(HttpConfig, settings.http),

@@ -5,7 +5,7 @@
  * again.
  */
 import { Clock, Effect, Metric, Option, Ref } from "effect"
-import { ApiConfig } from "../config/ApiConfig.js"
+import { BasisConfig } from "../config/BasisConfig.js"
 import { CacheConfig } from "../config/CacheConfig.js"
 import { PollingConfig } from "../config/PollingConfig.js"
 import { type CacheFile, renderCache, type RenderedCache } from "../domain/CacheFile.js"
@@ -38,7 +38,7 @@ const fromRefusal = (zone: string, refusal: Refusal): ZoneFailure => ({
 export class Poller extends Effect.Service<Poller>()("carbon-poller/Poller", {
   effect: Effect.gen(function*() {
     const polling = yield* PollingConfig
-    const api = yield* ApiConfig
+    const basis = yield* BasisConfig
     const { cacheTtlMinutes } = yield* CacheConfig
     const source = yield* CarbonSource
     const outputs = yield* CacheOutputs
@@ -46,7 +46,7 @@ export class Poller extends Effect.Service<Poller>()("carbon-poller/Poller", {
     const forecasts = yield* Forecasts
     const expectationsFor = (zone: string) => ({
       zone,
-      emissionFactorType: api.emissionFactorType,
+      emissionFactorType: basis.emissionFactorType,
       maxReadingAgeMinutes: polling.maxReadingAgeMinutes
     })
 

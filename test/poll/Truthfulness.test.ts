@@ -102,6 +102,16 @@ describe("refused readings in the service", () => {
       }))
   }
 
+  it.effect("holds readings to the deployment's basis: with EMISSION_FACTOR_TYPE=direct, lifecycle is refused", () =>
+    Effect.gen(function*() {
+      // DE answers direct; FR answers lifecycle, as the recorded body does.
+      const { file } = yield* pollWith(latestBody("DE", 300, { emissionFactorType: "direct" }), {
+        emissionFactorType: "direct"
+      })
+      assert.deepStrictEqual(file.sorted_by_carbon, ["DE"])
+      assert.strictEqual(file.unavailable?.["FR"]?.reason, "WrongEmissionFactor")
+    }))
+
   it.effect("ranks a reading of the current hour as before", () =>
     Effect.gen(function*() {
       const { file } = yield* pollWith(latestBody("DE", 300))

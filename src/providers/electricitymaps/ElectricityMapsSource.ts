@@ -8,6 +8,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Clock, Duration, Effect, Either, Layer, Option, Redacted, Schedule, ScheduleDecision } from "effect"
 import { ApiConfig } from "../../config/ApiConfig.js"
+import { BasisConfig } from "../../config/BasisConfig.js"
 import type { Forecast } from "../../domain/Forecast.js"
 import type { Reading, ZoneCatalogue } from "../../domain/Reading.js"
 import * as Metrics from "../../observability/Metrics.js"
@@ -81,6 +82,8 @@ const toSourceError = (error: ApiError): SourceError =>
 
 export const make = Effect.gen(function*() {
   const settings = yield* ApiConfig
+  // Asked for the deployment's emission factor, so every value it gives is of the ranked basis.
+  const { emissionFactorType } = yield* BasisConfig
   const redactor = makeRedactor(Redacted.value(settings.apiKey))
   const limiter = yield* RequestRateLimiter
   const client = (yield* HttpClient.HttpClient).pipe(
@@ -176,7 +179,7 @@ export const make = Effect.gen(function*() {
       attempt(
         zone,
         HttpClientRequest.get("/carbon-intensity/latest", {
-          urlParams: { zone, emissionFactorType: settings.emissionFactorType }
+          urlParams: { zone, emissionFactorType }
         }),
         (text, status) =>
           Either.flatMap(
@@ -204,7 +207,7 @@ export const make = Effect.gen(function*() {
       attempt(
         zone,
         HttpClientRequest.get("/carbon-intensity/forecast", {
-          urlParams: { zone, horizonHours: String(horizonHours), emissionFactorType: settings.emissionFactorType }
+          urlParams: { zone, horizonHours: String(horizonHours), emissionFactorType }
         }),
         (text, status) =>
           Either.map(
@@ -218,12 +221,12 @@ export const make = Effect.gen(function*() {
     provider: "electricitymaps",
     name: "Electricity Maps",
     // Electricity Maps gives average values of the factor it is asked for.
-    basis: { signal: "average", emissionFactorType: settings.emissionFactorType },
+    basis: { signal: "average", emissionFactorType },
     latest,
     forecast,
     catalogue
   })
 })
 
-/** The adapter over an `HttpClient` (provided by the platform) and the API settings. */
+/** The adapter over an `HttpClient` (provided by the platform), the API settings and the deployment's basis. */
 export const layer = Layer.effect(CarbonSource, make).pipe(Layer.provide(RequestRateLimiter.Default))
