@@ -9,7 +9,7 @@ import { Clock, Data, Effect, Option, Ref } from "effect"
 import { PollingConfig } from "../config/PollingConfig.js"
 import type { ZoneCatalogue } from "../domain/Reading.js"
 import type { ZonePlan } from "../domain/ZonePlan.js"
-import { CarbonSource } from "../ports/CarbonSource.js"
+import { CarbonSource, SourceError } from "../ports/CarbonSource.js"
 
 export class NoValidZones extends Data.TaggedError("NoValidZones")<{ readonly details: ReadonlyArray<string> }> {
   override get message(): string {
@@ -98,16 +98,23 @@ export type { ZonePlan } from "../domain/ZonePlan.js"
 /** How often the catalogue is asked again while a configured zone is missing from it. */
 export const CATALOGUE_RECHECK_MILLIS = 60 * 60 * 1000
 
+/** A key missing from the catalogue, as the zone's failure: its cache entry names the closest keys. */
+const notInCatalogue = (entry: ZoneCheckResult["unknown"][number]): SourceError => {
+  const said = `not in the provider's zone catalogue${
+    entry.suggestions.length > 0 ? `; did you mean ${entry.suggestions.join(", ")}?` : ""
+  } (asked again hourly)`
+  return new SourceError({
+    zone: entry.zone,
+    reason: "ZoneNotFound",
+    providerMessage: said,
+    detail: `zone ${entry.zone}: ZoneNotFound: ${said}`
+  })
+}
+
 const planOf = (result: ZoneCheckResult): ZonePlan => ({
   pollable: result.pollable,
   withoutForecast: result.withoutForecast,
-  excluded: result.unknown.map((entry) => ({
-    zone: entry.zone,
-    reason: "ZoneNotFound",
-    message: `not in the provider's zone catalogue${
-      entry.suggestions.length > 0 ? `; did you mean ${entry.suggestions.join(", ")}?` : ""
-    } (asked again hourly)`
-  }))
+  excluded: result.unknown.map(notInCatalogue)
 })
 
 export class ZoneCheck extends Effect.Service<ZoneCheck>()("carbon-poller/ZoneCheck", {
@@ -169,9 +176,9 @@ export class ZoneCheck extends Effect.Service<ZoneCheck>()("carbon-poller/ZoneCh
       const result = yield* ask
       // A catalogue that lost every zone of ours is more likely broken than right: keep polling.
       const next = result === undefined || result.pollable.length === 0 ? everything : planOf(result)
-      for (const zone of plan.excluded) {
-        if (next.pollable.includes(zone.zone)) {
-          yield* Effect.log(`zone ${zone.zone} is now in the catalogue; polling it`)
+      for (const { zone } of plan.excluded) {
+        if (zone !== undefined && next.pollable.includes(zone)) {
+          yield* Effect.log(`zone ${zone} is now in the catalogue; polling it`)
         }
       }
       yield* Ref.set(state, { plan: next, checkedAt: Option.some(now) })
