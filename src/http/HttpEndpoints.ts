@@ -10,10 +10,10 @@ import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Clock, Duration, Effect, Layer, Option, Ref } from "effect"
 import { createHash } from "node:crypto"
-import { ApiConfig } from "../config/ApiConfig.js"
 import { PollingConfig } from "../config/PollingConfig.js"
 import { CONTENT_TYPE as PROMETHEUS_CONTENT_TYPE, PrometheusMetrics } from "../observability/PrometheusExposition.js"
 import { PollStatus } from "../poll/PollStatus.js"
+import { CarbonSource } from "../ports/CarbonSource.js"
 import { expiresAt, liveness, readiness } from "./Health.js"
 
 export { expiresAt, liveness, readiness } from "./Health.js"
@@ -41,10 +41,10 @@ export const METRICS_RENDER_TTL = Duration.seconds(1)
 /** Every endpoint, in the order they are listed to people. */
 export const makeRoutes = Effect.gen(function*() {
   const polling = yield* PollingConfig
-  const api = yield* ApiConfig
+  const source = yield* CarbonSource
   const status = yield* PollStatus
   const metrics = yield* PrometheusMetrics
-  const livenessAllowance = 2 * polling.pollIntervalMinutes * 60_000 + Duration.toMillis(api.requestTimeout)
+  const livenessAllowance = 2 * polling.pollIntervalMinutes * 60_000 + Duration.toMillis(source.requestTimeout)
 
   const healthz = Effect.gen(function*() {
     const check = liveness(yield* status.get, livenessAllowance, yield* Clock.currentTimeMillis)

@@ -89,6 +89,11 @@ export interface CarbonSourceShape {
   readonly name: string
   /** The basis of every value this source gives, as configured; the core refuses a zone whose basis differs. */
   readonly basis: Basis
+  /**
+   * How long one request may go unanswered before it fails as `Timeout`: a poll can run this much
+   * past its interval, which liveness allows for.
+   */
+  readonly requestTimeout: Duration.Duration
   /** The latest reading of one zone, retried within the call as the adapter sees fit. */
   readonly latest: (zone: string) => Effect.Effect<Reading, SourceError>
   /**

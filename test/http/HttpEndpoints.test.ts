@@ -15,7 +15,9 @@ import * as Metrics from "../../src/observability/Metrics.js"
 import { PrometheusMetrics } from "../../src/observability/PrometheusExposition.js"
 import * as NodeServer from "../../src/platform/NodeHttpServer.js"
 import { PollStatus, type StatusSnapshot } from "../../src/poll/PollStatus.js"
+import { aCacheEntry } from "../support/samples.js"
 import { TEST_API_KEY, testConfigLayer } from "../support/settings.js"
+import { staticSource } from "../support/StaticSource.js"
 
 /** The endpoints layer on Node's server at `host:port`, for the life of the scope; its address. */
 const serveOn = (host: string, port: number) =>
@@ -33,15 +35,12 @@ const cacheAt = (producedAt: number, ttlMinutes = 10): CacheFile => ({
   timestamp: formatCacheTimestamp(producedAt),
   ttl_minutes: ttlMinutes,
   regions: {
-    FR: {
-      zone: "FR",
-      carbonIntensity: 50,
+    FR: aCacheEntry("FR", 50, {
       datetime: "2024-01-01T12:00:00.000Z",
       updatedAt: "2024-01-01T11:50:00.000Z",
-      emissionFactorType: "lifecycle",
       isEstimated: true,
       timestamp: formatCacheTimestamp(producedAt)
-    }
+    })
   },
   sorted_by_carbon: ["FR"],
   best_region: "FR",
@@ -113,10 +112,12 @@ const endpoints = Effect.gen(function*() {
 })
 
 /** The layers live as long as the test, like they live as long as the service. */
-const EndpointLayers = Layer.mergeAll(PrometheusMetrics.Default, FetchHttpClient.layer).pipe(
-  Layer.provideMerge(PollStatus.Default),
-  Layer.provideMerge(testConfigLayer({ pollIntervalMinutes: 5 }))
-)
+const endpointLayers = (source = staticSource({})) =>
+  Layer.mergeAll(PrometheusMetrics.Default, FetchHttpClient.layer, source).pipe(
+    Layer.provideMerge(PollStatus.Default),
+    Layer.provideMerge(testConfigLayer({ pollIntervalMinutes: 5 }))
+  )
+const EndpointLayers = endpointLayers()
 
 describe("HTTP endpoints over loopback", () => {
   it.scopedLive("answer /readyz 503 with a reason before the first write, then 200", () =>
@@ -143,6 +144,17 @@ describe("HTTP endpoints over loopback", () => {
       assert.strictEqual(stuck.status, 503)
       assert.isFalse(JSON.parse(stuck.body).alive)
     }).pipe(Effect.provide(EndpointLayers)))
+
+  it.scopedLive("allow a poll the source's own request timeout past two intervals before /healthz says 503", () =>
+    Effect.gen(function*() {
+      const { get, status } = yield* endpoints
+      const now = yield* Clock.currentTimeMillis
+      // Two intervals of 5 minutes plus the source's 2 minutes: 12 minutes.
+      yield* status.pollStarted(now - 11 * MINUTE)
+      assert.strictEqual((yield* get("/healthz")).status, 200)
+      yield* status.pollStarted(now - 13 * MINUTE)
+      assert.strictEqual((yield* get("/healthz")).status, 503)
+    }).pipe(Effect.provide(endpointLayers(staticSource({}, { requestTimeout: "2 minutes" })))))
 
   it.scopedLive("serve /cache as written, with ETag, max-age of the remaining TTL, and 304", () =>
     Effect.gen(function*() {
@@ -266,7 +278,9 @@ describe("/metrics under many scrapers", () => {
         PrometheusMetrics.make({ render: Effect.sync(() => `# rendered ${++renders}\n`) })
       )
       const status = yield* PollStatus
-      const routes = yield* HttpEndpoints.makeRoutes.pipe(Effect.provide(Layer.mergeAll(counting, testConfigLayer())))
+      const routes = yield* HttpEndpoints.makeRoutes.pipe(
+        Effect.provide(Layer.mergeAll(counting, staticSource({}), testConfigLayer()))
+      )
       const metricsRoute = routes.find((route) => route.path === "/metrics")!
       const scrape = metricsRoute.handler.pipe(
         Effect.provideService(

@@ -215,6 +215,7 @@ export const make = Effect.gen(function*() {
     name: "Electricity Maps",
     // Electricity Maps gives average values of the factor it is asked for.
     basis: { signal: "average", emissionFactorType },
+    requestTimeout: settings.requestTimeout,
     latest,
     forecast,
     catalogue

@@ -36,6 +36,14 @@ describe("the Electricity Maps source: latest", () => {
       assert.strictEqual(headers["auth-token"], TEST_API_KEY)
     }))
 
+  it.effect("tells the port the deployment's basis (average values) and its own request timeout", () =>
+    Effect.gen(function*() {
+      const { layer } = setup({}, { emissionFactorType: "direct", requestTimeout: Duration.seconds(7) })
+      const source = yield* Effect.provide(CarbonSource, layer)
+      assert.deepStrictEqual(source.basis, { signal: "average", emissionFactorType: "direct" })
+      assert.isTrue(Duration.equals(source.requestTimeout, Duration.seconds(7)))
+    }))
+
   for (const name of fixtureNames("latest.")) {
     it.effect(`decodes the recorded body ${name}`, () =>
       Effect.gen(function*() {
