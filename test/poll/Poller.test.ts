@@ -7,6 +7,7 @@ import { PollStatus } from "../../src/poll/PollStatus.js"
 import { delayed, hang, respond, transport } from "../support/FakeApi.js"
 import { CURRENT_HOUR } from "../support/fixtures.js"
 import { makeHarness } from "../support/harness.js"
+import { aReading } from "../support/samples.js"
 import { TEST_API_KEY } from "../support/settings.js"
 
 const ZONES = ["US-CAL-CISO", "US-TEX-ERCO", "US-NY-NYIS", "US-MIDA-PJM", "US-MIDW-MISO"]
@@ -91,14 +92,7 @@ describe("Poller.pollOnce", () => {
                 "1 second",
                 respond(
                   200,
-                  JSON.stringify({
-                    zone: z,
-                    carbonIntensity: i,
-                    datetime: CURRENT_HOUR,
-                    updatedAt: "u",
-                    emissionFactorType: "lifecycle",
-                    isEstimated: false
-                  })
+                  JSON.stringify(aReading(z, i, { datetime: CURRENT_HOUR, updatedAt: "u" }))
                 )
               )
             ]])
@@ -134,14 +128,7 @@ describe("Poller.pollOnce", () => {
             "US-NY-NYIS": [
               respond(
                 200,
-                JSON.stringify({
-                  zone: "US-NY-NYIS",
-                  carbonIntensity: 118,
-                  datetime: CURRENT_HOUR,
-                  updatedAt: "u",
-                  emissionFactorType: "lifecycle",
-                  isEstimated: false
-                })
+                JSON.stringify(aReading("US-NY-NYIS", 118, { datetime: CURRENT_HOUR, updatedAt: "u" }))
               ),
               respond(503, "down"),
               respond(503, "down")
@@ -261,14 +248,7 @@ describe("the poll schedule", () => {
           "150 seconds",
           respond(
             200,
-            JSON.stringify({
-              zone: "FR",
-              carbonIntensity: 1,
-              datetime: CURRENT_HOUR,
-              updatedAt: "u",
-              emissionFactorType: "lifecycle",
-              isEstimated: false
-            })
+            JSON.stringify(aReading("FR", 1, { datetime: CURRENT_HOUR, updatedAt: "u" }))
           )
         )
       const h = makeHarness({

@@ -11,29 +11,13 @@ const CacheStore = FileOutput.CacheFileOutput
 const CacheStoreLayer = Layer.effect(CacheStore, FileOutput.make)
 const renderCache = (value: CacheFile) => Effect.succeed(render(value).contents)
 import { makeMemoryFileSystem, type MemoryFileSystemOptions } from "../../support/MemoryFileSystem.js"
+import { aCache, aCacheEntry, CONTRACT_KEYS } from "../../support/samples.js"
 import { testConfigLayer } from "../../support/settings.js"
 
 const TARGET = "/cache/carbon_cache.json"
 const TEMP_PREFIX = "/cache/.carbon_cache.json.tmp-"
 
-const cache = (best: string): CacheFile => ({
-  timestamp: "2024-01-01T12:00:00",
-  ttl_minutes: 10,
-  regions: {
-    [best]: {
-      zone: best,
-      carbonIntensity: 100,
-      datetime: "2024-01-01T12:00:00Z",
-      updatedAt: "2024-01-01T12:00:00Z",
-      emissionFactorType: "lifecycle",
-      isEstimated: false,
-      timestamp: "2024-01-01T12:00:00"
-    }
-  },
-  sorted_by_carbon: [best],
-  best_region: best,
-  worst_region: best
-})
+const cache = (best: string): CacheFile => aCache([aCacheEntry(best, 100)])
 
 const withMemoryStore = (options: MemoryFileSystemOptions = {}) => {
   const memory = makeMemoryFileSystem(options)
@@ -164,14 +148,7 @@ describe("renderCache", () => {
         timestamp: "2024-01-01T12:00:00"
       }
       const rendered = JSON.parse(yield* renderCache(scrambled)) as { regions: { A: object } }
-      assert.deepStrictEqual(Object.keys(rendered), [
-        "timestamp",
-        "ttl_minutes",
-        "regions",
-        "sorted_by_carbon",
-        "best_region",
-        "worst_region"
-      ])
+      assert.deepStrictEqual(Object.keys(rendered), CONTRACT_KEYS)
       assert.deepStrictEqual(Object.keys(rendered.regions.A), [
         "zone",
         "carbonIntensity",
