@@ -16,8 +16,6 @@ import { CONTENT_TYPE as PROMETHEUS_CONTENT_TYPE, PrometheusMetrics } from "../o
 import { PollStatus } from "../poll/PollStatus.js"
 import { expiresAt, liveness, readiness } from "./Health.js"
 
-export { expiresAt, liveness, readiness } from "./Health.js"
-
 const json = (body: unknown, status = 200) => HttpServerResponse.unsafeJson(body, { status })
 
 const etagOf = (contents: string) => `"${createHash("sha256").update(contents).digest("hex").slice(0, 32)}"`

@@ -23,7 +23,7 @@ export const layer = Layer.mergeAll(
   NodeFileSystem.layer,
   NodePath.layer,
   httpClient,
-  FileModes.nodeLayer,
+  FileModes.layer,
   Layer.setTracerEnabled(false)
 )
 

@@ -93,8 +93,6 @@ export const describeUnknown = (entry: ZoneCheckResult["unknown"][number]): stri
     entry.suggestions.length > 0 ? `; did you mean ${entry.suggestions.join(", ")}?` : ""
   }`
 
-export type { ZonePlan } from "../domain/ZonePlan.js"
-
 /** How often the catalogue is asked again while a configured zone is missing from it. */
 export const CATALOGUE_RECHECK_MILLIS = 60 * 60 * 1000
 

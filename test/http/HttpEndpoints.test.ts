@@ -9,13 +9,13 @@ import { spawnSync } from "node:child_process"
 import { startEndpoints } from "../../src/app/Commands.js"
 import type { CacheFile } from "../../src/domain/CacheFile.js"
 import { formatCacheTimestamp } from "../../src/domain/Time.js"
+import { liveness, readiness } from "../../src/http/Health.js"
 import * as HttpEndpoints from "../../src/http/HttpEndpoints.js"
-import { liveness, readiness } from "../../src/http/HttpEndpoints.js"
 import * as Metrics from "../../src/observability/Metrics.js"
 import { PrometheusMetrics } from "../../src/observability/PrometheusExposition.js"
 import * as NodeServer from "../../src/platform/NodeHttpServer.js"
 import { PollStatus, type StatusSnapshot } from "../../src/poll/PollStatus.js"
-import { TEST_API_KEY, testConfigLayer } from "../support/settings.js"
+import * as TestSettings from "../support/settings.js"
 
 /** The endpoints layer on Node's server at `host:port`, for the life of the scope; its address. */
 const serveOn = (host: string, port: number) =>
@@ -115,7 +115,7 @@ const endpoints = Effect.gen(function*() {
 /** The layers live as long as the test, like they live as long as the service. */
 const EndpointLayers = Layer.mergeAll(PrometheusMetrics.Default, FetchHttpClient.layer).pipe(
   Layer.provideMerge(PollStatus.Default),
-  Layer.provideMerge(testConfigLayer({ pollIntervalMinutes: 5 }))
+  Layer.provideMerge(TestSettings.layer({ pollIntervalMinutes: 5 }))
 )
 
 describe("HTTP endpoints over loopback", () => {
@@ -162,7 +162,7 @@ describe("HTTP endpoints over loopback", () => {
       const again = yield* get("/cache", { "if-none-match": etag })
       assert.strictEqual(again.status, 304)
       assert.strictEqual(again.body, "")
-      assert.notInclude(first.body, TEST_API_KEY)
+      assert.notInclude(first.body, TestSettings.TEST_API_KEY)
     }).pipe(Effect.provide(EndpointLayers)))
 
   it.scopedLive("answer 404 for unknown paths and 405 with Allow: GET for other methods", () =>
@@ -214,7 +214,7 @@ describe("HTTP endpoints over loopback", () => {
     Effect.gen(function*() {
       // A server that cannot even be built: with HTTP_PORT=0 it is never asked for.
       const unusable = Layer.die("the endpoints must not start with HTTP_PORT=0")
-      yield* startEndpoints(unusable).pipe(Effect.provide(testConfigLayer({ httpPort: 0 })))
+      yield* startEndpoints(unusable).pipe(Effect.provide(TestSettings.layer({ httpPort: 0 })))
     }).pipe(Effect.provide(EndpointLayers)))
 
   it.scopedLive("expose the service's metrics in Prometheus text format that promtool accepts", () =>
@@ -245,7 +245,7 @@ describe("HTTP endpoints over loopback", () => {
       assert.include(text, "carbon_poller_zones_usable 1")
       assert.notInclude(text, "effect_fiber")
       assert.notInclude(text, "# UNIT ", "the 0.0.4 text format has no UNIT lines")
-      assert.notInclude(text, TEST_API_KEY)
+      assert.notInclude(text, TestSettings.TEST_API_KEY)
 
       const promtool = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" })
       if (promtool.error && process.env["CI"] !== "true") {
@@ -266,7 +266,9 @@ describe("/metrics under many scrapers", () => {
         PrometheusMetrics.make({ render: Effect.sync(() => `# rendered ${++renders}\n`) })
       )
       const status = yield* PollStatus
-      const routes = yield* HttpEndpoints.makeRoutes.pipe(Effect.provide(Layer.mergeAll(counting, testConfigLayer())))
+      const routes = yield* HttpEndpoints.makeRoutes.pipe(
+        Effect.provide(Layer.mergeAll(counting, TestSettings.layer()))
+      )
       const metricsRoute = routes.find((route) => route.path === "/metrics")!
       const scrape = metricsRoute.handler.pipe(
         Effect.provideService(

@@ -9,12 +9,12 @@ import { ServicesLayer } from "../../src/app/AppLayer.js"
 import { jsonLogger } from "../../src/observability/Logging.js"
 import { type FakeApiOptions, makeFakeApi } from "./FakeApi.js"
 import { makeMemoryFileSystem, type MemoryFileSystemOptions } from "./MemoryFileSystem.js"
-import { type Settings, testConfigLayer } from "./settings.js"
+import * as TestSettings from "./settings.js"
 
 export const makeHarness = (options: {
   readonly api?: FakeApiOptions
   readonly fs?: MemoryFileSystemOptions
-  readonly settings?: Partial<Settings>
+  readonly settings?: Partial<TestSettings.Settings>
 }) => {
   const api = makeFakeApi(options.api)
   const memory = makeMemoryFileSystem(options.fs)
@@ -22,7 +22,7 @@ export const makeHarness = (options: {
   const captureLogger = Logger.map(jsonLogger, (line) => {
     logLines.push(line)
   })
-  const config = testConfigLayer(options.settings)
+  const config = TestSettings.layer(options.settings)
   const layer = ServicesLayer.pipe(
     Layer.provideMerge(config),
     Layer.provide(Layer.mergeAll(api.layer, memory.layer, Path.layer)),
