@@ -16,7 +16,7 @@ import { listZones } from "../../src/poll/ZoneCheck.js"
 import type { CacheOutputShape } from "../../src/ports/CacheOutput.js"
 import { CarbonSource, SourceError } from "../../src/ports/CarbonSource.js"
 import { makeFakeApi } from "../support/FakeApi.js"
-import { makeHarness, noListener } from "../support/harness.js"
+import { makeHarness } from "../support/harness.js"
 import { makeMemoryFileSystem } from "../support/MemoryFileSystem.js"
 import * as TestSettings from "../support/settings.js"
 
@@ -137,7 +137,7 @@ describe("recipe: add a knob", () => {
       )
       const service = AppLayer.ServicesLayer.pipe(
         Layer.provideMerge(AppLayer.ConfigLayer({ stdoutIsTerminal: false, keyRequired: true })),
-        Layer.provide(Layer.mergeAll(api.layer, memory.layer, Path.layer, noListener)),
+        Layer.provide(Layer.mergeAll(api.layer, memory.layer, Path.layer)),
         Layer.provide(Layer.setConfigProvider(environment))
       )
       const zones = yield* Effect.provide(

@@ -13,7 +13,7 @@ import { makeMemoryFileSystem, type MemoryFileSystemOptions } from "./MemoryFile
 import * as TestSettings from "./settings.js"
 
 /** No HTTP server: with `HTTP_PORT=0` (the test default) the service never asks for one. */
-export const noListener = Layer.succeed(HttpListener, {
+const noListener = Layer.succeed(HttpListener, {
   listen: () => Layer.die(new Error("this test gives the service no HTTP server; set httpPort 0 or pass a listener"))
 })
 
