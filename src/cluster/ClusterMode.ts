@@ -34,46 +34,45 @@ const sidecar = Layer.merge(
   Layer.succeed(ClusterOutputs, [])
 )
 
-const configMapOutput = (mode: ClusterMode) =>
-  Effect.gen(function*() {
-    const store = yield* ConfigMapStore.ConfigMapStore
-    const election = yield* LeaderElection.LeaderElection
-    const name = `ConfigMap ${formatRef(mode.configMap)}`
-    const refused = (step: string, detail: string, cause?: unknown) =>
-      new OutputError({ output: name, step, detail, keeps: "the published cache is left as it was", cause })
-    const output: CacheOutputShape = {
-      name,
-      publish: ({ contents }: RenderedCache) =>
-        Effect.gen(function*() {
-          // Confirmed against the Lease right before writing: leadership can end while a poll runs
-          // (another holder after a partition); the resourceVersion precondition then refuses
-          // whatever still slips through between this read and the write.
-          if (!(yield* election.confirm)) {
-            yield* Metrics.increment(Metrics.publishes, { outcome: "not_leader" })
-            return yield* refused("check leadership", "this replica is not the leader any more")
-          }
-          yield* store.publish(contents).pipe(
-            Effect.tapBoth({
-              onFailure: (error) =>
-                Metrics.increment(Metrics.publishes, {
-                  outcome: error._tag === "ConfigMapTooLarge"
-                    ? "too_large"
-                    : error.reason === "Conflict"
-                    ? "conflict"
-                    : "failed"
-                }),
-              onSuccess: () => Metrics.increment(Metrics.publishes, { outcome: "published" })
-            }),
-            Effect.mapError((error) => refused("publish", error.message, error))
-          )
-        }),
-      recall: store.read.pipe(
-        Effect.map(Option.map((published) => published.contents)),
-        Effect.orElseSucceed(() => Option.none<string>())
-      )
-    }
-    return output
-  })
+const configMapOutput = Effect.fn("ClusterMode.configMapOutput")(function*(mode: ClusterMode) {
+  const store = yield* ConfigMapStore.ConfigMapStore
+  const election = yield* LeaderElection.LeaderElection
+  const name = `ConfigMap ${formatRef(mode.configMap)}`
+  const refused = (step: string, detail: string, cause?: unknown) =>
+    new OutputError({ output: name, step, detail, keeps: "the published cache is left as it was", cause })
+  const output: CacheOutputShape = {
+    name,
+    publish: ({ contents }: RenderedCache) =>
+      Effect.gen(function*() {
+        // Confirmed against the Lease right before writing: leadership can end while a poll runs
+        // (another holder after a partition); the resourceVersion precondition then refuses
+        // whatever still slips through between this read and the write.
+        if (!(yield* election.confirm)) {
+          yield* Metrics.increment(Metrics.publishes, { outcome: "not_leader" })
+          return yield* refused("check leadership", "this replica is not the leader any more")
+        }
+        yield* store.publish(contents).pipe(
+          Effect.tapBoth({
+            onFailure: (error) =>
+              Metrics.increment(Metrics.publishes, {
+                outcome: error._tag === "ConfigMapTooLarge"
+                  ? "too_large"
+                  : error.reason === "Conflict"
+                  ? "conflict"
+                  : "failed"
+              }),
+            onSuccess: () => Metrics.increment(Metrics.publishes, { outcome: "published" })
+          }),
+          Effect.mapError((error) => refused("publish", error.message, error))
+        )
+      }),
+    recall: store.read.pipe(
+      Effect.map(Option.map((published) => published.contents)),
+      Effect.orElseSucceed(() => Option.none<string>())
+    )
+  }
+  return output
+})
 
 const leadershipOf = Effect.gen(function*() {
   const election = yield* LeaderElection.LeaderElection
