@@ -4,7 +4,7 @@
  */
 import { Data } from "effect"
 import type { InvalidConfig } from "../config/Variables.js"
-import type { HttpPortUnavailable } from "../platform/NodeHttpServer.js"
+import type { HttpPortUnavailable } from "../http/HttpListener.js"
 import type { PollSummary } from "../poll/PollSummary.js"
 import type { NoValidZones } from "../poll/ZoneCheck.js"
 import type { SourceError } from "../ports/CarbonSource.js"

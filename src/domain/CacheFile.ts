@@ -9,8 +9,6 @@ import { BestWindow, UnavailableForecast, ZoneForecast } from "./ForecastKeys.js
 import { Reading } from "./Reading.js"
 import { CacheTimestamp } from "./Time.js"
 
-export { CacheTimestamp } from "./Time.js"
-
 export const CacheEntry = Schema.Struct({
   // The provider's fields as it sent them, in its order.
   ...Reading.fields,

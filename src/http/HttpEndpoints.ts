@@ -1,8 +1,8 @@
 /**
  * The HTTP endpoints for the people and probes around the service: liveness, readiness,
  * Prometheus metrics and the cache itself. One route table feeds the router, the 404 text and
- * the start-up log. The server itself comes from the platform (src/platform/NodeHttpServer.ts in
- * production, a test server in tests).
+ * the start-up log. The server itself comes from the platform's `HttpListener`
+ * (src/platform/NodeHttpServer.ts in production, a loopback server or none in tests).
  */
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServer from "@effect/platform/HttpServer"
@@ -10,13 +10,13 @@ import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Clock, Duration, Effect, Layer, Option, Ref } from "effect"
 import { createHash } from "node:crypto"
+import { HttpConfig } from "../config/HttpConfig.js"
 import { PollingConfig } from "../config/PollingConfig.js"
 import { CONTENT_TYPE as PROMETHEUS_CONTENT_TYPE, PrometheusMetrics } from "../observability/PrometheusExposition.js"
 import { PollStatus } from "../poll/PollStatus.js"
 import { CarbonSource } from "../ports/CarbonSource.js"
 import { expiresAt, liveness, readiness } from "./Health.js"
-
-export { expiresAt, liveness, readiness } from "./Health.js"
+import { HttpListener } from "./HttpListener.js"
 
 const json = (body: unknown, status = 200) => HttpServerResponse.unsafeJson(body, { status })
 
@@ -130,8 +130,8 @@ export const makeRouter = Effect.map(makeRoutes, (routes) => {
     )
 })
 
-/** Serves the route table on the platform's `HttpServer` for the life of the layer. */
-export const layer = Layer.unwrapEffect(
+/** Serves the route table on the `HttpServer` in context for the life of the layer. */
+const serveRoutes = Layer.unwrapEffect(
   Effect.gen(function*() {
     const routes = yield* makeRoutes
     const router = yield* makeRouter
@@ -144,5 +144,18 @@ export const layer = Layer.unwrapEffect(
         ))
     )
     return Layer.merge(HttpServer.serve(router), announce)
+  })
+)
+
+/**
+ * The endpoints on `HTTP_HOST:HTTP_PORT` for the life of the layer, on a server the platform
+ * opens for them; nothing at all, not even a socket, with `HTTP_PORT=0`.
+ */
+export const layer = Layer.unwrapEffect(
+  Effect.gen(function*() {
+    const { httpHost, httpPort } = yield* HttpConfig
+    if (httpPort === 0) return Layer.empty
+    const listener = yield* HttpListener
+    return serveRoutes.pipe(Layer.provide(listener.listen({ host: httpHost, port: httpPort })))
   })
 )

@@ -5,7 +5,7 @@
  * so a zone that appears later is polled. Keys outside the plan are reported and still polled (a
  * plan can change). An empty or unreachable catalogue polls every configured zone.
  */
-import { Clock, Data, Effect, Option, Ref } from "effect"
+import { Clock, Context, Data, Effect, Option, Ref } from "effect"
 import { PollingConfig } from "../config/PollingConfig.js"
 import type { ZoneCatalogue } from "../domain/Reading.js"
 import type { ZonePlan } from "../domain/ZonePlan.js"
@@ -92,8 +92,6 @@ export const describeUnknown = (entry: ZoneCheckResult["unknown"][number]): stri
   `zone ${entry.zone} does not exist${
     entry.suggestions.length > 0 ? `; did you mean ${entry.suggestions.join(", ")}?` : ""
   }`
-
-export type { ZonePlan } from "../domain/ZonePlan.js"
 
 /** How often the catalogue is asked again while a configured zone is missing from it. */
 export const CATALOGUE_RECHECK_MILLIS = 60 * 60 * 1000
@@ -188,6 +186,12 @@ export class ZoneCheck extends Effect.Service<ZoneCheck>()("carbon-poller/ZoneCh
     return { atStart, current } as const
   })
 }) {}
+
+/**
+ * The plan the zone check made at start. Only the start provides it, so what must begin from that
+ * plan (the forecast refresher) cannot be built before the check.
+ */
+export class StartPlan extends Context.Tag("carbon-poller/StartPlan")<StartPlan, ZonePlan>() {}
 
 /** The `zones` command: keys and names matching a word, marking those the key may query. */
 export const listZones = (search: string | undefined) =>

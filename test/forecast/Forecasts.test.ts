@@ -4,7 +4,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Metric, MetricLabel, Option, Schema, TestClock } from "effect"
-import { pollForever, pollOnceAndExit } from "../../src/app/Commands.js"
+import { pollOnceAndExit } from "../../src/app/Commands.js"
 import { CacheFile, renderCache } from "../../src/domain/CacheFile.js"
 import * as Metrics from "../../src/observability/Metrics.js"
 import { Poller } from "../../src/poll/Poller.js"
@@ -42,7 +42,7 @@ type Harness = ReturnType<typeof harness>
 const startService = (h: Harness) =>
   Effect.gen(function*() {
     yield* TestClock.setTime(at(START) + 30_000)
-    const fiber = yield* Effect.fork(h.run(pollForever()))
+    const fiber = yield* Effect.fork(h.launch)
     yield* TestClock.adjust("1 millis")
     return fiber
   })
@@ -250,9 +250,8 @@ describe("forecasts in the service", () => {
     Effect.gen(function*() {
       const h = harness({ api: { forecastScripts: { DE: [hang, hang, hang, hang] } } })
       yield* TestClock.setTime(at(START) + 30_000)
-      // One run, so the status read below is the loop's own.
-      yield* h.run(Effect.gen(function*() {
-        const fiber = yield* Effect.fork(pollForever())
+      // Beside the running service, so the status read below is the loop's own.
+      yield* h.serving(Effect.gen(function*() {
         yield* TestClock.adjust("1 millis")
         // The first poll wrote at once, while DE's forecast request is still open.
         assert.strictEqual(h.api.totalLatestRequests, ZONES.length)
@@ -266,7 +265,6 @@ describe("forecasts in the service", () => {
         yield* TestClock.adjust("5 minutes")
         assert.strictEqual(h.api.totalLatestRequests, 2 * ZONES.length)
         assert.strictEqual(fileOf(h).unavailable_forecasts?.["DE"]?.reason, "Timeout")
-        yield* Fiber.interrupt(fiber)
       }))
     }))
 

@@ -4,28 +4,42 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import { assert, describe, it } from "@effect/vitest"
-import { Clock, Context, Effect, Layer, Metric, Option, TestClock } from "effect"
+import { Clock, Context, Deferred, Effect, Layer, Metric, Option, TestClock } from "effect"
 import { spawnSync } from "node:child_process"
-import { startEndpoints } from "../../src/app/Commands.js"
+import { DEFAULT_HTTP_PORT, HttpConfig } from "../../src/config/HttpConfig.js"
 import type { CacheFile } from "../../src/domain/CacheFile.js"
 import { formatCacheTimestamp } from "../../src/domain/Time.js"
+import { liveness, readiness } from "../../src/http/Health.js"
 import * as HttpEndpoints from "../../src/http/HttpEndpoints.js"
-import { liveness, readiness } from "../../src/http/HttpEndpoints.js"
+import { HttpListener } from "../../src/http/HttpListener.js"
 import * as Metrics from "../../src/observability/Metrics.js"
 import { PrometheusMetrics } from "../../src/observability/PrometheusExposition.js"
-import * as NodeServer from "../../src/platform/NodeHttpServer.js"
+import * as NodeHttpServer from "../../src/platform/NodeHttpServer.js"
 import { PollStatus, type StatusSnapshot } from "../../src/poll/PollStatus.js"
 import { aCacheEntry } from "../support/samples.js"
-import { TEST_API_KEY, testConfigLayer } from "../support/settings.js"
+import * as TestSettings from "../support/settings.js"
 import { staticSource } from "../support/StaticSource.js"
 
-/** The endpoints layer on Node's server at `host:port`, for the life of the scope; its address. */
-const serveOn = (host: string, port: number) =>
+/**
+ * The endpoints layer with `HTTP_HOST:HTTP_PORT` as given, on Node's server, for the life of the
+ * scope; the address it listens on. `anyPort` has it listen on any free port instead (what port 0
+ * means to a server, while `HTTP_PORT=0` turns the endpoints off).
+ */
+const serveOn = (host: string, port: number, options: { readonly anyPort: boolean } = { anyPort: false }) =>
   Effect.gen(function*() {
-    const context = yield* Layer.build(
-      Layer.merge(HttpEndpoints.layer, Layer.empty).pipe(Layer.provideMerge(NodeServer.layerOn(host, port)))
-    )
-    return Context.get(context, HttpServer.HttpServer).address
+    const node = yield* Effect.provide(HttpListener, NodeHttpServer.layer)
+    const bound = yield* Deferred.make<HttpServer.Address>()
+    const listener = Layer.succeed(HttpListener, {
+      listen: (address) =>
+        node.listen(options.anyPort ? { ...address, port: 0 } : address).pipe(
+          Layer.tap((context) => Deferred.succeed(bound, Context.get(context, HttpServer.HttpServer).address))
+        )
+    })
+    yield* Layer.build(HttpEndpoints.layer.pipe(
+      Layer.provide(listener),
+      Layer.provide(Layer.succeed(HttpConfig, { httpHost: host, httpPort: port }))
+    ))
+    return yield* Deferred.await(bound)
   })
 
 const MINUTE = 60_000
@@ -97,7 +111,7 @@ describe("readiness", () => {
 
 /** The endpoints on a free loopback port, over real HTTP, with PollStatus driven by the test. */
 const endpoints = Effect.gen(function*() {
-  const address = yield* serveOn("127.0.0.1", 0)
+  const address = yield* serveOn("127.0.0.1", DEFAULT_HTTP_PORT, { anyPort: true })
   const port = address._tag === "TcpAddress" ? address.port : 0
   const client = (yield* HttpClient.HttpClient).pipe(
     HttpClient.mapRequest(HttpClientRequest.prependUrl(`http://127.0.0.1:${port}`))
@@ -115,7 +129,7 @@ const endpoints = Effect.gen(function*() {
 const endpointLayers = (source = staticSource({})) =>
   Layer.mergeAll(PrometheusMetrics.Default, FetchHttpClient.layer, source).pipe(
     Layer.provideMerge(PollStatus.Default),
-    Layer.provideMerge(testConfigLayer({ pollIntervalMinutes: 5 }))
+    Layer.provideMerge(TestSettings.layer({ pollIntervalMinutes: 5 }))
   )
 const EndpointLayers = endpointLayers()
 
@@ -174,7 +188,7 @@ describe("HTTP endpoints over loopback", () => {
       const again = yield* get("/cache", { "if-none-match": etag })
       assert.strictEqual(again.status, 304)
       assert.strictEqual(again.body, "")
-      assert.notInclude(first.body, TEST_API_KEY)
+      assert.notInclude(first.body, TestSettings.TEST_API_KEY)
     }).pipe(Effect.provide(EndpointLayers)))
 
   it.scopedLive("answer 404 for unknown paths and 405 with Allow: GET for other methods", () =>
@@ -214,7 +228,7 @@ describe("HTTP endpoints over loopback", () => {
 
   it.scopedLive("stop with a message naming HTTP_PORT when the port is taken", () =>
     Effect.gen(function*() {
-      const taken = yield* serveOn("127.0.0.1", 0)
+      const taken = yield* serveOn("127.0.0.1", DEFAULT_HTTP_PORT, { anyPort: true })
       const port = taken._tag === "TcpAddress" ? taken.port : 0
       const error = yield* Effect.flip(serveOn("127.0.0.1", port))
       assert.strictEqual(error._tag, "HttpPortUnavailable")
@@ -224,9 +238,14 @@ describe("HTTP endpoints over loopback", () => {
 
   it.scopedLive("bind nothing when HTTP_PORT=0", () =>
     Effect.gen(function*() {
-      // A server that cannot even be built: with HTTP_PORT=0 it is never asked for.
-      const unusable = Layer.die("the endpoints must not start with HTTP_PORT=0")
-      yield* startEndpoints(unusable).pipe(Effect.provide(testConfigLayer({ httpPort: 0 })))
+      // A listener that cannot even open a server: with HTTP_PORT=0 it is never asked for one.
+      const unusable = Layer.succeed(HttpListener, {
+        listen: () => Layer.die("the endpoints must not start with HTTP_PORT=0")
+      })
+      yield* Layer.build(HttpEndpoints.layer).pipe(
+        Effect.provide(unusable),
+        Effect.provide(TestSettings.layer({ httpPort: 0 }))
+      )
     }).pipe(Effect.provide(EndpointLayers)))
 
   it.scopedLive("expose the service's metrics in Prometheus text format that promtool accepts", () =>
@@ -257,7 +276,7 @@ describe("HTTP endpoints over loopback", () => {
       assert.include(text, "carbon_poller_zones_usable 1")
       assert.notInclude(text, "effect_fiber")
       assert.notInclude(text, "# UNIT ", "the 0.0.4 text format has no UNIT lines")
-      assert.notInclude(text, TEST_API_KEY)
+      assert.notInclude(text, TestSettings.TEST_API_KEY)
 
       const promtool = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" })
       if (promtool.error && process.env["CI"] !== "true") {
@@ -279,7 +298,7 @@ describe("/metrics under many scrapers", () => {
       )
       const status = yield* PollStatus
       const routes = yield* HttpEndpoints.makeRoutes.pipe(
-        Effect.provide(Layer.mergeAll(counting, staticSource({}), testConfigLayer()))
+        Effect.provide(Layer.mergeAll(counting, staticSource({}), TestSettings.layer()))
       )
       const metricsRoute = routes.find((route) => route.path === "/metrics")!
       const scrape = metricsRoute.handler.pipe(

@@ -6,7 +6,7 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as FileSystem from "@effect/platform/FileSystem"
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Layer, Logger, Schema } from "effect"
-import { ServicesLayer } from "../../src/app/AppLayer.js"
+import * as AppLayer from "../../src/app/AppLayer.js"
 import { pollOnceAndExit } from "../../src/app/Commands.js"
 import { CacheFile } from "../../src/domain/CacheFile.js"
 import * as NodePlatform from "../../src/platform/NodePlatform.js"
@@ -36,7 +36,7 @@ const realService = (
       requestTimeout: Duration.seconds(2),
       ...options.settings
     })
-    const layer = ServicesLayer.pipe(
+    const layer = AppLayer.ServicesLayer.pipe(
       Layer.provideMerge(Layer.succeedContext(configContext(settings))),
       // The platform main.ts runs on: Node's filesystem and undici's HTTP client.
       Layer.provide(NodePlatform.layer),

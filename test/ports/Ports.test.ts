@@ -6,15 +6,18 @@
  * src/app/AppLayer.ts.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Option, Ref } from "effect"
+import { Effect, Layer, Option, Ref, Stream } from "effect"
 import { renderCache } from "../../src/domain/CacheFile.js"
 import { Forecasts } from "../../src/forecast/Forecasts.js"
 import { Poller } from "../../src/poll/Poller.js"
 import { PollStatus } from "../../src/poll/PollStatus.js"
 import { CacheOutputs } from "../../src/ports/CacheOutput.js"
-import * as Leadership from "../../src/ports/Leadership.js"
-import { testConfigLayer } from "../support/settings.js"
+import { Leadership } from "../../src/ports/Leadership.js"
+import * as TestSettings from "../support/settings.js"
 import { staticSource } from "../support/StaticSource.js"
+
+/** A replica alone: always the leader. */
+const alone = Layer.succeed(Leadership, { isLeader: Effect.succeed(true), becameLeader: Stream.empty })
 
 describe("the ports", () => {
   it.effect("run the real poller over a second source and a second output, with no HTTP and no file", () =>
@@ -28,9 +31,9 @@ describe("the ports", () => {
       const poller = Poller.Default.pipe(
         Layer.provide(Forecasts.Default),
         Layer.provide(
-          Layer.mergeAll(staticSource({ A: 300, B: 50 }), memoryOutput, PollStatus.Default, Leadership.always)
+          Layer.mergeAll(staticSource({ A: 300, B: 50 }), memoryOutput, PollStatus.Default, alone)
         ),
-        Layer.provide(testConfigLayer({ zones: ["A", "B", "C"] }))
+        Layer.provide(TestSettings.layer({ zones: ["A", "B", "C"] }))
       )
       const summary = yield* Effect.flatMap(Poller, (p) => p.pollOnce(["A", "B", "C"])).pipe(Effect.provide(poller))
       const [contents] = yield* Ref.get(published)

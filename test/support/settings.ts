@@ -68,5 +68,5 @@ export const configContext = (settings: Settings) =>
     Context.add(ConfigWarnings, settings.warnings)
   )
 
-export const testConfigLayer = (overrides: Partial<Settings> = {}) =>
-  Layer.succeedContext(configContext(testSettings(overrides)))
+/** The settings, as the configuration layer would provide them. */
+export const layer = (overrides: Partial<Settings> = {}) => Layer.succeedContext(configContext(testSettings(overrides)))

@@ -12,7 +12,7 @@ const CacheStoreLayer = Layer.effect(CacheStore, FileOutput.make)
 const renderCache = (value: CacheFile) => Effect.succeed(render(value).contents)
 import { makeMemoryFileSystem, type MemoryFileSystemOptions } from "../../support/MemoryFileSystem.js"
 import { aCache, aCacheEntry, CONTRACT_KEYS } from "../../support/samples.js"
-import { testConfigLayer } from "../../support/settings.js"
+import * as TestSettings from "../../support/settings.js"
 
 const TARGET = "/cache/carbon_cache.json"
 const TEMP_PREFIX = "/cache/.carbon_cache.json.tmp-"
@@ -22,7 +22,7 @@ const cache = (best: string): CacheFile => aCache([aCacheEntry(best, 100)])
 const withMemoryStore = (options: MemoryFileSystemOptions = {}) => {
   const memory = makeMemoryFileSystem(options)
   const layer = CacheStoreLayer.pipe(
-    Layer.provide(Layer.mergeAll(memory.layer, Path.layer, testConfigLayer({ cacheFile: TARGET })))
+    Layer.provide(Layer.mergeAll(memory.layer, Path.layer, TestSettings.layer({ cacheFile: TARGET })))
   )
   return { memory, layer }
 }
@@ -45,7 +45,9 @@ describe("the cache file output with a fake FileSystem", () => {
     Effect.gen(function*() {
       const memory = makeMemoryFileSystem()
       const layer = CacheStoreLayer.pipe(
-        Layer.provide(Layer.mergeAll(memory.layer, Path.layer, testConfigLayer({ cacheFile: "/new/dir/cache.json" })))
+        Layer.provide(
+          Layer.mergeAll(memory.layer, Path.layer, TestSettings.layer({ cacheFile: "/new/dir/cache.json" }))
+        )
       )
       yield* Effect.flatMap(Effect.provide(CacheStore, layer), (store) => store.publish(render(cache("FR"))))
       assert.isDefined(memory.read("/new/dir/cache.json"))
@@ -170,7 +172,7 @@ describe("the cache file output on the real filesystem", () => {
       const target = `${dir}/nested/carbon_cache.json`
       const layer = CacheStoreLayer.pipe(
         Layer.provide(
-          Layer.mergeAll(NodeFileSystem.layer, FileModes.nodeLayer, Path.layer, testConfigLayer({ cacheFile: target }))
+          Layer.mergeAll(NodeFileSystem.layer, FileModes.layer, Path.layer, TestSettings.layer({ cacheFile: target }))
         )
       )
       const store = yield* Effect.provide(CacheStore, layer)
