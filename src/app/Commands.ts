@@ -12,6 +12,7 @@ import { Forecasts } from "../forecast/Forecasts.js"
 import { Poller } from "../poll/Poller.js"
 import { fixedRateFrom, monotonicMillis } from "../poll/PollSchedule.js"
 import { PollStatus } from "../poll/PollStatus.js"
+import * as RunMode from "../poll/RunMode.js"
 import { listZones, ZoneCheck } from "../poll/ZoneCheck.js"
 import { Leadership } from "../ports/Leadership.js"
 import { VERSION } from "../Version.js"
@@ -37,8 +38,11 @@ const logStart = Effect.gen(function*() {
   )
 })
 
-/** One poll, then exit: 0 when a cache was written, 1 (with the reason) when not. */
-export const pollOnceAndExit = Effect.gen(function*() {
+/**
+ * One poll, then exit: 0 when a cache was written, 1 (with the reason) when not. Nothing it logs
+ * promises a next poll.
+ */
+export const pollOnceAndExit = RunMode.once(Effect.gen(function*() {
   yield* logStart
   const plan = yield* (yield* ZoneCheck).atStart
   // One run, one file: the forecasts are asked for first so the file has them.
@@ -47,7 +51,7 @@ export const pollOnceAndExit = Effect.gen(function*() {
   yield* forecasts.refresh
   const summary = yield* (yield* Poller).pollOnce(plan.pollable, plan.excluded)
   if (Option.isNone(summary.written)) return yield* new NoCacheWritten({ summary })
-})
+}))
 
 /**
  * First poll at once, then one every `POLL_INTERVAL_MINUTES` at a fixed rate (see PollSchedule).

@@ -4,6 +4,7 @@
  * sentence an operator can act on.
  */
 import { Data, Duration, Option } from "effect"
+import { hasVersionSegment } from "../config/ApiConfig.js"
 
 export type ApiFailureReason =
   | "Unauthorized" // 401: bad key, rate limit, or zone outside the plan; never stops the service
@@ -27,11 +28,15 @@ const TRANSIENT: ReadonlySet<ApiFailureReason> = new Set([
   "Transport"
 ])
 
+/**
+ * What to do about each reason. Whether the request is made again (next poll, or never in
+ * `--once`) is for the caller to say: the same error ends a one-shot run.
+ */
 const HINTS: Partial<Record<ApiFailureReason, string>> = {
-  Unauthorized: "check the key, the plan's zones and the rate limit; tried again next poll",
+  Unauthorized: "check the key, the plan's zones and the rate limit",
   Forbidden: "the key was refused; check ELECTRICITY_MAPS_API_KEY",
   ZoneNotFound: "check the zone key (case-sensitive), e.g. with `carbon-poller zones <word>`",
-  NoData: "Electricity Maps has no recent value for this zone; tried again next poll",
+  NoData: "Electricity Maps has no recent value for this zone",
   BodyTooLarge: "the answer exceeded MAX_RESPONSE_BYTES",
   Timeout: "no complete answer within REQUEST_TIMEOUT_SECONDS"
 }
@@ -47,6 +52,8 @@ export class ApiError extends Data.TaggedError("ApiError")<{
   readonly apiMessage?: string | undefined
   /** From a `Retry-After` header, already capped. */
   readonly retryAfter?: Duration.Duration | undefined
+  /** The base URL asked (`ELECTRICITY_MAPS_API_URL`), when the hint depends on it. */
+  readonly baseUrl?: string | undefined
   readonly cause?: unknown
 }> {
   get isTransient(): boolean {
@@ -57,9 +64,27 @@ export class ApiError extends Data.TaggedError("ApiError")<{
     const subject = this.zone === undefined ? "zones catalogue" : `zone ${this.zone}`
     const status = this.status === undefined ? "" : ` (HTTP ${this.status})`
     const said = this.apiMessage ? `: ${this.apiMessage}` : ""
-    const hint = HINTS[this.reason]
+    const hint = hintOf(this)
     return `${subject}: ${this.reason}${status}${said}${hint ? ` — ${hint}` : ""}`
   }
+}
+
+const hintOf = (error: ApiError): string | undefined => {
+  const base = error.baseUrl
+  if (base !== undefined && error.reason === "ZoneNotFound") {
+    // Without a version every route is missing, so every zone (and the catalogue) is "not found":
+    // the zone key is not what to check.
+    if (!hasVersionSegment(base)) {
+      return `check ELECTRICITY_MAPS_API_URL ends in /v4 (it is ${base}): without the version every zone is "not found"`
+    }
+    if (error.zone === undefined) {
+      return `the API has no zone catalogue at ${base}/zones; check ELECTRICITY_MAPS_API_URL`
+    }
+  }
+  if (base !== undefined && error.reason === "Transport") {
+    return `the API at ${base} could not be reached: check the network (DNS, proxy, firewall) and ELECTRICITY_MAPS_API_URL`
+  }
+  return HINTS[error.reason]
 }
 
 const MAX_MESSAGE_LENGTH = 300

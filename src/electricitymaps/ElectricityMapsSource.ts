@@ -19,6 +19,7 @@ import { decodeJson, readBoundedText } from "./Body.js"
 import { makeRedactor, type Redactor } from "./Redaction.js"
 import { RequestRateLimiter } from "./RequestRateLimiter.js"
 import { retryPolicy } from "./RetryPolicy.js"
+import { describeTransport } from "./TransportProblem.js"
 import { ForecastAnswer, LatestAnswer, type ZonesAnswer, ZonesAnswer as ZonesAnswerSchema } from "./Wire.js"
 
 /** Error bodies are only read for their message; a small cap keeps a hostile one cheap. */
@@ -114,8 +115,11 @@ export const make = Effect.gen(function*() {
             zone,
             reason: "Transport",
             apiMessage: redactor.text(
-              cause.reason === "Transport" ? String(cause.cause ?? cause.message) : cause.message
+              cause.reason === "Transport"
+                ? describeTransport(cause.cause, settings.apiUrl, String(cause.cause ?? cause.message))
+                : cause.message
             ),
+            baseUrl: settings.apiUrl,
             cause
           })
         )
@@ -136,6 +140,7 @@ export const make = Effect.gen(function*() {
         reason: reasonForStatus(response.status, apiMessage),
         status: response.status,
         apiMessage,
+        baseUrl: settings.apiUrl,
         retryAfter: Option.getOrUndefined(parseRetryAfter(response.headers["retry-after"], now, settings.retryMaxDelay))
       })
     }).pipe(

@@ -5,6 +5,7 @@
 import { Effect, Option } from "effect"
 import type { PollSummary } from "./PollSummary.js"
 import type { ZoneFailure } from "./Ranking.js"
+import { whenPollingAgain } from "./RunMode.js"
 
 /** Groups failures that differ only in their zone. */
 export const groupFailures = (errors: ReadonlyArray<ZoneFailure>): ReadonlyArray<ReadonlyArray<ZoneFailure>> => {
@@ -19,21 +20,25 @@ export const groupFailures = (errors: ReadonlyArray<ZoneFailure>): ReadonlyArray
 }
 
 export const logFetchFailures = (errors: ReadonlyArray<ZoneFailure>) =>
-  Effect.forEach(groupFailures(errors), (group) => {
-    const first = group[0]!
-    const zones = group.map((error) => error.zone)
-    const detail = first.detail ?? `zone ${first.zone}: ${first.reason}: ${first.message}`
-    const message = group.length === 1
-      ? detail
-      : detail.replace(`zone ${first.zone}`, `${group.length} zones (${zones.join(", ")})`)
-    return Effect.logWarning(message).pipe(
-      Effect.annotateLogs({
-        zone: zones.join(","),
-        reason: first.reason,
-        ...(first.status !== undefined ? { status: first.status } : {})
-      })
-    )
-  }, { discard: true })
+  Effect.forEach(groupFailures(errors), (group) =>
+    Effect.gen(function*() {
+      const first = group[0]!
+      const zones = group.map((error) => error.zone)
+      const detail = first.detail ?? `zone ${first.zone}: ${first.reason}: ${first.message}`
+      const message = group.length === 1
+        ? detail
+        : detail.replace(`zone ${first.zone}`, `${group.length} zones (${zones.join(", ")})`)
+      yield* logFailureGroup(`${message}${yield* whenPollingAgain("; tried again next poll")}`, first, zones)
+    }), { discard: true })
+
+const logFailureGroup = (message: string, first: ZoneFailure, zones: ReadonlyArray<string>) =>
+  Effect.logWarning(message).pipe(
+    Effect.annotateLogs({
+      zone: zones.join(","),
+      reason: first.reason,
+      ...(first.status !== undefined ? { status: first.status } : {})
+    })
+  )
 
 export const summaryLine = (configured: number, summary: PollSummary): string => {
   const failed = summary.failures.length === 0

@@ -19,6 +19,7 @@ import type { OutputFailure, PollSummary } from "./PollSummary.js"
 import { type FreshReading, nextCache, type ZoneFailure } from "./Ranking.js"
 import { checkReading, type Refusal } from "./ReadingRules.js"
 import { type PreviousCache, recallPrevious } from "./Recall.js"
+import { whenPollingAgain } from "./RunMode.js"
 
 const fromSourceError = (zone: string) => (error: SourceError): ZoneFailure => ({
   zone,
@@ -114,7 +115,8 @@ export class Poller extends Effect.Service<Poller>()("carbon-poller/Poller", {
           yield* Metrics.set(Metrics.lastWriteTimestamp, {}, writtenAt / 1000)
           yield* Metrics.set(Metrics.zonesUsable, {}, rendered.cache.sorted_by_carbon.length)
         } else {
-          for (const failure of summary.outputFailures) yield* Effect.logError(failure.message)
+          const again = yield* whenPollingAgain("; tried again next poll")
+          for (const failure of summary.outputFailures) yield* Effect.logError(`${failure.message}${again}`)
           yield* status.writeFailed(summary.outputFailures.map((failure) => failure.message).join("; "))
           yield* Metrics.increment(Metrics.cacheWriteFailures, {})
           yield* Metrics.increment(Metrics.polls, { outcome: "write_failed" })

@@ -5,11 +5,12 @@
  * so a zone that appears later is polled. Keys outside the plan are reported and still polled (a
  * plan can change). An empty or unreachable catalogue polls every configured zone.
  */
-import { Clock, Data, Effect, Option, Ref } from "effect"
+import { Clock, Data, Effect, FiberRef, Option, Ref } from "effect"
 import { PollingConfig } from "../config/PollingConfig.js"
 import type { ZoneCatalogue } from "../domain/Reading.js"
 import type { ZonePlan } from "../domain/ZonePlan.js"
 import { CarbonSource } from "../ports/CarbonSource.js"
+import { pollsAgain } from "./RunMode.js"
 
 export class NoValidZones extends Data.TaggedError("NoValidZones")<{ readonly details: ReadonlyArray<string> }> {
   override get message(): string {
@@ -98,7 +99,8 @@ export type { ZonePlan } from "../domain/ZonePlan.js"
 /** How often the catalogue is asked again while a configured zone is missing from it. */
 export const CATALOGUE_RECHECK_MILLIS = 60 * 60 * 1000
 
-const planOf = (result: ZoneCheckResult): ZonePlan => ({
+/** `again`: whether this run asks the catalogue again (not under `--once`), as the message says. */
+const planOf = (result: ZoneCheckResult, again: boolean): ZonePlan => ({
   pollable: result.pollable,
   withoutForecast: result.withoutForecast,
   excluded: result.unknown.map((entry) => ({
@@ -106,7 +108,7 @@ const planOf = (result: ZoneCheckResult): ZonePlan => ({
     reason: "ZoneNotFound",
     message: `not in the provider's zone catalogue${
       entry.suggestions.length > 0 ? `; did you mean ${entry.suggestions.join(", ")}?` : ""
-    } (asked again hourly)`
+    }${again ? " (asked again hourly)" : ""}`
   }))
 })
 
@@ -133,8 +135,10 @@ export class ZoneCheck extends Effect.Service<ZoneCheck>()("carbon-poller/ZoneCh
 
     const report = (result: ZoneCheckResult) =>
       Effect.gen(function*() {
+        const again = yield* FiberRef.get(pollsAgain)
         for (const entry of result.unknown) {
-          yield* Effect.logError(`${describeUnknown(entry)}; left out of polling, asked again hourly; fix ZONES`).pipe(
+          const fate = again ? "left out of polling, asked again hourly" : "left out of this poll"
+          yield* Effect.logError(`${describeUnknown(entry)}; ${fate}; fix ZONES`).pipe(
             Effect.annotateLogs({ zone: entry.zone, suggestions: entry.suggestions.join(",") })
           )
         }
@@ -155,7 +159,7 @@ export class ZoneCheck extends Effect.Service<ZoneCheck>()("carbon-poller/ZoneCh
       }
       yield* report(result)
       if (result.pollable.length === 0) return yield* new NoValidZones({ details: result.unknown.map(describeUnknown) })
-      const plan = planOf(result)
+      const plan = planOf(result, yield* FiberRef.get(pollsAgain))
       yield* Ref.set(state, { plan, checkedAt: Option.some(now) })
       return plan
     })
@@ -168,7 +172,9 @@ export class ZoneCheck extends Effect.Service<ZoneCheck>()("carbon-poller/ZoneCh
       if (plan.excluded.length === 0 || !due) return plan
       const result = yield* ask
       // A catalogue that lost every zone of ours is more likely broken than right: keep polling.
-      const next = result === undefined || result.pollable.length === 0 ? everything : planOf(result)
+      const next = result === undefined || result.pollable.length === 0
+        ? everything
+        : planOf(result, yield* FiberRef.get(pollsAgain))
       for (const zone of plan.excluded) {
         if (next.pollable.includes(zone.zone)) {
           yield* Effect.log(`zone ${zone.zone} is now in the catalogue; polling it`)

@@ -9,7 +9,7 @@ import type { Reading, ZoneCatalogue } from "../domain/Reading.js"
 
 /** Provider-neutral kinds of failure; the adapter says which, the poller counts and reports them. */
 export type SourceFailureReason =
-  | "Unauthorized" // the key, its plan or its rate limit refused this request; tried again next poll
+  | "Unauthorized" // the key, its plan or its rate limit refused this request
   | "Forbidden"
   | "BadRequest"
   | "ZoneNotFound"
