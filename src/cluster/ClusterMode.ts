@@ -28,7 +28,15 @@ export class ClusterOutputs extends Context.Tag("carbon-poller/ClusterOutputs")<
 /** Every call to the API server is bounded; a hung server must not hold a poll or a shutdown. */
 const CALL_TIMEOUT = "5 seconds"
 
-const sidecar = Layer.merge(LeadershipPort.always, Layer.succeed(ClusterOutputs, []))
+/**
+ * A sidecar is its own pod's only poller: it leads, always. Said on /metrics too, so one alert on
+ * `carbon_poller_leader` works for both deployments.
+ */
+const sidecar = Layer.mergeAll(
+  LeadershipPort.always,
+  Layer.succeed(ClusterOutputs, []),
+  Layer.effectDiscard(Metrics.set(Metrics.leader, {}, 1))
+)
 
 const configMapOutput = (mode: ClusterMode) =>
   Effect.gen(function*() {

@@ -121,9 +121,10 @@ export const makeRouter = Effect.map(makeRoutes, (routes) => {
       Effect.catchTag("RouteNotFound", (error) =>
         Effect.succeed(
           paths.has(new URL(error.request.url, "http://localhost").pathname)
-            ? HttpServerResponse.unsafeJson({ error: "method not allowed; use GET" }, {
+            // HEAD is answered too (the router serves it from the GET route), so it is allowed.
+            ? HttpServerResponse.unsafeJson({ error: "method not allowed; use GET or HEAD" }, {
               status: 405,
-              headers: { allow: "GET" }
+              headers: { allow: "GET, HEAD" }
             })
             : json({ error: `not found; try ${known.slice(0, -1).join(", ")} or ${known.at(-1)}` }, 404)
         ))
