@@ -153,8 +153,8 @@ export const checkApiUrl = (raw: string): Either.Either<string, string> => {
     const meant = withScheme(trimmed)
     return Either.left(
       meant === undefined
-        ? `has no scheme: write it as https://host/v4 (http:// only for loopback hosts such as localhost), e.g. ${DEFAULT_API_URL}`
-        : `has no scheme (http:// or https://): did you mean ${meant}? (http:// is allowed only for loopback hosts such as localhost; any other host needs https://)`
+        ? `must be an absolute URL, and this one has no scheme: write it as https://host/v4 (http:// only for loopback hosts such as localhost), e.g. ${DEFAULT_API_URL}`
+        : `must be an absolute URL, and this one has no scheme (http:// or https://): did you mean ${meant}? (http:// is allowed only for loopback hosts such as localhost; any other host needs https://)`
     )
   }
   let url: URL
