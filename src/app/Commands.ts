@@ -11,6 +11,7 @@ import { PollingConfig } from "../config/PollingConfig.js"
 import { Forecasts } from "../forecast/Forecasts.js"
 import { VERSION } from "../platform/Version.js"
 import { Poller } from "../poll/Poller.js"
+import * as RunMode from "../poll/RunMode.js"
 import { listZones, ZoneCheck } from "../poll/ZoneCheck.js"
 import { NoCacheWritten, NoZoneMatches } from "./FatalError.js"
 
@@ -35,8 +36,11 @@ export const logStart = Effect.gen(function*() {
   )
 })
 
-/** One poll, then exit: 0 when a cache was written, 1 (with the reason) when not. */
-export const pollOnceAndExit = Effect.gen(function*() {
+/**
+ * One poll, then exit: 0 when a cache was written, 1 (with the reason) when not. Nothing it logs
+ * promises a next poll.
+ */
+export const pollOnceAndExit = RunMode.once(Effect.gen(function*() {
   yield* logStart
   const plan = yield* (yield* ZoneCheck).atStart
   // One run, one file: the forecasts are asked for first so the file has them.
@@ -45,7 +49,7 @@ export const pollOnceAndExit = Effect.gen(function*() {
   yield* forecasts.refresh
   const summary = yield* (yield* Poller).pollOnce(plan.pollable, plan.excluded)
   if (Option.isNone(summary.written)) return yield* new NoCacheWritten({ summary })
-})
+}))
 
 /** The `zones` command: keys and names matching a word; exits 1 when none matches. */
 export const printZones = Effect.fn("Commands.printZones")(function*(search: string | undefined) {

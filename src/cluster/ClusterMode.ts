@@ -28,10 +28,14 @@ export class ClusterOutputs extends Context.Tag("carbon-poller/ClusterOutputs")<
 /** Every call to the API server is bounded; a hung server must not hold a poll or a shutdown. */
 const CALL_TIMEOUT = "5 seconds"
 
-/** The sidecar: alone, so always the leader, and no output of its own. */
-const sidecar = Layer.merge(
+/**
+ * A sidecar is its own pod's only poller: it leads, always, and has no output of its own. Said on
+ * /metrics too, so one alert on `carbon_poller_leader` works for both deployments.
+ */
+const sidecar = Layer.mergeAll(
   Layer.succeed(Leadership, { isLeader: Effect.succeed(true), becameLeader: Stream.empty }),
-  Layer.succeed(ClusterOutputs, [])
+  Layer.succeed(ClusterOutputs, []),
+  Layer.effectDiscard(Metrics.set(Metrics.leader, {}, 1))
 )
 
 const configMapOutput = Effect.fn("ClusterMode.configMapOutput")(function*(mode: ClusterMode) {

@@ -63,11 +63,101 @@ export const isLoopbackUrl = (url: string): boolean => {
   }
 }
 
-/** The key travels in a header, so only TLS, or plain HTTP that never leaves the machine. */
-export const checkApiUrl = (raw: string): Either.Either<string, string> => {
+/**
+ * Values that the documentation, the manifests and common habit put where the key goes. Sent to the
+ * API they earn a 401 on every zone, retried for ever, and a pod that never becomes ready; refused
+ * at start instead, with a message that says what is wrong. Compared case-insensitively, with `_`
+ * and spaces read as `-` and surrounding `<>`, quotes or brackets ignored.
+ */
+export const PLACEHOLDER_KEYS: ReadonlyArray<string> = [
+  "REPLACE_WITH_YOUR_ELECTRICITY_MAPS_API_KEY",
+  "replace-with-your-api-key",
+  "replace-with-your-key",
+  "replace-me",
+  "replaceme",
+  "change-me",
+  "changeme",
+  "your-api-key",
+  "your-key",
+  "yourkey",
+  "your-electricity-maps-api-key",
+  "your-electricity-maps-key",
+  "electricity-maps-api-key",
+  "api-key",
+  "placeholder",
+  "todo"
+]
+
+const normalizedPlaceholder = (key: string): string =>
+  key.trim().replace(/^[<"'[({]+|[>"'\])}]+$/g, "").toLowerCase().replace(/[\s_]+/g, "-")
+
+const PLACEHOLDERS: ReadonlySet<string> = new Set(PLACEHOLDER_KEYS.map(normalizedPlaceholder))
+
+/** `$KEY` or `${ELECTRICITY_MAPS_API_KEY}` written where the shell (or kubectl) did not expand it. */
+const UNEXPANDED_VARIABLE = /^\$(?:[A-Za-z_][A-Za-z0-9_]*|\{[A-Za-z_][A-Za-z0-9_]*\})$/
+
+/** True for a documentation placeholder or an unexpanded shell variable: never a real key. */
+export const isPlaceholderKey = (key: string): boolean =>
+  PLACEHOLDERS.has(normalizedPlaceholder(key)) || UNEXPANDED_VARIABLE.test(key.trim())
+
+/** Why a placeholder is refused, for the variable it came through. */
+export const placeholderProblem = (variable: string): string =>
+  variable === KEY_FILE_VARIABLE
+    ? "the file holds a placeholder, not an API key (the API would answer 401 to every request): put your Electricity Maps API key in it; in Kubernetes, create the Secret it is mounted from with your key (see the README, Deploy)"
+    : `is a placeholder, not an API key (the API would answer 401 to every request): set it to your Electricity Maps API key (or set ${KEY_FILE_VARIABLE} to a file holding it)`
+
+/**
+ * True when the base URL's path names an API version (`/v4`, `/v3`). Without one, every route the
+ * service asks for is missing upstream and each zone comes back "not found".
+ */
+export const hasVersionSegment = (url: string): boolean => {
+  try {
+    return /(?:^|\/)v\d+(?:\/|$)/.test(new URL(url).pathname)
+  } catch {
+    return false
+  }
+}
+
+/** Electricity Maps' own hosts, where a base without a version is certainly a mistake. */
+export const isElectricityMapsHost = (url: string): boolean => {
+  try {
+    return /(?:^|\.)electricitymaps\.com$/i.test(new URL(url).hostname)
+  } catch {
+    return false
+  }
+}
+
+const HAS_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i
+
+/**
+ * For a base written without `http://` or `https://` (`localhost:8099/v4`): the URL that was most
+ * likely meant, http for a loopback host and https otherwise; none when that would still be refused.
+ */
+const withScheme = (raw: string): string | undefined => {
   let url: URL
   try {
-    url = new URL(raw.trim())
+    url = new URL(`http://${raw}`)
+  } catch {
+    return undefined
+  }
+  if (url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "") return undefined
+  return `${LOOPBACK_HOSTS.test(url.hostname) ? "http" : "https"}://${raw}`
+}
+
+/** The key travels in a header, so only TLS, or plain HTTP that never leaves the machine. */
+export const checkApiUrl = (raw: string): Either.Either<string, string> => {
+  const trimmed = raw.trim()
+  if (trimmed !== "" && !HAS_SCHEME.test(trimmed)) {
+    const meant = withScheme(trimmed)
+    return Either.left(
+      meant === undefined
+        ? `must be an absolute URL, and this one has no scheme: write it as https://host/v4 (http:// only for loopback hosts such as localhost), e.g. ${DEFAULT_API_URL}`
+        : `must be an absolute URL, and this one has no scheme (http:// or https://): did you mean ${meant}? (http:// is allowed only for loopback hosts such as localhost; any other host needs https://)`
+    )
+  }
+  let url: URL
+  try {
+    url = new URL(trimmed)
   } catch {
     return Either.left(`must be an absolute URL, e.g. ${DEFAULT_API_URL}`)
   }

@@ -10,11 +10,16 @@ import {
   ApiConfig,
   apiConfig,
   type ApiSettings,
+  DEFAULT_API_URL,
+  hasVersionSegment,
+  isElectricityMapsHost,
   isLoopbackUrl,
+  isPlaceholderKey,
   KEY_FILE_VARIABLE,
   KEY_VARIABLE,
   type KeySource,
-  keySource
+  keySource,
+  placeholderProblem
 } from "./ApiConfig.js"
 import { BasisConfig, basisConfig, type BasisSettings } from "./BasisConfig.js"
 import { CacheConfig, cacheConfig, type CacheSettings } from "./CacheConfig.js"
@@ -34,6 +39,7 @@ import {
 } from "./ForecastConfig.js"
 import { HttpConfig, httpConfig, type HttpSettings } from "./HttpConfig.js"
 import { LoggingConfig, loggingConfig, type LoggingSettings } from "./LoggingConfig.js"
+import { lookalikesInEnvironment } from "./Lookalikes.js"
 import {
   MIN_REMOTE_POLL_INTERVAL_MINUTES,
   PollingConfig,
@@ -151,6 +157,7 @@ const checkKey = (variable: string, key: string): Either.Either<Redacted.Redacte
         "the key must be a single line of printable ASCII characters without spaces (it is sent as an HTTP header); check for a pasted control character or non-ASCII letter"
     })
   }
+  if (isPlaceholderKey(trimmed)) return Either.left({ variable, value, expected: placeholderProblem(variable) })
   return Either.right(Redacted.make(trimmed))
 }
 
@@ -220,6 +227,11 @@ const warningsOf = (settings: Omit<Configuration, "warnings">): ReadonlyArray<st
       `CACHE_TTL_MINUTES (${settings.cache.cacheTtlMinutes}) is smaller than POLL_INTERVAL_MINUTES (${settings.polling.pollIntervalMinutes}): the cache will expire between polls`
     )
   }
+  if (isElectricityMapsHost(settings.api.apiUrl) && !hasVersionSegment(settings.api.apiUrl)) {
+    warnings.push(
+      `ELECTRICITY_MAPS_API_URL (${settings.api.apiUrl}) has no version segment (/v4 or /v3): every request would be answered 404 and every zone reported "not found"; set ELECTRICITY_MAPS_API_URL=${DEFAULT_API_URL}`
+    )
+  }
   if (/\/v3$/.test(settings.api.apiUrl)) {
     warnings.push(
       `ELECTRICITY_MAPS_API_URL ends in /v3, the legacy Electricity Maps API; it keeps working, but v4 is current: set ELECTRICITY_MAPS_API_URL=${
@@ -268,7 +280,10 @@ export const loadConfiguration = (options: LoadOptions) =>
     if (Either.isRight(described) && Option.isSome(apiKey)) {
       const settings = { ...described.right, api: { ...described.right.api, apiKey: apiKey.value } }
       for (const issue of crossChecks(settings)) problems.push(issue)
-      if (problems.length === 0) return { ...settings, warnings: warningsOf(settings) }
+      if (problems.length === 0) {
+        const lookalikes = yield* lookalikesInEnvironment(VARIABLES)
+        return { ...settings, warnings: [...warningsOf(settings), ...lookalikes] }
+      }
     }
     return yield* new InvalidConfig({
       issues: problems.sort((a, b) => orderOf(a.variable) - orderOf(b.variable))

@@ -112,6 +112,9 @@ export const makeRoutes = Effect.gen(function*() {
   ] satisfies ReadonlyArray<Route<HttpServerRequest.HttpServerRequest>>
 })
 
+/** The methods every route answers: HEAD too, which the router serves from the GET route. */
+export const ALLOWED_METHODS = "GET, HEAD"
+
 export const makeRouter = Effect.map(makeRoutes, (routes) => {
   const paths = new Set<string>(routes.map((route) => route.path))
   const known = routes.map((route) => route.path)
@@ -121,9 +124,9 @@ export const makeRouter = Effect.map(makeRoutes, (routes) => {
       Effect.catchTag("RouteNotFound", (error) =>
         Effect.succeed(
           paths.has(new URL(error.request.url, "http://localhost").pathname)
-            ? HttpServerResponse.unsafeJson({ error: "method not allowed; use GET" }, {
+            ? HttpServerResponse.unsafeJson({ error: "method not allowed; use GET or HEAD" }, {
               status: 405,
-              headers: { allow: "GET" }
+              headers: { allow: ALLOWED_METHODS }
             })
             : json({ error: `not found; try ${known.slice(0, -1).join(", ")} or ${known.at(-1)}` }, 404)
         ))

@@ -7,6 +7,7 @@
  */
 import type * as HttpServer from "@effect/platform/HttpServer"
 import { Context, Data, type Layer } from "effect"
+import { listenAdvice } from "./ListenAdvice.js"
 
 export class HttpPortUnavailable extends Data.TaggedError("HttpPortUnavailable")<{
   readonly host: string
@@ -15,7 +16,9 @@ export class HttpPortUnavailable extends Data.TaggedError("HttpPortUnavailable")
 }> {
   override get message(): string {
     const detail = this.cause instanceof Error ? this.cause.message : String(this.cause)
-    return `cannot listen on ${this.host}:${this.port} (HTTP_PORT=${this.port}, HTTP_HOST=${this.host}): ${detail}; free the port, choose another with HTTP_PORT, or set HTTP_PORT=0 to disable the endpoints`
+    return `cannot listen on ${this.host}:${this.port} (HTTP_PORT=${this.port}, HTTP_HOST=${this.host}): ${detail}; ${
+      listenAdvice(this.cause, this.port)
+    }`
   }
 }
 

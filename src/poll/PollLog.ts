@@ -5,6 +5,7 @@
 import { Effect, Option } from "effect"
 import type { SourceError } from "../ports/CarbonSource.js"
 import type { PollSummary } from "./PollSummary.js"
+import { whenPollingAgain } from "./RunMode.js"
 
 /** Groups failures that differ only in their zone. */
 export const groupFailures = (errors: ReadonlyArray<SourceError>): ReadonlyArray<ReadonlyArray<SourceError>> => {
@@ -19,20 +20,24 @@ export const groupFailures = (errors: ReadonlyArray<SourceError>): ReadonlyArray
 }
 
 export const logFetchFailures = (errors: ReadonlyArray<SourceError>) =>
-  Effect.forEach(groupFailures(errors), (group) => {
-    const first = group[0]!
-    const zones = group.map((error) => error.zone)
-    const message = group.length === 1
-      ? first.detail
-      : first.detail.replace(`zone ${first.zone}`, `${group.length} zones (${zones.join(", ")})`)
-    return Effect.logWarning(message).pipe(
-      Effect.annotateLogs({
-        zone: zones.join(","),
-        reason: first.reason,
-        ...(first.status !== undefined ? { status: first.status } : {})
-      })
-    )
-  }, { discard: true })
+  Effect.forEach(groupFailures(errors), (group) =>
+    Effect.gen(function*() {
+      const first = group[0]!
+      const zones = group.map((error) => error.zone)
+      const message = group.length === 1
+        ? first.detail
+        : first.detail.replace(`zone ${first.zone}`, `${group.length} zones (${zones.join(", ")})`)
+      yield* logFailureGroup(`${message}${yield* whenPollingAgain("; tried again next poll")}`, first, zones)
+    }), { discard: true })
+
+const logFailureGroup = (message: string, first: SourceError, zones: ReadonlyArray<string | undefined>) =>
+  Effect.logWarning(message).pipe(
+    Effect.annotateLogs({
+      zone: zones.join(","),
+      reason: first.reason,
+      ...(first.status !== undefined ? { status: first.status } : {})
+    })
+  )
 
 export const summaryLine = (configured: number, summary: PollSummary): string => {
   const failed = summary.failures.length === 0

@@ -19,6 +19,7 @@ import { PollStatus } from "./PollStatus.js"
 import type { OutputFailure, PollSummary } from "./PollSummary.js"
 import { type FreshReading, nextCache } from "./Ranking.js"
 import { checkReading, type Refusal } from "./ReadingRules.js"
+import { whenPollingAgain } from "./RunMode.js"
 
 /** A reading the truthfulness rules refused, as the zone's failure: never ranked, never written. */
 const refused = (zone: string, refusal: Refusal): SourceError =>
@@ -107,7 +108,8 @@ export class Poller extends Effect.Service<Poller>()("carbon-poller/Poller", {
           yield* Metrics.set(Metrics.lastWriteTimestamp, {}, writtenAt / 1000)
           yield* Metrics.set(Metrics.zonesUsable, {}, rendered.cache.sorted_by_carbon.length)
         } else {
-          for (const failure of summary.outputFailures) yield* Effect.logError(failure.message)
+          const again = yield* whenPollingAgain("; tried again next poll")
+          for (const failure of summary.outputFailures) yield* Effect.logError(`${failure.message}${again}`)
           yield* status.writeFailed(summary.outputFailures.map((failure) => failure.message).join("; "))
           yield* Metrics.increment(Metrics.cacheWriteFailures, {})
           yield* Metrics.increment(Metrics.polls, { outcome: "write_failed" })

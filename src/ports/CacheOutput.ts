@@ -18,7 +18,8 @@ export class OutputError extends Data.TaggedError("OutputError")<{
   readonly cause?: unknown
 }> {
   override get message(): string {
-    return `cannot write ${this.output} (${this.step}): ${this.detail} — ${this.keeps}; tried again next poll`
+    // Whether it is tried again is the poll loop's to say (a `--once` run is not).
+    return `cannot write ${this.output} (${this.step}): ${this.detail} — ${this.keeps}`
   }
 }
 

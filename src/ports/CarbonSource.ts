@@ -10,7 +10,7 @@ import type { Reading, ZoneCatalogue } from "../domain/Reading.js"
 
 /** What went wrong asking the provider; the adapter maps its provider's answers onto these. */
 const SOURCE_FAILURE_REASONS = [
-  "Unauthorized", // the key, its plan or its rate limit refused this request; tried again next poll
+  "Unauthorized", // the key, its plan or its rate limit refused this request
   "Forbidden",
   "BadRequest",
   "ZoneNotFound", // the provider does not know the zone (also: missing from its catalogue)

@@ -116,7 +116,7 @@ const endpoints = Effect.gen(function*() {
   const client = (yield* HttpClient.HttpClient).pipe(
     HttpClient.mapRequest(HttpClientRequest.prependUrl(`http://127.0.0.1:${port}`))
   )
-  const send = (method: "GET" | "POST", path: string, headers: Record<string, string> = {}) =>
+  const send = (method: "GET" | "HEAD" | "POST", path: string, headers: Record<string, string> = {}) =>
     Effect.flatMap(
       client.execute(HttpClientRequest.make(method)(path, { headers })),
       (response) => Effect.map(response.text, (body) => ({ status: response.status, headers: response.headers, body }))
@@ -191,13 +191,17 @@ describe("HTTP endpoints over loopback", () => {
       assert.notInclude(first.body, TestSettings.TEST_API_KEY)
     }).pipe(Effect.provide(EndpointLayers)))
 
-  it.scopedLive("answer 404 for unknown paths and 405 with Allow: GET for other methods", () =>
+  it.scopedLive("answer 404 for unknown paths and 405 with Allow: GET, HEAD for other methods", () =>
     Effect.gen(function*() {
       const { get, send } = yield* endpoints
       assert.strictEqual((yield* get("/nope")).status, 404)
       const post = yield* send("POST", "/cache")
       assert.strictEqual(post.status, 405)
-      assert.strictEqual(post.headers["allow"], "GET")
+      // HEAD is served (below), so the 405 must list it as allowed.
+      assert.strictEqual(post.headers["allow"], "GET, HEAD")
+      const head = yield* send("HEAD", "/healthz")
+      assert.strictEqual(head.status, 200)
+      assert.strictEqual(head.body, "")
     }).pipe(Effect.provide(EndpointLayers)))
 
   it.scopedLive("match If-None-Match lists and weak tags, and answer 200 to another tag", () =>

@@ -5,6 +5,7 @@
  * whose finalizer removes it on success, failure and interruption; a SIGKILL can still leave one,
  * so building this adapter sweeps them.
  */
+import * as PlatformError from "@effect/platform/Error"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import { Context, Effect, Layer, Option, Random } from "effect"
@@ -21,6 +22,20 @@ const randomSuffix = Effect.map(
 )
 
 const describe = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause))
+
+/**
+ * The user may not write there: typically a local run as a non-root user with the default
+ * `/cache`, the container's volume. Said outright, with a path that works.
+ */
+const cannotWriteHere = (cause: unknown): boolean =>
+  cause instanceof PlatformError.SystemError &&
+  (cause.reason === "PermissionDenied" || /\b(?:EACCES|EPERM|EROFS)\b/.test(cause.description ?? ""))
+
+const WRITABLE_PATH_ADVICE =
+  "this user cannot write there: set CACHE_FILE to a writable path, e.g. CACHE_FILE=./carbon_cache.json (or make the directory writable for this user)"
+
+const detailOf = (cause: unknown): string =>
+  cannotWriteHere(cause) ? `${describe(cause)}; ${WRITABLE_PATH_ADVICE}` : describe(cause)
 
 export interface FileOutput extends CacheOutputShape {
   readonly target: string
@@ -48,7 +63,7 @@ export const make = Effect.gen(function*() {
         new OutputError({
           output: name,
           step: stepName,
-          detail: describe(cause),
+          detail: detailOf(cause),
           keeps: "the previous file is left as it was",
           cause
         })

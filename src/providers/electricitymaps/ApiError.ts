@@ -4,6 +4,7 @@
  * whether trying again within this poll can help.
  */
 import { Duration, Option } from "effect"
+import { hasVersionSegment } from "../../config/ApiConfig.js"
 import { type FailureReason, SourceError, type SourceFailureReason } from "../../ports/CarbonSource.js"
 
 const TRANSIENT: ReadonlySet<FailureReason> = new Set<SourceFailureReason>([
@@ -14,11 +15,15 @@ const TRANSIENT: ReadonlySet<FailureReason> = new Set<SourceFailureReason>([
   "Transport" // connection refused, reset, DNS
 ])
 
+/**
+ * What to do about each reason. Whether the request is made again (next poll, or never in
+ * `--once`) is for the caller to say: the same error ends a one-shot run.
+ */
 const HINTS: Partial<Record<SourceFailureReason, string>> = {
-  Unauthorized: "check the key, the plan's zones and the rate limit; tried again next poll",
+  Unauthorized: "check the key, the plan's zones and the rate limit",
   Forbidden: "the key was refused; check ELECTRICITY_MAPS_API_KEY",
   ZoneNotFound: "check the zone key (case-sensitive), e.g. with `carbon-poller zones <word>`",
-  NoData: "Electricity Maps has no recent value for this zone; tried again next poll",
+  NoData: "Electricity Maps has no recent value for this zone",
   BodyTooLarge: "the answer exceeded MAX_RESPONSE_BYTES",
   Timeout: "no complete answer within REQUEST_TIMEOUT_SECONDS"
 }
@@ -37,7 +42,27 @@ export interface ApiFailure {
   readonly providerMessage?: string | undefined
   /** From a `Retry-After` header, already capped. */
   readonly retryAfter?: Duration.Duration | undefined
+  /** The base URL asked (`ELECTRICITY_MAPS_API_URL`), when the hint depends on it. */
+  readonly baseUrl?: string | undefined
   readonly cause?: unknown
+}
+
+const hintOf = (failure: ApiFailure): string | undefined => {
+  const base = failure.baseUrl
+  if (base !== undefined && failure.reason === "ZoneNotFound") {
+    // Without a version every route is missing, so every zone (and the catalogue) is "not found":
+    // the zone key is not what to check.
+    if (!hasVersionSegment(base)) {
+      return `check ELECTRICITY_MAPS_API_URL ends in /v4 (it is ${base}): without the version every zone is "not found"`
+    }
+    if (failure.zone === undefined) {
+      return `the API has no zone catalogue at ${base}/zones; check ELECTRICITY_MAPS_API_URL`
+    }
+  }
+  if (base !== undefined && failure.reason === "Transport") {
+    return `the API at ${base} could not be reached: check the network (DNS, proxy, firewall) and ELECTRICITY_MAPS_API_URL`
+  }
+  return HINTS[failure.reason]
 }
 
 /** The log line: the zone, the reason, the status, what the API said and what to do about it. */
@@ -45,13 +70,15 @@ const describe = (failure: ApiFailure): string => {
   const subject = failure.zone === undefined ? "zones catalogue" : `zone ${failure.zone}`
   const status = failure.status === undefined ? "" : ` (HTTP ${failure.status})`
   const said = failure.providerMessage ? `: ${failure.providerMessage}` : ""
-  const hint = HINTS[failure.reason]
+  const hint = hintOf(failure)
   return `${subject}: ${failure.reason}${status}${said}${hint ? ` — ${hint}` : ""}`
 }
 
 /** A failure of this adapter as the port's error, with the sentence an operator can act on. */
-export const apiFailure = (failure: ApiFailure): SourceError =>
-  new SourceError({ ...failure, detail: describe(failure) })
+export const apiFailure = (failure: ApiFailure): SourceError => {
+  const { baseUrl: _baseUrl, ...fields } = failure
+  return new SourceError({ ...fields, detail: describe(failure) })
+}
 
 const MAX_MESSAGE_LENGTH = 300
 

@@ -20,6 +20,7 @@ import { makeRedactor, type Redactor } from "./Redaction.js"
 import { RequestRateLimiter } from "./RequestRateLimiter.js"
 import { decodeJson, readBoundedText } from "./ResponseBody.js"
 import { retryPolicy } from "./RetryPolicy.js"
+import { describeTransport } from "./TransportProblem.js"
 import { ForecastAnswer, LatestAnswer, type ZonesAnswer, ZonesAnswer as ZonesAnswerSchema } from "./Wire.js"
 
 /** Error bodies are only read for their message; a small cap keeps a hostile one cheap. */
@@ -108,8 +109,11 @@ export const make = Effect.gen(function*() {
             zone,
             reason: "Transport",
             providerMessage: redactor.text(
-              cause.reason === "Transport" ? String(cause.cause ?? cause.message) : cause.message
+              cause.reason === "Transport"
+                ? describeTransport(cause.cause, settings.apiUrl, String(cause.cause ?? cause.message))
+                : cause.message
             ),
+            baseUrl: settings.apiUrl,
             cause
           })
         )
@@ -130,6 +134,7 @@ export const make = Effect.gen(function*() {
         reason: reasonForStatus(response.status, providerMessage),
         status: response.status,
         providerMessage,
+        baseUrl: settings.apiUrl,
         retryAfter: Option.getOrUndefined(parseRetryAfter(response.headers["retry-after"], now, settings.retryMaxDelay))
       })
     }).pipe(
