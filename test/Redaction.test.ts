@@ -10,6 +10,7 @@ import { ConfigProvider, Effect, Redacted, Schema, TestClock } from "effect"
 import { loadConfiguration, MAX_KEY_FILE_BYTES } from "../src/config/Configuration.js"
 import { CacheFile } from "../src/domain/CacheFile.js"
 import { summarizeErrorBody } from "../src/electricitymaps/ApiError.js"
+import { toCatalogue } from "../src/electricitymaps/ElectricityMapsSource.js"
 import { makeRedactor, MIN_FRAGMENT } from "../src/electricitymaps/Redaction.js"
 import { Poller } from "../src/poll/Poller.js"
 import { respond } from "./support/FakeApi.js"
@@ -101,6 +102,14 @@ describe("the redactor", () => {
       // Not even the few characters a cut right after the key's start would leave behind.
       assert.isFalse(summary.endsWith(`${KEY.slice(0, 280 - offset)}…`), `offset ${offset}: ${summary.slice(-40)}`)
     }
+  })
+
+  it("redacts the names of a zone catalogue that echoes the key (the zones command prints them)", () => {
+    const catalogue = toCatalogue({ DE: { zoneName: `Germany ${KEY}`, countryName: KEY.slice(3, 15) } }, redactor)
+    assert.deepStrictEqual(catalogue.map(({ country, name }) => [name, country]), [[
+      "Germany <redacted>",
+      "<redacted>"
+    ]])
   })
 
   it("replaces control characters in what the API said", () => {
