@@ -15,12 +15,14 @@ import type { FileModes } from "../file/FileModes.js"
 import type { HttpPortUnavailable } from "../http/NodeServer.js"
 import * as AppLayer from "./AppLayer.js"
 import { pollOnceAndExit, printZones, serve } from "./Commands.js"
-import { exitCodeOf, type FatalError, UsageError } from "./FatalError.js"
+import { exitCodeOf, type FatalError, ONCE_INTERRUPTED_EXIT_CODE, UsageError } from "./FatalError.js"
+import { type ProcessSignals, withSignalLog } from "./Signals.js"
 
 export interface Platform {
   readonly layer: Layer.Layer<HttpClient.HttpClient | FileSystem.FileSystem | Path.Path | FileModes>
   readonly httpServer: Layer.Layer<HttpServer.HttpServer, HttpPortUnavailable, HttpConfig>
   readonly stdoutIsTerminal: boolean
+  readonly signals: ProcessSignals
 }
 
 const program = (command: Command, platform: Platform): Effect.Effect<void, FatalError> => {
@@ -37,8 +39,16 @@ const program = (command: Command, platform: Platform): Effect.Effect<void, Fata
       )
     case "Run": {
       const run: Effect.Effect<void, FatalError, Layer.Layer.Success<ReturnType<typeof AppLayer.layer>>> = command.once
-        ? pollOnceAndExit
-        : serve(platform.httpServer)
+        ? withSignalLog(pollOnceAndExit, platform.signals, (signal) =>
+          Effect.logError(
+            `--once interrupted by ${signal} before it finished: exit ${ONCE_INTERRUPTED_EXIT_CODE}, so a CronJob counts the run as failed`
+          ))
+        : withSignalLog(serve(platform.httpServer), platform.signals, (signal) =>
+          Effect.log(
+            `${signal} received: stopped (in-flight requests abandoned, temporary file removed)${
+              signal === "SIGTERM" || signal === "SIGINT" ? "" : `; ${signal} is handled like SIGTERM`
+            }`
+          ))
       return run.pipe(Effect.provide(AppLayer.layer(options)), Effect.provide(platform.layer))
     }
   }
@@ -62,3 +72,13 @@ export const teardown: Teardown = (exit, onExit) =>
       onFailure: (cause) => (Cause.isInterruptedOnly(cause) ? 0 : 1)
     })
   )
+
+/**
+ * As `teardown`, except that `--once` stopped by a signal before it finished exits with
+ * `ONCE_INTERRUPTED_EXIT_CODE`: a run that wrote nothing must not look like a success to a CronJob.
+ * The service stopped by a signal has done its job and exits 0.
+ */
+export const teardownFor = (command: Command): Teardown => (exit, onExit) =>
+  command._tag === "Run" && command.once && Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)
+    ? onExit(ONCE_INTERRUPTED_EXIT_CODE)
+    : teardown(exit, onExit)
