@@ -10,26 +10,24 @@ const INTEGER = /^\s*\d+\s*$/
 
 const invalid = (message: string) => Either.left(ConfigError.InvalidData([], message))
 
-/** A positive decimal (no sign, no exponent), at least `min` and at most `max` when given. */
+/**
+ * A positive decimal (no sign, no exponent), at least `min` when given and at most `max`. Every
+ * number has an upper bound: an unbounded one (a TTL of 10^9 minutes) turns into a time no date can
+ * hold, and the service writes times.
+ */
 export const positiveNumber = (
   name: string,
-  options: { readonly fallback: number; readonly unit: string; readonly min?: number; readonly max?: number }
+  options: { readonly fallback: number; readonly unit: string; readonly min?: number; readonly max: number }
 ): Config.Config<number> =>
   Config.string(name).pipe(
     Config.mapOrFail((raw) => {
       const value = Number(raw)
       const min = options.min ?? 0
-      const max = options.max ?? Number.MAX_SAFE_INTEGER
-      if (DECIMAL.test(raw) && value > 0 && value >= min && value <= max) return Either.right(value)
-      const range = [
-        options.min !== undefined ? `at least ${options.min}` : "",
-        options.max !== undefined ? `up to ${options.max}` : ""
-      ]
+      if (DECIMAL.test(raw) && value > 0 && value >= min && value <= options.max) return Either.right(value)
+      const range = [options.min !== undefined ? `at least ${options.min}` : "", `up to ${options.max}`]
         .filter((s) => s !== "")
         .join(" and ")
-      return invalid(
-        `must be a positive number of ${options.unit}${range === "" ? "" : ` ${range}`}, e.g. ${options.fallback}`
-      )
+      return invalid(`must be a positive number of ${options.unit} ${range}, e.g. ${options.fallback}`)
     }),
     Config.withDefault(options.fallback)
   )
