@@ -95,7 +95,7 @@ describe("Poller.pollOnce", () => {
                     zone: z,
                     carbonIntensity: i,
                     datetime: CURRENT_HOUR,
-                    updatedAt: "u",
+                    updatedAt: CURRENT_HOUR,
                     emissionFactorType: "lifecycle",
                     isEstimated: false
                   })
@@ -138,7 +138,7 @@ describe("Poller.pollOnce", () => {
                   zone: "US-NY-NYIS",
                   carbonIntensity: 118,
                   datetime: CURRENT_HOUR,
-                  updatedAt: "u",
+                  updatedAt: CURRENT_HOUR,
                   emissionFactorType: "lifecycle",
                   isEstimated: false
                 })
@@ -265,7 +265,7 @@ describe("the poll schedule", () => {
               zone: "FR",
               carbonIntensity: 1,
               datetime: CURRENT_HOUR,
-              updatedAt: "u",
+              updatedAt: CURRENT_HOUR,
               emissionFactorType: "lifecycle",
               isEstimated: false
             })
