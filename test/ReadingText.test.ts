@@ -4,8 +4,10 @@
  * RFC 3339 instants. One zone's oversized answer never makes the file too large for the others.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Schema, TestClock } from "effect"
+import { Effect, Either, Schema, TestClock } from "effect"
 import { CacheFile } from "../src/domain/CacheFile.js"
+import { parseRfc3339Instant } from "../src/domain/Rfc3339.js"
+import { checkForecast } from "../src/forecast/Forecasts.js"
 import { Poller } from "../src/poll/Poller.js"
 import { type CheckedFields, checkReading, MAX_TEXT_LENGTH } from "../src/poll/ReadingRules.js"
 import { recallEntries } from "../src/poll/Recall.js"
@@ -132,5 +134,32 @@ describe("one zone's oversized answer", () => {
       "FR"
     ])
     assert.isTrue(recalled.problems.some((problem) => /previous entry for DE refused \(TextTooLong/.test(problem)))
+  })
+})
+
+describe("one zone's oversized forecast", () => {
+  it("is refused with a message of bounded length, whichever value is oversized", () => {
+    const long = `2026-11-27T12:00:00.${"0".repeat(1_000_000)}Z`
+    const refusals = [
+      checkForecast("DE", {
+        zone: "DE",
+        updatedAt: long,
+        points: [{ datetime: "2026-11-27T12:00:00Z", carbonIntensity: 1 }]
+      }),
+      checkForecast("DE", { zone: "DE", points: [{ datetime: long, carbonIntensity: 1 }] }),
+      checkForecast("DE", {
+        zone: "x".repeat(1_000_000),
+        points: [{ datetime: "2026-11-27T12:00:00Z", carbonIntensity: 1 }]
+      })
+    ]
+    for (const refusal of refusals) {
+      assert.isTrue(Either.isLeft(refusal))
+      if (Either.isLeft(refusal)) assert.isBelow(refusal.left.message.length, 300, refusal.left.reason)
+    }
+  })
+
+  it("an instant has at most nine fraction digits", () => {
+    assert.isDefined(parseRfc3339Instant("2026-11-27T12:00:00.123456789Z"))
+    assert.isUndefined(parseRfc3339Instant("2026-11-27T12:00:00.1234567890Z"))
   })
 })

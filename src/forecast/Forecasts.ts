@@ -16,7 +16,7 @@ import * as Metrics from "../Metrics.js"
 import { CarbonSource, type SourceError } from "../ports/CarbonSource.js"
 import { Leadership } from "../ports/Leadership.js"
 import { forecastKeysOf } from "./ForecastKeysOf.js"
-import { type ForecastRefusal, type ForecastSeries, toForecastSeries } from "./ForecastSeries.js"
+import { type ForecastRefusal, type ForecastSeries, quoted, toForecastSeries } from "./ForecastSeries.js"
 import type { ForecastSnapshot, ZoneForecastState } from "./ForecastState.js"
 
 const NOT_IN_PLAN = "NotInPlan"
@@ -26,7 +26,7 @@ export const checkForecast = (zone: string, forecast: Forecast): Either.Either<F
   if (forecast.updatedAt !== undefined && parseRfc3339Instant(forecast.updatedAt) === undefined) {
     return Either.left({
       reason: "BadDatetime",
-      message: `the forecast's updatedAt ${JSON.stringify(forecast.updatedAt)} is not an RFC 3339 instant`
+      message: `the forecast's updatedAt ${quoted(forecast.updatedAt)} is not an RFC 3339 instant`
     })
   }
   return toForecastSeries({
