@@ -1,16 +1,21 @@
 /**
  * carbon-poller's entry point: parse the command, hand it Node's platform, run.
  */
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+// First, before any dependency loads: keeps SIGUSR1 from opening the inspector (see the module).
+import "./platform/ProcessGuard.js"
 import { parseCommand } from "./app/Cli.js"
 import * as Program from "./app/Program.js"
 import * as NodePlatform from "./platform/NodePlatform.js"
+import * as NodeProcess from "./platform/NodeProcess.js"
 
-NodePlatform.exitDeadlineAfterSignal(1_900)
-NodeRuntime.runMain(
-  Program.run(parseCommand(process.argv.slice(2)), {
+NodeProcess.keepRunningWhenStdioBreaks()
+const command = parseCommand(process.argv.slice(2))
+const { runMain, signals } = NodeProcess.make(1_900)
+runMain(
+  Program.run(command, {
     layer: NodePlatform.layer,
-    stdoutIsTerminal: process.stdout.isTTY === true
+    stdoutIsTerminal: process.stdout.isTTY === true,
+    signals
   }),
-  { disableErrorReporting: true, disablePrettyLogger: true, teardown: Program.teardown }
+  { disableErrorReporting: true, disablePrettyLogger: true, teardown: Program.teardownFor(command) }
 )

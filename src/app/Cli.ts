@@ -18,8 +18,9 @@ export const USAGE = `usage: carbon-poller [--once]        poll every POLL_INTER
 Try it without a key or network: npm run demo (the service against its built-in simulator).
 Configuration comes from environment variables (docs/configuration.md); the API defaults to
 https://api.electricitymaps.com/v4.
-Exit codes: 0 ok or stopped by a signal; 1 --once wrote no cache, or zones found nothing or could not
-reach the API; 2 invalid configuration or usage; 3 no configured zone exists; 4 HTTP_PORT cannot be bound.`
+Exit codes: 0 ok or stopped by a signal (SIGTERM, SIGINT, SIGHUP, SIGQUIT); 1 --once wrote no cache, or
+zones found nothing or could not reach the API; 2 invalid configuration or usage; 3 no configured zone
+exists; 4 HTTP_PORT cannot be bound; 5 --once stopped by a signal before it finished.`
 
 export const parseCommand = (argv: ReadonlyArray<string>): Command => {
   try {

@@ -43,6 +43,9 @@ export type FatalError =
   | NoZoneMatches
   | SourceError
 
+/** `--once` stopped by a signal before it finished (see `teardownFor` in src/app/Program.ts). */
+export const ONCE_INTERRUPTED_EXIT_CODE = 5
+
 export const exitCodeOf = (error: FatalError): number => {
   switch (error._tag) {
     case "InvalidConfig":

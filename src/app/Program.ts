@@ -5,15 +5,18 @@
  */
 import type { Teardown } from "@effect/platform/Runtime"
 import { Cause, Console, Effect, Exit, Layer } from "effect"
+import { type ProcessSignals, withSignalLog } from "../platform/Signals.js"
 import * as AppLayer from "./AppLayer.js"
 import type { Command } from "./Cli.js"
 import { USAGE } from "./Cli.js"
 import { pollOnceAndExit, printZones } from "./Commands.js"
-import { exitCodeOf, type FatalError, UsageError } from "./FatalError.js"
+import { exitCodeOf, type FatalError, ONCE_INTERRUPTED_EXIT_CODE, UsageError } from "./FatalError.js"
 
 export interface Platform {
   readonly layer: Layer.Layer<AppLayer.Platform>
   readonly stdoutIsTerminal: boolean
+  /** The process's signals; `Signals.none` where there is no process of one's own (tests). */
+  readonly signals: ProcessSignals
 }
 
 const program = (command: Command, platform: Platform): Effect.Effect<void, FatalError> => {
@@ -33,8 +36,20 @@ const program = (command: Command, platform: Platform): Effect.Effect<void, Fata
       return Effect.provide(printZones(command.search), AppLayer.CatalogueLayer.pipe(over(false)))
     case "Run":
       return command.once
-        ? Effect.provide(pollOnceAndExit, AppLayer.ServicesLayer.pipe(over(true)))
-        : Layer.launch(AppLayer.ServiceLayer.pipe(over(true)))
+        ? withSignalLog(
+          Effect.provide(pollOnceAndExit, AppLayer.ServicesLayer.pipe(over(true))),
+          platform.signals,
+          (signal) =>
+            Effect.logError(
+              `--once interrupted by ${signal} before it finished: exit ${ONCE_INTERRUPTED_EXIT_CODE}, so a CronJob counts the run as failed`
+            )
+        )
+        : withSignalLog(Layer.launch(AppLayer.ServiceLayer.pipe(over(true))), platform.signals, (signal) =>
+          Effect.log(
+            `${signal} received: stopped (in-flight requests abandoned, temporary file removed)${
+              signal === "SIGTERM" || signal === "SIGINT" ? "" : `; ${signal} is handled like SIGTERM`
+            }`
+          ))
   }
 }
 
@@ -56,3 +71,13 @@ export const teardown: Teardown = (exit, onExit) =>
       onFailure: (cause) => (Cause.isInterruptedOnly(cause) ? 0 : 1)
     })
   )
+
+/**
+ * As `teardown`, except that `--once` stopped by a signal before it finished exits with
+ * `ONCE_INTERRUPTED_EXIT_CODE`: a run that wrote nothing must not look like a success to a CronJob.
+ * The service stopped by a signal has done its job and exits 0.
+ */
+export const teardownFor = (command: Command): Teardown => (exit, onExit) =>
+  command._tag === "Run" && command.once && Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)
+    ? onExit(ONCE_INTERRUPTED_EXIT_CODE)
+    : teardown(exit, onExit)

@@ -4,6 +4,9 @@ import { positiveNumber } from "./Variables.js"
 
 export const DEFAULT_CACHE_FILE = "/cache/carbon_cache.json"
 
+/** One week: longer than any reading may be trusted, and far from the last time a file can write (year 9999). */
+export const MAX_CACHE_TTL_MINUTES = 10_080
+
 export interface CacheSettings {
   readonly cacheFile: string
   readonly cacheTtlMinutes: number
@@ -20,5 +23,5 @@ export const cacheConfig: Config.Config<CacheSettings> = Config.all({
     ),
     Config.withDefault(DEFAULT_CACHE_FILE)
   ),
-  cacheTtlMinutes: positiveNumber("CACHE_TTL_MINUTES", { fallback: 10, unit: "minutes" })
+  cacheTtlMinutes: positiveNumber("CACHE_TTL_MINUTES", { fallback: 10, unit: "minutes", max: MAX_CACHE_TTL_MINUTES })
 })

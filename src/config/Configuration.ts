@@ -137,6 +137,14 @@ const toIssues = (problems: ReadonlyArray<{ readonly variable: string; readonly 
 /** A key is sent as an HTTP header: one line of printable ASCII, nothing else. */
 const PRINTABLE_ASCII = /^[\x21-\x7e]+$/
 
+/**
+ * Real keys are a few dozen characters. The bound keeps a wrong file (a log, a binary mounted by
+ * mistake) from being read whole into memory, and keeps the search for the key in every text the
+ * API sends cheap.
+ */
+export const MAX_KEY_LENGTH = 512
+export const MAX_KEY_FILE_BYTES = 4096
+
 const checkKey = (variable: string, key: string): Either.Either<Redacted.Redacted<string>, ConfigIssue> => {
   const trimmed = key.trim()
   const value = variable === KEY_VARIABLE ? "<redacted>" : undefined
@@ -148,6 +156,13 @@ const checkKey = (variable: string, key: string): Either.Either<Redacted.Redacte
         expected: `required: your Electricity Maps API key (or set ${KEY_FILE_VARIABLE} to a file holding it)`
       })
       : Either.left({ variable, value, expected: "the file is empty; it must hold the API key" })
+  }
+  if (trimmed.length > MAX_KEY_LENGTH) {
+    return Either.left({
+      variable,
+      value,
+      expected: `the key is ${trimmed.length} characters long; an API key has at most ${MAX_KEY_LENGTH}`
+    })
   }
   if (!PRINTABLE_ASCII.test(trimmed)) {
     return Either.left({
@@ -175,7 +190,12 @@ const resolveKey = (source: KeySource) =>
         expected: `must be a regular file holding the API key, not a ${info.value.type.toLowerCase()}`
       })
     }
-    const contents = yield* Effect.either(fs.readFileString(source.path))
+    // At most one byte past the bound is read, whatever the file's size.
+    const contents = yield* Effect.either(
+      Effect.scoped(
+        Effect.flatMap(fs.open(source.path, { flag: "r" }), (file) => file.readAlloc(MAX_KEY_FILE_BYTES + 1))
+      )
+    )
     if (Either.isLeft(contents)) {
       const error = contents.left
       const reason = error._tag === "SystemError" ? `${error.reason}: ${source.path}` : error.message
@@ -185,7 +205,17 @@ const resolveKey = (source: KeySource) =>
         expected: `cannot read the key file (${reason})`
       })
     }
-    return Either.mapLeft(checkKey(KEY_FILE_VARIABLE, contents.right), (issue) => ({ ...issue, value: source.path }))
+    const bytes = Option.getOrElse(contents.right, () => new Uint8Array())
+    if (bytes.length > MAX_KEY_FILE_BYTES) {
+      return Either.left<ConfigIssue>({
+        variable: KEY_FILE_VARIABLE,
+        value: source.path,
+        expected:
+          `the file is larger than ${MAX_KEY_FILE_BYTES} bytes; it must hold only the API key (check that the right file is mounted)`
+      })
+    }
+    const text = new TextDecoder().decode(bytes)
+    return Either.mapLeft(checkKey(KEY_FILE_VARIABLE, text), (issue) => ({ ...issue, value: source.path }))
   })
 
 const orderOf = (variable: string): number => {

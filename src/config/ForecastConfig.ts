@@ -9,6 +9,8 @@ import { positiveNumber, wholeNumber } from "./Variables.js"
 export const WINDOWS_VARIABLE = "FORECAST_WINDOWS_MINUTES"
 export const MIN_FORECAST_REFRESH_MINUTES = 5
 export const MAX_FORECAST_HORIZON_HOURS = 72
+/** The longest forecast asked for: refreshing less often leaves nothing ahead to rank. */
+export const MAX_FORECAST_REFRESH_MINUTES = MAX_FORECAST_HORIZON_HOURS * 60
 
 export interface ForecastSettings {
   /** Window lengths in minutes, in the order given, without duplicates; empty means no forecasts. */
@@ -56,7 +58,8 @@ export const forecastConfig: Config.Config<ForecastSettings> = Config.all({
   forecastRefreshMinutes: positiveNumber("FORECAST_REFRESH_MINUTES", {
     fallback: 60,
     unit: "minutes",
-    min: MIN_FORECAST_REFRESH_MINUTES
+    min: MIN_FORECAST_REFRESH_MINUTES,
+    max: MAX_FORECAST_REFRESH_MINUTES
   })
 })
 

@@ -11,6 +11,9 @@ export const DEFAULT_ZONES = "US-CAL-CISO,US-TEX-ERCO,US-NY-NYIS,US-MIDA-PJM,US-
  */
 export const MIN_REMOTE_POLL_INTERVAL_MINUTES = 1
 
+/** One week; liveness allows two intervals, and a longer interval leaves every cache expired anyway. */
+export const MAX_POLL_INTERVAL_MINUTES = 10_080
+
 export interface PollingSettings {
   readonly zones: ReadonlyArray<string>
   readonly pollIntervalMinutes: number
@@ -41,7 +44,11 @@ export const pollingConfig: Config.Config<PollingSettings> = Config.all({
     Config.mapOrFail((raw) => Either.mapLeft(parseZones(raw), (message) => ConfigError.InvalidData([], message))),
     Config.withDefault(DEFAULT_ZONES.split(","))
   ),
-  pollIntervalMinutes: positiveNumber("POLL_INTERVAL_MINUTES", { fallback: 5, unit: "minutes" }),
+  pollIntervalMinutes: positiveNumber("POLL_INTERVAL_MINUTES", {
+    fallback: 5,
+    unit: "minutes",
+    max: MAX_POLL_INTERVAL_MINUTES
+  }),
   maxConcurrency: wholeNumber("MAX_CONCURRENCY", { fallback: 5, min: 1, max: 256, what: "requests in flight at once" }),
   maxReadingAgeMinutes: positiveNumber("MAX_READING_AGE_MINUTES", { fallback: 180, unit: "minutes", max: 10_080 })
 })

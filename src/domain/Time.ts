@@ -12,7 +12,10 @@ import { Schema } from "effect"
 
 const CACHE_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/
 
-const RFC3339_INSTANT = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/
+// At most nine fraction digits (nanoseconds, the finest any clock writes): an unbounded fraction
+// would let a "time" of any length through, and times are written to the file and the log.
+const RFC3339_INSTANT =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/
 
 const MILLIS_PER_MINUTE = 60_000
 

@@ -103,8 +103,11 @@ const stepMillisFor = (granularity: string | null | undefined, ascendingInstants
   return mostCommonSpacing(ascendingInstants) ?? DEFAULT_STEP_MINUTES * MILLIS_PER_MINUTE
 }
 
+/** A value quoted in a refusal message, cut so that one hostile value cannot flood the file or the log. */
+export const quoted = (text: string): string => JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}…` : text)
+
 const describePoint = (index: number, point: RawForecastPoint): string =>
-  `point ${index} (datetime ${JSON.stringify(point.datetime)}, carbonIntensity ${String(point.carbonIntensity)})`
+  `point ${index} (datetime ${quoted(point.datetime)}, carbonIntensity ${String(point.carbonIntensity)})`
 
 const checkPoint = (point: RawForecastPoint, index: number): Either.Either<ForecastPoint, ForecastRefusal> => {
   const value = point.carbonIntensity
@@ -145,7 +148,7 @@ export const toForecastSeries = (input: ForecastInput): Either.Either<ForecastSe
   if (input.zone !== input.asked) {
     return Either.left(refusal(
       "WrongZone",
-      `asked for zone ${JSON.stringify(input.asked)}, the forecast is for ${JSON.stringify(input.zone)}`
+      `asked for zone ${JSON.stringify(input.asked)}, the forecast is for ${quoted(input.zone)}`
     ))
   }
   if (input.points.length === 0) {

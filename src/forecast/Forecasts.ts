@@ -15,7 +15,7 @@ import * as Metrics from "../observability/Metrics.js"
 import { CarbonSource, type SourceError } from "../ports/CarbonSource.js"
 import { Leadership } from "../ports/Leadership.js"
 import { forecastKeysOf } from "./ForecastFileKeys.js"
-import { type ForecastRefusal, type ForecastSeries, toForecastSeries } from "./ForecastSeries.js"
+import { type ForecastRefusal, type ForecastSeries, quoted, toForecastSeries } from "./ForecastSeries.js"
 import type { ForecastFailureReason, ForecastSnapshot, ZoneForecastState } from "./ForecastState.js"
 
 /** The series of a forecast answer, or why it is refused; `updatedAt` is written to the file, so it must parse too. */
@@ -23,7 +23,7 @@ export const checkForecast = (zone: string, forecast: Forecast): Either.Either<F
   if (forecast.updatedAt !== undefined && parseRfc3339Instant(forecast.updatedAt) === undefined) {
     return Either.left({
       reason: "BadDatetime",
-      message: `the forecast's updatedAt ${JSON.stringify(forecast.updatedAt)} is not an RFC 3339 instant`
+      message: `the forecast's updatedAt ${quoted(forecast.updatedAt)} is not an RFC 3339 instant`
     })
   }
   return toForecastSeries({

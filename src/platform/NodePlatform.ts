@@ -28,23 +28,3 @@ export const layer = Layer.mergeAll(
   NodeHttpServer.layer,
   Layer.setTracerEnabled(false)
 )
-
-/**
- * After SIGTERM or SIGINT the runtime interrupts the program and exits once its finalizers ran.
- * A filesystem call the kernel never returns from (a hung network mount) keeps a libuv thread
- * busy, and then even `process.exit` waits for it forever. Rather than hang until the kubelet's
- * SIGKILL, the process kills itself at the deadline (exit status 137), saying why. Non-regular
- * files (FIFOs, devices) are refused at start, so only a broken mount gets here.
- */
-export const exitDeadlineAfterSignal = (millis: number): void => {
-  const arm = () => {
-    setTimeout(() => {
-      process.stderr.write(
-        `carbon-poller: shutdown did not finish within ${millis} ms (a filesystem call never returned); killing the process\n`
-      )
-      process.kill(process.pid, "SIGKILL")
-    }, millis).unref()
-  }
-  process.once("SIGTERM", arm)
-  process.once("SIGINT", arm)
-}

@@ -11,6 +11,12 @@ import type { RefusalReason } from "../ports/CarbonSource.js"
 export const MAX_CARBON_INTENSITY = 5000
 /** The current hourly slot is normal, so a reading may run up to an hour ahead of the clock. */
 export const MAX_FUTURE_MINUTES = 60
+/**
+ * The longest text field a reading may carry. Real ones are a zone key, a time or a method name;
+ * the bound keeps one zone's answer from making the file (or a published ConfigMap) too large for
+ * the others.
+ */
+export const MAX_TEXT_LENGTH = 256
 
 export interface Refusal {
   readonly reason: RefusalReason
@@ -28,7 +34,11 @@ export interface CheckedFields {
   readonly zone: string
   readonly carbonIntensity: number
   readonly datetime: string
+  readonly updatedAt?: string | undefined
+  readonly createdAt?: string | undefined
   readonly emissionFactorType?: string | undefined
+  readonly estimationMethod?: string | null | undefined
+  readonly temporalGranularity?: string | null | undefined
 }
 
 const MILLIS_PER_MINUTE = 60_000
@@ -45,6 +55,54 @@ const minutes = (millis: number): string => {
 /** Shown in messages without letting a hostile value flood a log line. */
 const quoted = (text: string): string => JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}…` : text)
 
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
+
+/** The reading's text fields that were sent, by name. */
+const textFields = (reading: CheckedFields): ReadonlyArray<readonly [string, string]> =>
+  (
+    [
+      ["zone", reading.zone],
+      ["datetime", reading.datetime],
+      ["updatedAt", reading.updatedAt],
+      ["createdAt", reading.createdAt],
+      ["emissionFactorType", reading.emissionFactorType],
+      ["estimationMethod", reading.estimationMethod],
+      ["temporalGranularity", reading.temporalGranularity]
+    ] as const
+  ).flatMap(([name, value]) => (typeof value === "string" ? [[name, value] as const] : []))
+
+/** A text field a reader could not use as it stands: too long, or holding a control character. */
+const checkText = (reading: CheckedFields): Refusal | undefined => {
+  for (const [name, value] of textFields(reading)) {
+    if (value.length > MAX_TEXT_LENGTH) {
+      return {
+        reason: "TextTooLong",
+        message: `${name} is ${value.length} characters long; a text field holds at most ${MAX_TEXT_LENGTH}`
+      }
+    }
+    const control = CONTROL.exec(value)
+    if (control !== null) {
+      const code = control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")
+      return {
+        reason: "ControlCharacter",
+        message: `${name} holds a control character (U+${code}) at position ${control.index}`
+      }
+    }
+  }
+  return undefined
+}
+
+/** `updatedAt` and `createdAt`, when sent, must be instants a reader can parse. */
+const checkTimes = (reading: CheckedFields): Refusal | undefined => {
+  for (const [name, value] of [["updatedAt", reading.updatedAt], ["createdAt", reading.createdAt]] as const) {
+    if (value !== undefined && parseRfc3339Instant(value) === undefined) {
+      return { reason: "BadDatetime", message: `${name} ${quoted(value)} is not an RFC 3339 instant` }
+    }
+  }
+  return undefined
+}
+
 /** The first rule the reading breaks, or `undefined` when it may be used. `fetchedAt` is epoch ms. */
 export const checkReading = (
   reading: CheckedFields,
@@ -54,6 +112,8 @@ export const checkReading = (
   if (reading.zone !== expected.zone) {
     return { reason: "WrongZone", message: `the answer is for zone ${quoted(reading.zone)}, not ${expected.zone}` }
   }
+  const badText = checkText(reading)
+  if (badText !== undefined) return badText
   const value = reading.carbonIntensity
   if (!Number.isFinite(value) || value < 0 || value > MAX_CARBON_INTENSITY) {
     return {
@@ -73,6 +133,8 @@ export const checkReading = (
   if (at === undefined) {
     return { reason: "BadDatetime", message: `datetime ${quoted(reading.datetime)} is not an RFC 3339 instant` }
   }
+  const badTime = checkTimes(reading)
+  if (badTime !== undefined) return badTime
   if (at - fetchedAt > MAX_FUTURE_MINUTES * MILLIS_PER_MINUTE) {
     return {
       reason: "FutureReading",

@@ -27,6 +27,8 @@ const SOURCE_FAILURE_REASONS = [
 /** Why the core refuses a reading the provider did send (the truthfulness rules). */
 const REFUSAL_REASONS = [
   "WrongZone",
+  "TextTooLong",
+  "ControlCharacter",
   "ImpossibleValue",
   "BadDatetime",
   "FutureReading",

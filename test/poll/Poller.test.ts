@@ -94,7 +94,7 @@ describe("Poller.pollOnce", () => {
                 "1 second",
                 respond(
                   200,
-                  JSON.stringify(aReading(z, i, { datetime: CURRENT_HOUR, updatedAt: "u" }))
+                  JSON.stringify(aReading(z, i, { datetime: CURRENT_HOUR, updatedAt: CURRENT_HOUR }))
                 )
               )
             ]])
@@ -130,7 +130,7 @@ describe("Poller.pollOnce", () => {
             "US-NY-NYIS": [
               respond(
                 200,
-                JSON.stringify(aReading("US-NY-NYIS", 118, { datetime: CURRENT_HOUR, updatedAt: "u" }))
+                JSON.stringify(aReading("US-NY-NYIS", 118, { datetime: CURRENT_HOUR, updatedAt: CURRENT_HOUR }))
               ),
               respond(503, "down"),
               respond(503, "down")
@@ -250,7 +250,7 @@ describe("the poll schedule", () => {
           "150 seconds",
           respond(
             200,
-            JSON.stringify(aReading("FR", 1, { datetime: CURRENT_HOUR, updatedAt: "u" }))
+            JSON.stringify(aReading("FR", 1, { datetime: CURRENT_HOUR, updatedAt: CURRENT_HOUR }))
           )
         )
       const h = makeHarness({

@@ -15,6 +15,10 @@ import type { RenderedCache } from "../../domain/CacheFile.js"
 import type { CacheOutputShape } from "../../ports/CacheOutput.js"
 import { OutputError } from "../../ports/CacheOutput.js"
 import { FileModes } from "./FileModes.js"
+import { nameProblem, prepareDirectory } from "./WritablePath.js"
+
+/** The random part of a temporary file's name: 12 hex digits. */
+const RANDOM_SUFFIX_LENGTH = 12
 
 const randomSuffix = Effect.map(
   Effect.all([Random.nextIntBetween(0, 0x1000000), Random.nextIntBetween(0, 0x1000000)]),
@@ -121,26 +125,43 @@ const describeType: Partial<Record<FileSystem.File.Type, string>> = {
   Socket: "a socket"
 }
 
+const refuse = (cacheFile: string, expected: string) =>
+  new InvalidConfig({ issues: [{ variable: "CACHE_FILE", value: cacheFile, expected }] })
+
 /**
  * `CACHE_FILE` must name a regular file or nothing: renaming over a device or a FIFO would replace
  * it (and reading a FIFO back would block). A symlink is followed for this check and then replaced
- * by the file on the first write; what it pointed to is left untouched.
+ * by the file on the first write; what it pointed to is left untouched. The path must also be one
+ * the service could ever write: a temporary name the filesystem can hold, and a directory that
+ * exists or can be created (created here; one that cannot be created yet, e.g. for permissions, is
+ * reported and tried again at every write).
  */
 export const checkTarget = Effect.gen(function*() {
   const fs = yield* FileSystem.FileSystem
   const path = yield* Path.Path
   const { cacheFile } = yield* CacheConfig
-  const info = yield* Effect.option(fs.stat(path.resolve(cacheFile)))
+  const target = path.resolve(cacheFile)
+  const longestTempName = `.${path.basename(target)}.tmp-${"0".repeat(RANDOM_SUFFIX_LENGTH)}`
+  const unnamable = nameProblem(target, longestTempName, path)
+  if (unnamable !== undefined) return yield* refuse(cacheFile, unnamable)
+  const directory = yield* prepareDirectory(path.dirname(target))
+  if (directory._tag === "Never") {
+    return yield* refuse(
+      cacheFile,
+      `its directory can never be created: ${directory.detail}; set CACHE_FILE to a path in a directory that exists or can be created, e.g. /cache/carbon_cache.json`
+    )
+  }
+  if (directory._tag === "NotYet") {
+    yield* Effect.logWarning(`CACHE_FILE=${cacheFile}: ${directory.detail}; every write tries again`)
+  }
+  const info = yield* Effect.option(fs.stat(target))
   if (Option.isNone(info) || info.value.type === "File") return
-  return yield* new InvalidConfig({
-    issues: [{
-      variable: "CACHE_FILE",
-      value: cacheFile,
-      expected: `names ${
-        describeType[info.value.type] ?? info.value.type
-      }; it must name a regular file or nothing, e.g. /cache/carbon_cache.json`
-    }]
-  })
+  return yield* refuse(
+    cacheFile,
+    `names ${
+      describeType[info.value.type] ?? info.value.type
+    }; it must name a regular file or nothing, e.g. /cache/carbon_cache.json`
+  )
 })
 
 /** The adapter, after checking its target and sweeping what a killed predecessor left. */

@@ -82,8 +82,21 @@ export const apiFailure = (failure: ApiFailure): SourceError => {
 
 const MAX_MESSAGE_LENGTH = 300
 
-/** One line of what the API said: `{error, message}` JSON, an HTML title, or the start of the text. */
-export const summarizeErrorBody = (body: string): string | undefined => {
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g
+
+/**
+ * `text` at most `max` characters long, with `…` where it was cut. Only for text already redacted:
+ * a cut through the key would leave a part of it that redaction can no longer recognise as such.
+ */
+export const shorten = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max)}…` : text)
+
+/**
+ * One line of what the API said: `{error, message}` JSON, an HTML title, or the start of the text.
+ * Redacted by `redact` before it is shortened, and free of control characters (it goes into the
+ * cache file's `unavailable` and into the log).
+ */
+export const summarizeErrorBody = (body: string, redact: (text: string) => string): string | undefined => {
   const trimmed = body.trim()
   if (trimmed === "") return undefined
   let summary: string | undefined
@@ -102,8 +115,8 @@ export const summarizeErrorBody = (body: string): string | undefined => {
     const htmlTitle = /<(?:title|h1)[^>]*>([^<]*)</i.exec(trimmed)
     summary = htmlTitle?.[1] ? `HTML page: ${htmlTitle[1]}` : trimmed
   }
-  const oneLine = summary.replace(/\s+/g, " ").trim()
-  return oneLine.length > MAX_MESSAGE_LENGTH ? `${oneLine.slice(0, MAX_MESSAGE_LENGTH)}…` : oneLine
+  const oneLine = redact(summary).replace(/\s+/g, " ").replace(CONTROL, "?").trim()
+  return shorten(oneLine, MAX_MESSAGE_LENGTH)
 }
 
 /** The reason for a non-2xx status, with the body's text where the status alone is ambiguous. */

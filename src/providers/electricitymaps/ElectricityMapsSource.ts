@@ -59,13 +59,17 @@ const toReading = (answer: LatestAnswer, carbonIntensity: number): Reading => ({
   ...(answer.temporalGranularity !== undefined ? { temporalGranularity: answer.temporalGranularity } : {})
 })
 
-export const toCatalogue = (answer: ZonesAnswer): ZoneCatalogue => {
+/** The catalogue as the port's; names pass through the redactor (the `zones` command prints them). */
+export const toCatalogue = (answer: ZonesAnswer, redactor?: Redactor): ZoneCatalogue => {
   // `access` only appears when the API accepted the token; without it there is no plan to check.
   const planKnown = Object.values(answer).some((zone) => zone.access !== undefined)
+  const redact = (
+    name: string | undefined
+  ) => (name === undefined || redactor === undefined ? name : redactor.value(name))
   return Object.entries(answer).map(([zone, details]) => ({
     zone,
-    name: details.zoneName,
-    country: details.countryName,
+    name: redact(details.zoneName),
+    country: redact(details.countryName),
     access: planKnown
       ? { latest: coversLatest(details.access ?? []), forecast: coversForecast(details.access ?? []) }
       : undefined
@@ -125,9 +129,7 @@ export const make = Effect.gen(function*() {
       const errorText = yield* readBoundedText(response, MAX_ERROR_BODY_BYTES, zone).pipe(
         Effect.orElseSucceed(() => "")
       )
-      const providerMessage = Option.getOrUndefined(
-        Option.map(Option.fromNullable(summarizeErrorBody(errorText)), redactor.text)
-      )
+      const providerMessage = summarizeErrorBody(errorText, redactor.text)
       const now = yield* Clock.currentTimeMillis
       return yield* apiFailure({
         zone,
@@ -179,7 +181,7 @@ export const make = Effect.gen(function*() {
         }),
         (text, status) =>
           Either.flatMap(
-            Either.mapLeft(decodeLatest(text), (problem) => badResponse(zone, status, problem)),
+            Either.mapLeft(decodeLatest(text, redactor.text), (problem) => badResponse(zone, status, problem)),
             (answer) =>
               answer.carbonIntensity === null
                 ? Either.left(
@@ -194,8 +196,8 @@ export const make = Effect.gen(function*() {
     undefined,
     attempt(undefined, HttpClientRequest.get("/zones"), (text, status) =>
       Either.map(
-        Either.mapLeft(decodeZones(text), (problem) => badResponse(undefined, status, problem)),
-        toCatalogue
+        Either.mapLeft(decodeZones(text, redactor.text), (problem) => badResponse(undefined, status, problem)),
+        (answer) => toCatalogue(answer, redactor)
       ))
   )
 
@@ -209,7 +211,7 @@ export const make = Effect.gen(function*() {
         }),
         (text, status) =>
           Either.map(
-            Either.mapLeft(decodeForecast(text), (problem) => badResponse(zone, status, problem)),
+            Either.mapLeft(decodeForecast(text, redactor.text), (problem) => badResponse(zone, status, problem)),
             (answer) => toForecast(answer, redactor)
           )
       )

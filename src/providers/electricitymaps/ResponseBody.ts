@@ -6,7 +6,7 @@
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { Chunk, Effect, Either, ParseResult, Schema, Stream } from "effect"
 import type { SourceError } from "../../ports/CarbonSource.js"
-import { apiFailure, summarizeErrorBody } from "./ApiError.js"
+import { apiFailure, shorten, summarizeErrorBody } from "./ApiError.js"
 
 const decoder = new TextDecoder()
 
@@ -69,17 +69,19 @@ export const readBoundedText = (
   )
 }
 
-/** What was wrong (each issue with its path, not the schema's type) and what the API said. */
+/**
+ * What was wrong (each issue with its path, not the schema's type) and what the API said. The
+ * issues quote the values they refuse, so they are redacted with `redact` before being shortened.
+ */
 export const decodeJson = <A, I>(schema: Schema.Schema<A, I>) => {
   const decode = Schema.decodeUnknownEither(Schema.parseJson(schema))
-  return (text: string): Either.Either<A, string> =>
+  return (text: string, redact: (text: string) => string): Either.Either<A, string> =>
     Either.mapLeft(decode(text), (error) => {
-      const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
-        .map((issue) => (issue.path.length > 0 ? `${issue.path.join(".")}: ${issue.message}` : issue.message))
-        .join("; ")
-        .replace(/\s+/g, " ")
-      return `${issues.length > 200 ? `${issues.slice(0, 200)}…` : issues}; the API said: ${
-        summarizeErrorBody(text) ?? "(empty body)"
-      }`
+      const issues = redact(
+        ParseResult.ArrayFormatter.formatErrorSync(error)
+          .map((issue) => (issue.path.length > 0 ? `${issue.path.join(".")}: ${issue.message}` : issue.message))
+          .join("; ")
+      ).replace(/\s+/g, " ")
+      return `${shorten(issues, 200)}; the API said: ${summarizeErrorBody(text, redact) ?? "(empty body)"}`
     })
 }

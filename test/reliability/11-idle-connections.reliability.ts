@@ -1,0 +1,138 @@
+/**
+ * Scenario 11: an idle-connection hold. Clients open connections to the endpoints and keep them:
+ * 1,500 that never send a byte and 500 that send half a request and stop (slow loris), each one
+ * reopened as soon as the service closes it, for 20 s. Probes on /healthz and /readyz every 0.5 s
+ * must all be answered within a few seconds (the kubelet's tolerance), polls must keep starting,
+ * and memory must stay under the pod's limit. Loopback only; every loop is bounded by the deadline.
+ */
+import { request } from "node:http"
+import { connect, type Socket } from "node:net"
+import { join } from "node:path"
+import { setTimeout as delay } from "node:timers/promises"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import * as Simulator from "../../src/simulator/Simulator.js"
+import { baseEnv, freePort, pollLines, record, rssOf, spawnService, stop, tempDir, waitUntil } from "./support.js"
+
+const SILENT = 1_500
+const HALF_REQUESTS = 500
+const HOLD_MILLIS = 20_000
+/** A probe answered later than this counts as failed: the kubelet's probes time out after 1-2 s. */
+const PROBE_TIMEOUT_MILLIS = 3_000
+const POLL_INTERVAL_MINUTES = 0.01
+const MEMORY_LIMIT_BYTES = 192 * 2 ** 20
+
+let simulator: Simulator.RunningSimulator
+beforeAll(async () => {
+  simulator = await Simulator.startSimulator({ port: 0, seed: 111 })
+})
+afterAll(async () => {
+  await simulator.close()
+})
+
+/** One GET on a fresh connection: the status and how long it took, or the error's code. */
+const probe = (port: number, path: string): Promise<{ readonly outcome: number | string; readonly millis: number }> =>
+  new Promise((resolve) => {
+    const started = performance.now()
+    const done = (outcome: number | string) => resolve({ outcome, millis: performance.now() - started })
+    const req = request({ host: "127.0.0.1", port, path, agent: false }, (response) => {
+      response.resume()
+      response.on("end", () => done(response.statusCode ?? 0))
+    })
+    const timer = setTimeout(() => {
+      req.destroy()
+      done("timeout")
+    }, PROBE_TIMEOUT_MILLIS)
+    req.on("close", () => clearTimeout(timer))
+    req.on("error", (error: NodeJS.ErrnoException) => done(error.code ?? "error"))
+    req.end()
+  })
+
+/**
+ * Holds `count` connections until `deadline`, reopening each one the service closes; `greeting` is
+ * what each sends once connected (nothing, or half a request). Returns how many were opened in all.
+ */
+const hold = (port: number, count: number, greeting: string, deadline: number) => {
+  const open = new Set<Socket>()
+  let opened = 0
+  const openOne = () => {
+    if (performance.now() >= deadline) return
+    opened++
+    const socket = connect(port, "127.0.0.1", () => {
+      if (greeting !== "") socket.write(greeting)
+    })
+    open.add(socket)
+    socket.on("error", () => {})
+    socket.on("close", () => {
+      open.delete(socket)
+      // Reopened on the next turn, so a refusing server is not hammered in a tight loop.
+      setTimeout(openOne, 10)
+    })
+  }
+  for (let i = 0; i < count; i++) openOne()
+  return {
+    opened: () => opened,
+    release: () => {
+      for (const socket of open) socket.destroy()
+    }
+  }
+}
+
+describe("11. an idle-connection hold", () => {
+  it(`answers every probe while ${SILENT} silent and ${HALF_REQUESTS} half-sent connections are held`, async () => {
+    const port = await freePort()
+    const service = spawnService(
+      baseEnv(simulator.baseUrl, join(tempDir("idle"), "carbon_cache.json"), {
+        ZONES: "DE,FR,PL",
+        POLL_INTERVAL_MINUTES: String(POLL_INTERVAL_MINUTES),
+        HTTP_PORT: String(port),
+        NODE_OPTIONS: "--max-old-space-size=64 --max-semi-space-size=1"
+      })
+    )
+    try {
+      expect(await waitUntil(async () => (await probe(port, "/readyz")).outcome === 200, 15_000)).toBe(true)
+      const heldFrom = performance.now()
+      const deadline = heldFrom + HOLD_MILLIS
+      const pollsBefore = pollLines(service).length
+      const silent = hold(port, SILENT, "", deadline)
+      const halves = hold(port, HALF_REQUESTS, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n", deadline)
+      const probes: Array<{ readonly path: string; readonly outcome: number | string; readonly millis: number }> = []
+      let peakRss = 0
+      // Give the hold a moment to fill up, then probe until it ends.
+      await delay(1_000)
+      while (performance.now() < deadline) {
+        for (const path of ["/healthz", "/readyz"]) probes.push({ path, ...(await probe(port, path)) })
+        peakRss = Math.max(peakRss, rssOf(service.child.pid))
+        await delay(500)
+      }
+      const opened = silent.opened() + halves.opened()
+      silent.release()
+      halves.release()
+      const polls = pollLines(service).length - pollsBefore
+
+      const answered = probes.filter((p) => p.outcome === 200)
+      const slowest = Math.max(0, ...answered.map((p) => p.millis))
+      const failed = probes.filter((p) => p.outcome !== 200)
+      const expectedPolls = (HOLD_MILLIS / (POLL_INTERVAL_MINUTES * 60_000)) * 0.5
+      const problems = [
+        ...failed.slice(0, 3).map((p) => `${p.path} ${p.outcome} after ${p.millis.toFixed(0)} ms`),
+        ...(polls < expectedPolls ? [`only ${polls} polls during the hold`] : []),
+        ...(peakRss > MEMORY_LIMIT_BYTES ? [`RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB over the pod limit`] : [])
+      ]
+      record({
+        scenario: "11 idle-connection hold",
+        runs: probes.length,
+        failures: failed.length + (problems.length - Math.min(failed.length, 3)),
+        figures: `${SILENT} silent + ${HALF_REQUESTS} half-sent connections held for ${
+          HOLD_MILLIS / 1000
+        } s (${opened} opened in all, each reopened when closed): ${answered.length}/${probes.length} probes of /healthz and /readyz answered, slowest ${
+          slowest.toFixed(0)
+        } ms (client timeout ${PROBE_TIMEOUT_MILLIS} ms); ${polls} polls; peak RSS ${
+          (peakRss / 2 ** 20).toFixed(0)
+        } MiB (limit 192)${problems.length > 0 ? `; BROKE: ${problems.join(" | ")}` : ""}`
+      })
+      expect(problems).toEqual([])
+    } finally {
+      expect(await stop(service)).toBe(0)
+    }
+  })
+})
