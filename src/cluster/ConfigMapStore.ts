@@ -44,6 +44,8 @@ export class ConfigMapStore extends Context.Tag("carbon-poller/ConfigMapStore")<
   {
     /** The published cache and its resourceVersion; None when the ConfigMap or the key is missing. */
     readonly read: Effect.Effect<Option.Option<Published>, KubeError>
+    /** As `read`, without moving the version the next publish is based on. */
+    readonly peek: Effect.Effect<Option.Option<Published>, KubeError>
     /** Replaces the cache key, based on the last version seen; creates the ConfigMap when missing. */
     readonly publish: (contents: string) => Effect.Effect<void, KubeError | ConfigMapTooLarge>
     /**
@@ -125,7 +127,7 @@ const makeConfigMapStore = (ref: ObjectRef) =>
         Stream.changesWith((a, b) => a.contents === b.contents)
       )
 
-    return { read, publish, follow }
+    return { read, peek, publish, follow }
   })
 
 const publishedOf = (cm: V1ConfigMap): Option.Option<Published> => {

@@ -46,15 +46,22 @@ export const makeRoutes = Effect.gen(function*() {
   const metrics = yield* PrometheusMetrics
   const livenessAllowance = 2 * polling.pollIntervalMinutes * 60_000 + Duration.toMillis(source.requestTimeout)
 
+  // A probe always gets a body that says why, even from a bug: never a bare 500.
+  const unjudged = (what: string) => (defect: unknown) =>
+    Effect.as(
+      Effect.logError(`cannot judge ${what}: ${defect instanceof Error ? defect.message : String(defect)}`),
+      json({ [what === "readiness" ? "ready" : "alive"]: false, reason: `cannot judge ${what}; see the log` }, 503)
+    )
+
   const healthz = Effect.gen(function*() {
     const check = liveness(yield* status.get, livenessAllowance, yield* Clock.currentTimeMillis)
     return json(check, check.alive ? 200 : 503)
-  })
+  }).pipe(Effect.catchAllDefect(unjudged("liveness")))
 
   const readyz = Effect.gen(function*() {
     const check = readiness(yield* status.get, yield* Clock.currentTimeMillis)
     return json(check, check.ready ? 200 : 503)
-  })
+  }).pipe(Effect.catchAllDefect(unjudged("readiness")))
 
   // Rendered at most once a second however many scrapers ask (a flood of /metrics requests must
   // not become a flood of renders competing with the poll loop), and again as soon as a poll has
@@ -97,7 +104,8 @@ export const makeRoutes = Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
     const etag = etagOf(written.contents)
     // Consumers may keep it exactly as long as the file itself stays valid.
-    const headers = { etag, "cache-control": `max-age=${Math.max(0, Math.floor((expiresAt(written) - now) / 1000))}` }
+    const secondsLeft = Math.floor((expiresAt(written) - now) / 1000)
+    const headers = { etag, "cache-control": `max-age=${Number.isFinite(secondsLeft) ? Math.max(0, secondsLeft) : 0}` }
     if (matchesIfNoneMatch(request.headers["if-none-match"], etag)) {
       return HttpServerResponse.empty({ status: 304, headers })
     }

@@ -20,6 +20,8 @@ export interface StatusSnapshot {
   readonly lastPollStartedAt: Option.Option<number>
   readonly lastWrite: Option.Option<WrittenCache>
   readonly lastWriteError: Option.Option<string>
+  /** Cluster mode: why the latest published cache was not mirrored, until one is. */
+  readonly publishedRefused?: string | undefined
 }
 
 export class PollStatus extends Effect.Service<PollStatus>()("carbon-poller/PollStatus", {
@@ -36,7 +38,17 @@ export class PollStatus extends Effect.Service<PollStatus>()("carbon-poller/Poll
       get: Ref.get(ref),
       pollStarted: (at: number) => Ref.update(ref, (s) => ({ ...s, lastPollStartedAt: Option.some(at) })),
       written: (written: WrittenCache) =>
-        Ref.update(ref, (s) => ({ ...s, lastWrite: Option.some(written), lastWriteError: Option.none() })),
+        Ref.update(ref, (s) => ({
+          ...s,
+          lastWrite: Option.some(written),
+          lastWriteError: Option.none(),
+          publishedRefused: undefined
+        })),
+      /**
+       * Why the published cache was refused and not mirrored (the file keeps what it had), or
+       * undefined once the published cache is one this replica accepts.
+       */
+      publishedRefused: (message: string | undefined) => Ref.update(ref, (s) => ({ ...s, publishedRefused: message })),
       writeFailed: (message: string) => Ref.update(ref, (s) => ({ ...s, lastWriteError: Option.some(message) })),
       pollCompleted: (summary: PollSummary) => PubSub.publish(summaries, summary),
       /** Every poll's summary from the moment the stream is run. */

@@ -4,17 +4,15 @@
  * rather than refuse a newcomer. Real sockets on loopback; no timing is asserted beyond a generous
  * client deadline.
  */
-import * as HttpServer from "@effect/platform/HttpServer"
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Deferred, Effect, Layer } from "effect"
+import { Effect, Layer } from "effect"
 import { createServer, request, type Server } from "node:http"
 import { connect, type Socket } from "node:net"
-import * as HttpEndpoints from "../../src/http/HttpEndpoints.js"
-import { HttpListener } from "../../src/http/HttpListener.js"
 import { PrometheusMetrics } from "../../src/observability/PrometheusExposition.js"
 import { guardConnections } from "../../src/platform/ConnectionGuard.js"
 import * as NodeServer from "../../src/platform/NodeHttpServer.js"
 import { PollStatus } from "../../src/poll/PollStatus.js"
+import { loopbackEndpoints } from "../support/loopbackEndpoints.js"
 import * as TestSettings from "../support/settings.js"
 import { staticSource } from "../support/StaticSource.js"
 
@@ -48,19 +46,7 @@ const closed = (socket: Socket): Promise<void> =>
   new Promise((resolve) => (socket.destroyed ? resolve() : socket.once("close", () => resolve())))
 
 /** The endpoints on Node's bounded server on a free loopback port, for the life of the scope. */
-const endpointsPort = Effect.gen(function*() {
-  const node = yield* Effect.provide(HttpListener, NodeServer.layer)
-  const bound = yield* Deferred.make<HttpServer.Address>()
-  const anyPort = Layer.succeed(HttpListener, {
-    listen: (address) =>
-      node.listen({ ...address, port: 0 }).pipe(
-        Layer.tap((context) => Deferred.succeed(bound, Context.get(context, HttpServer.HttpServer).address))
-      )
-  })
-  yield* Layer.build(HttpEndpoints.layer.pipe(Layer.provide(anyPort)))
-  const address = yield* Deferred.await(bound)
-  return address._tag === "TcpAddress" ? address.port : 0
-}).pipe(
+const endpointsPort = loopbackEndpoints.pipe(
   Effect.provide(
     Layer.mergeAll(PrometheusMetrics.Default, staticSource({})).pipe(
       Layer.provideMerge(PollStatus.Default),
