@@ -50,7 +50,7 @@ describe("readiness of a cache whose validity is no time", () => {
 describe("/readyz over loopback", () => {
   const layers = Layer.mergeAll(PrometheusMetrics.Default, FetchHttpClient.layer, staticSource({})).pipe(
     Layer.provideMerge(PollStatus.Default),
-    Layer.provideMerge(TestSettings.layer())
+    Layer.provideMerge(TestSettings.layer({ httpHost: "127.0.0.1", httpPort: 1 }))
   )
   const serve = Effect.gen(function*() {
     const port = yield* loopbackEndpoints

@@ -1,6 +1,7 @@
 /**
  * The endpoints layer on Node's bounded server, on a free loopback port, for the life of the scope:
- * what a probe or a flood meets in production. Resolves to the port.
+ * what a probe or a flood meets in production. Resolves to the port. The settings must name a
+ * non-zero HTTP_PORT (any: the server listens on a free one), since HTTP_PORT=0 turns the endpoints off.
  */
 import * as HttpServer from "@effect/platform/HttpServer"
 import { Context, Deferred, Effect, Layer } from "effect"
