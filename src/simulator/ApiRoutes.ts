@@ -11,7 +11,7 @@ import { Clock, Effect, Option } from "effect"
 import * as Bodies from "./Bodies.js"
 import { type BodyFault, isBodyFault, shapeForecast, shapeLatest, shapeZones } from "./BodyFaults.js"
 import type { FaultBook, FaultTarget } from "./FaultBook.js"
-import { answer, gzipped, json, jsonReply, type Reply, trickle } from "./FaultResponses.js"
+import { answer, echoKeyError, gzipped, json, jsonReply, type Reply, trickle } from "./FaultResponses.js"
 import {
   DEFAULT_HORIZON_HOURS,
   type ForecastGranularity,
@@ -70,7 +70,7 @@ const withFaults = (
   deps: ApiDeps,
   target: FaultTarget,
   normal: (bodyFault: BodyFault | undefined) => Effect.Effect<Reply>
-): Effect.Effect<HttpServerResponse.HttpServerResponse> =>
+): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest> =>
   Effect.gen(function*() {
     const decision = yield* deps.faults.decide(target)
     yield* Effect.forEach(decision.fired, deps.stats.countFault, { discard: true })
@@ -79,6 +79,10 @@ const withFaults = (
     const fault = decision.fault.value
     if (fault.kind === "slow") return trickle(yield* normal(undefined), fault.chunkBytes, fault.intervalMs)
     if (fault.kind === "gzip") return gzipped(yield* normal(undefined))
+    if (fault.kind === "echo-key-error") {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      return echoKeyError(fault, request.headers["auth-token"] ?? "")
+    }
     if (isBodyFault(fault)) return json(yield* normal(fault))
     return yield* answer(fault, target.zone ?? "", yield* Clock.currentTimeMillis)
   })

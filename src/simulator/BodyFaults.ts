@@ -51,7 +51,7 @@ const withRawToken = (body: unknown, raw: string): string =>
 const hex4 = (code: number): string => code.toString(16).padStart(4, "0")
 
 /** The key as a JSON string token, in the escape style the fault asks for. */
-export const escapedKey = (key: string, escape: "none" | "unicode" | "slash"): string => {
+export const escapedKey = (key: string, escape: "none" | "unicode" | "slash" | "mixed"): string => {
   switch (escape) {
     case "none":
       return JSON.stringify(key)
@@ -59,6 +59,15 @@ export const escapedKey = (key: string, escape: "none" | "unicode" | "slash"): s
       return `"${Array.from({ length: key.length }, (_, i) => `\\u${hex4(key.charCodeAt(i))}`).join("")}"`
     case "slash":
       return JSON.stringify(key).replaceAll("/", "\\/")
+    case "mixed":
+      // Every other character as `\uXXXX`, alternating the hex digits' case; the rest as JSON writes them.
+      return `"${
+        [...key].map((char, i) =>
+          i % 2 === 0
+            ? `\\u${i % 4 === 0 ? hex4(char.charCodeAt(0)) : hex4(char.charCodeAt(0)).toUpperCase()}`
+            : JSON.stringify(char).slice(1, -1)
+        ).join("")
+      }"`
   }
 }
 

@@ -114,6 +114,23 @@ export const EchoKey = Schema.Struct({
   escape: Schema.optionalWith(Schema.Literal("none", "unicode", "slash"), { default: () => "none" as const })
 })
 
+/**
+ * An error answer (HTTP `status`) whose JSON `message` echoes the request's `auth-token` after
+ * `offset` filler characters, so a client that shortens the message can be caught cutting through
+ * the key. `part` echoes the whole key or only its first half (as an upstream that truncates it
+ * would); `escape` writes it as JSON would by default (`\"` and `\\` for those characters), every
+ * character as `\uXXXX`, with `/` as `\/`, or mixing the forms character by character.
+ */
+export const EchoKeyError = Schema.Struct({
+  kind: Schema.Literal("echo-key-error"),
+  status: Schema.optionalWith(Schema.Int.pipe(Schema.between(400, 599)), { default: () => 401 }),
+  offset: Schema.optionalWith(Schema.NonNegativeInt.pipe(Schema.lessThanOrEqualTo(10_000)), { default: () => 0 }),
+  part: Schema.optionalWith(Schema.Literal("whole", "first-half"), { default: () => "whole" as const }),
+  escape: Schema.optionalWith(Schema.Literal("none", "unicode", "slash", "mixed"), {
+    default: () => "none" as const
+  })
+})
+
 /** The normal answer gzip-compressed with `content-encoding: gzip`, whatever the client accepts. */
 export const Gzip = Schema.Struct({ kind: Schema.Literal("gzip") })
 
@@ -148,6 +165,7 @@ export const Fault = Schema.Union(
   RawIntensity,
   EmissionFactor,
   EchoKey,
+  EchoKeyError,
   Gzip,
   AnsiMessage,
   CatalogueEmpty,

@@ -8,7 +8,7 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Chunk, Effect, Schedule, Stream } from "effect"
 import { gzipSync } from "node:zlib"
 import * as Bodies from "./Bodies.js"
-import type { BodyFault } from "./BodyFaults.js"
+import { type BodyFault, escapedKey } from "./BodyFaults.js"
 import type { Fault } from "./Fault.js"
 
 /**
@@ -85,8 +85,28 @@ export const trickle = (
   )
 }
 
+/**
+ * `echo-key-error`: `{"error":"Invalid auth-token","message":"<offset filler><the key>..."}`, the
+ * key (or its first half) written in the escape style asked for. Built as text: the escaped forms
+ * are tokens `JSON.stringify` would not write.
+ */
+export const echoKeyError = (
+  fault: Extract<Fault, { readonly kind: "echo-key-error" }>,
+  key: string
+): HttpServerResponse.HttpServerResponse => {
+  const echoed = fault.part === "whole" ? key : key.slice(0, Math.ceil(key.length / 2))
+  const token = escapedKey(echoed, fault.escape).slice(1, -1)
+  return json({
+    status: fault.status,
+    text: `{"error":"Invalid auth-token","message":"${"x".repeat(fault.offset)}${token} is not a valid token"}`
+  })
+}
+
 /** Faults whose answer replaces the normal one (the others delay, reshape or re-encode it). */
-export type AnswerFault = Exclude<Fault, { readonly kind: "latency" | "slow" | "gzip" | BodyFault["kind"] }>
+export type AnswerFault = Exclude<
+  Fault,
+  { readonly kind: "latency" | "slow" | "gzip" | "echo-key-error" | BodyFault["kind"] }
+>
 
 /**
  * The answer for a fault that replaces the normal one. `zone` fills the recorded messages that
