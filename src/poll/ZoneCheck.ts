@@ -7,6 +7,7 @@
  */
 import { Clock, Context, Data, Effect, FiberRef, Option, Ref } from "effect"
 import { PollingConfig } from "../config/PollingConfig.js"
+import { editDistance } from "../domain/EditDistance.js"
 import type { ZoneCatalogue } from "../domain/Reading.js"
 import type { ZonePlan } from "../domain/ZonePlan.js"
 import { CarbonSource, SourceError } from "../ports/CarbonSource.js"
@@ -17,18 +18,6 @@ export class NoValidZones extends Data.TaggedError("NoValidZones")<{ readonly de
     return ["no configured zone exists in Electricity Maps, nothing to poll:", ...this.details.map((d) => `  ${d}`)]
       .join("\n")
   }
-}
-
-export const editDistance = (a: string, b: string): number => {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i)
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i]
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
-    }
-    previous = current
-  }
-  return previous[b.length]!
 }
 
 const sharedPrefix = (a: string, b: string): number => {
