@@ -57,7 +57,7 @@ function benchDurationProblems(texts: Texts): Array<string> {
 
 /** Every `carbon_poller_*` name the docs list is one the service declares or renders. */
 function metricNameProblems(texts: Texts): Array<string> {
-  const source = `${texts["src/Metrics.ts"]}\n${texts["src/MetricsExport.ts"]}`
+  const source = `${texts["src/observability/Metrics.ts"]}\n${texts["src/observability/PrometheusExposition.ts"]}`
   const documented = ["docs/endpoints.md", "docs/cluster.md"].flatMap((file) =>
     [...(texts[file] ?? "").matchAll(/^\| `(carbon_poller_[a-z_]+)`/gm)].map((m) => [file, m[1] ?? ""] as const)
   )
@@ -100,8 +100,8 @@ const texts = read([
   "docs/endpoints.md",
   "docs/cluster.md",
   "k8s-cluster.yaml",
-  "src/Metrics.ts",
-  "src/MetricsExport.ts"
+  "src/observability/Metrics.ts",
+  "src/observability/PrometheusExposition.ts"
 ])
 
 const checks = {
