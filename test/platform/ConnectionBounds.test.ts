@@ -77,7 +77,7 @@ describe("the endpoints' connection bounds", () => {
       const outcome = yield* Effect.promise(() =>
         Promise.race([
           closed(silent!).then(() => "closed"),
-          new Promise((resolve) => setTimeout(() => resolve("still open"), NodeServer.IDLE_TIMEOUT_MILLIS + 10_000))
+          new Promise((resolve) => setTimeout(() => resolve("still open"), NodeServer.IDLE_TIMEOUT_MILLIS + 20_000))
         ])
       )
       assert.strictEqual(outcome, "closed")
