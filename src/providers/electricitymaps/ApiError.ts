@@ -3,7 +3,10 @@
  * trying again within this poll can help. The log line comes from `message`, so it must be a
  * sentence an operator can act on.
  */
-import { Data, Duration, Option } from "effect"
+import { Data, type Duration } from "effect"
+import { isTransientReason } from "../http/RetryPolicy.js"
+
+export { isTransientReason } from "../http/RetryPolicy.js"
 
 export type ApiFailureReason =
   | "Unauthorized" // 401: bad key, rate limit, or zone outside the plan; never stops the service
@@ -19,14 +22,6 @@ export type ApiFailureReason =
   | "BadResponse" // undecodable body, unexpected status
   | "BodyTooLarge" // over MAX_RESPONSE_BYTES
 
-const TRANSIENT: ReadonlySet<ApiFailureReason> = new Set([
-  "RateLimited",
-  "ServerError",
-  "RequestTimeout",
-  "Timeout",
-  "Transport"
-])
-
 const HINTS: Partial<Record<ApiFailureReason, string>> = {
   Unauthorized: "check the key, the plan's zones and the rate limit; tried again next poll",
   Forbidden: "the key was refused; check ELECTRICITY_MAPS_API_KEY",
@@ -35,8 +30,6 @@ const HINTS: Partial<Record<ApiFailureReason, string>> = {
   BodyTooLarge: "the answer exceeded MAX_RESPONSE_BYTES",
   Timeout: "no complete answer within REQUEST_TIMEOUT_SECONDS"
 }
-
-export const isTransientReason = (reason: ApiFailureReason): boolean => TRANSIENT.has(reason)
 
 export class ApiError extends Data.TaggedError("ApiError")<{
   /** The zone asked for, or undefined for the `/zones` catalogue. */
@@ -50,7 +43,7 @@ export class ApiError extends Data.TaggedError("ApiError")<{
   readonly cause?: unknown
 }> {
   get isTransient(): boolean {
-    return TRANSIENT.has(this.reason)
+    return isTransientReason(this.reason)
   }
 
   override get message(): string {
@@ -60,32 +53,6 @@ export class ApiError extends Data.TaggedError("ApiError")<{
     const hint = HINTS[this.reason]
     return `${subject}: ${this.reason}${status}${said}${hint ? ` — ${hint}` : ""}`
   }
-}
-
-const MAX_MESSAGE_LENGTH = 300
-
-/** One line of what the API said: `{error, message}` JSON, an HTML title, or the start of the text. */
-export const summarizeErrorBody = (body: string): string | undefined => {
-  const trimmed = body.trim()
-  if (trimmed === "") return undefined
-  let summary: string | undefined
-  try {
-    const parsed: unknown = JSON.parse(trimmed)
-    if (typeof parsed === "object" && parsed !== null) {
-      const parts = ["error", "message"]
-        .map((field) => (field in parsed ? Reflect.get(parsed, field) : undefined))
-        .filter((p): p is string => typeof p === "string")
-      if (parts.length > 0) summary = parts.join(": ")
-    }
-  } catch {
-    // Not JSON: the API once served its no-data error with unescaped quotes; proxies send HTML.
-  }
-  if (summary === undefined) {
-    const htmlTitle = /<(?:title|h1)[^>]*>([^<]*)</i.exec(trimmed)
-    summary = htmlTitle?.[1] ? `HTML page: ${htmlTitle[1]}` : trimmed
-  }
-  const oneLine = summary.replace(/\s+/g, " ").trim()
-  return oneLine.length > MAX_MESSAGE_LENGTH ? `${oneLine.slice(0, MAX_MESSAGE_LENGTH)}…` : oneLine
 }
 
 /** The reason for a non-2xx status, with the body's text where the status alone is ambiguous. */
@@ -98,27 +65,4 @@ export const reasonForStatus = (status: number, apiMessage: string | undefined):
   if (status === 429) return "RateLimited"
   if (status >= 500 && status <= 599) return "ServerError"
   return "BadResponse"
-}
-
-/**
- * `Retry-After` as seconds or as an HTTP date (relative to `now`), capped; none when absent,
- * unparsable or in the past.
- */
-export const parseRetryAfter = (
-  header: string | undefined,
-  now: number,
-  cap: Duration.Duration
-): Option.Option<Duration.Duration> => {
-  if (header === undefined) return Option.none()
-  const value = header.trim()
-  let millis: number
-  if (/^\d+$/.test(value)) {
-    millis = Number(value) * 1000
-  } else {
-    const date = Date.parse(value)
-    if (Number.isNaN(date)) return Option.none()
-    millis = date - now
-  }
-  if (millis <= 0) return Option.none()
-  return Option.some(Duration.min(Duration.millis(millis), cap))
 }

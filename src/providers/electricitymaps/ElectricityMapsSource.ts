@@ -6,6 +6,7 @@
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { Clock, Duration, Effect, Either, Layer, Option, Redacted, Schedule, ScheduleDecision } from "effect"
 import { ApiConfig } from "../../config/ApiConfig.js"
 import type { Forecast } from "../../domain/Forecast.js"
@@ -13,12 +14,12 @@ import type { Reading, ZoneCatalogue } from "../../domain/Reading.js"
 import * as Metrics from "../../observability/Metrics.js"
 import { NAME, VERSION } from "../../platform/Version.js"
 import { CarbonSource, SourceError } from "../../ports/CarbonSource.js"
-import { ApiError, parseRetryAfter, reasonForStatus, summarizeErrorBody } from "./ApiError.js"
+import { makeRedactor, type Redactor } from "../http/Redaction.js"
+import { decodeJson, readBoundedText, summarizeErrorBody } from "../http/ResponseBody.js"
+import { parseRetryAfter, retryPolicy } from "../http/RetryPolicy.js"
+import { ApiError, reasonForStatus } from "./ApiError.js"
 import { coversForecast, coversLatest } from "./PlanAccess.js"
-import { makeRedactor, type Redactor } from "./Redaction.js"
 import { RequestRateLimiter } from "./RequestRateLimiter.js"
-import { decodeJson, readBoundedText } from "./ResponseBody.js"
-import { retryPolicy } from "./RetryPolicy.js"
 import { ForecastAnswer, LatestAnswer, type ZonesAnswer, ZonesAnswer as ZonesAnswerSchema } from "./Wire.js"
 
 /** Error bodies are only read for their message; a small cap keeps a hostile one cheap. */
@@ -69,6 +70,17 @@ export const toCatalogue = (answer: ZonesAnswer): ZoneCatalogue => {
       : undefined
   }))
 }
+
+/** A body that could not be read, as this adapter's error for the zone asked for. */
+const readBody = (response: HttpClientResponse.HttpClientResponse, maxBytes: number, zone: string | undefined) =>
+  Effect.mapError(readBoundedText(response, maxBytes), (failure) =>
+    new ApiError({
+      zone,
+      reason: failure.reason,
+      status: failure.status,
+      apiMessage: failure.message,
+      cause: failure.cause
+    }))
 
 const toSourceError = (error: ApiError): SourceError =>
   new SourceError({
@@ -121,10 +133,10 @@ export const make = Effect.gen(function*() {
         )
       )
       if (response.status >= 200 && response.status < 300) {
-        const text = yield* readBoundedText(response, settings.maxResponseBytes, zone)
+        const text = yield* readBody(response, settings.maxResponseBytes, zone)
         return yield* onBody(text, response.status)
       }
-      const errorText = yield* readBoundedText(response, MAX_ERROR_BODY_BYTES, zone).pipe(
+      const errorText = yield* readBody(response, MAX_ERROR_BODY_BYTES, zone).pipe(
         Effect.orElseSucceed(() => "")
       )
       const apiMessage = Option.getOrUndefined(
@@ -153,7 +165,7 @@ export const make = Effect.gen(function*() {
   const withRetries = <A>(zone: string | undefined, effect: Effect.Effect<A, ApiError>) =>
     limiter.throttle(effect).pipe(
       Effect.retry(
-        retryPolicy(settings).pipe(
+        retryPolicy<ApiError>(settings).pipe(
           // Said only when the policy decided to try again: not for permanent failures, and not
           // for the last transient one.
           Schedule.onDecision((error, decision) =>

@@ -1,5 +1,6 @@
 /**
- * Keeping the API key out of everything the service writes or logs, even when the API echoes it.
+ * Keeping secrets (an API key, a password, a token) out of everything the service writes or logs,
+ * even when a provider echoes them.
  *
  * Raw text (an error body, a transport message) is searched for the key in every form JSON can
  * write it: each character literal or as a `\uXXXX` escape, `/` also as `\/`. Decoded answers are
@@ -48,8 +49,7 @@ export interface Redactor {
   readonly reading: (reading: Reading) => Reading
 }
 
-export const makeRedactor = (key: string): Redactor => {
-  if (key === "") return { text: (text) => text, value: (decoded) => decoded, reading: (reading) => reading }
+const redactorFor = (key: string): Redactor => {
   const pattern = escapedKeyPattern(key)
   const text = (value: string) => value.replace(pattern, REDACTED)
   const value = (
@@ -85,3 +85,16 @@ export const makeRedactor = (key: string): Redactor => {
     }
   }
 }
+
+const PASS_THROUGH: Redactor = { text: (text) => text, value: (decoded) => decoded, reading: (reading) => reading }
+
+/** One redactor for several secrets: each is replaced wherever it appears; empty ones are skipped. */
+export const makeRedactor = (...keys: ReadonlyArray<string>): Redactor =>
+  keys.filter((key) => key !== "").map(redactorFor).reduce(
+    (first, second) => ({
+      text: (text) => second.text(first.text(text)),
+      value: (decoded) => second.value(first.value(decoded)),
+      reading: (reading) => second.reading(first.reading(reading))
+    }),
+    PASS_THROUGH
+  )

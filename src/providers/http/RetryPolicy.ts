@@ -1,0 +1,69 @@
+/**
+ * When to try a failed request again within the same poll, for any provider: only transient
+ * failures, a bounded number of times, with exponential backoff and jitter, and as long as the
+ * server's `Retry-After` asks (capped) when it sends one.
+ */
+import { Duration, Option, Schedule } from "effect"
+import type { SourceFailureReason } from "../../ports/CarbonSource.js"
+
+export interface RetrySettings {
+  /** Retries after the first attempt. */
+  readonly maxRetries: number
+  readonly retryBaseDelay: Duration.Duration
+  /** Upper bound of one backoff step and of an honoured `Retry-After`. */
+  readonly retryMaxDelay: Duration.Duration
+}
+
+/** What the policy needs to know about a failure. */
+export interface Retryable {
+  readonly isTransient: boolean
+  /** From a `Retry-After` header, already capped. */
+  readonly retryAfter?: Duration.Duration | undefined
+}
+
+const TRANSIENT: ReadonlySet<SourceFailureReason> = new Set([
+  "RateLimited",
+  "ServerError",
+  "RequestTimeout",
+  "Timeout",
+  "Transport"
+])
+
+/** Failures that may pass by themselves within a poll: worth another attempt. */
+export const isTransientReason = (reason: SourceFailureReason): boolean => TRANSIENT.has(reason)
+
+/** Outputs the failure it decided on, so a caller can say what is retried, and only then. */
+export const retryPolicy = <E extends Retryable>(settings: RetrySettings): Schedule.Schedule<E, E> =>
+  Schedule.exponential(settings.retryBaseDelay, 2).pipe(
+    // Jitter reads the `Random` service, so tests make it deterministic by providing one.
+    Schedule.jittered,
+    Schedule.modifyDelay((_, delay) => Duration.min(delay, settings.retryMaxDelay)),
+    Schedule.intersect(Schedule.recurs(settings.maxRetries)),
+    Schedule.intersect(Schedule.identity<E>()),
+    Schedule.whileInput((error: E) => error.isTransient),
+    Schedule.modifyDelay(([, error], delay) => error.retryAfter ?? delay),
+    Schedule.map(([, error]) => error)
+  )
+
+/**
+ * `Retry-After` as seconds or as an HTTP date (relative to `now`), capped; none when absent,
+ * unparsable or in the past.
+ */
+export const parseRetryAfter = (
+  header: string | undefined,
+  now: number,
+  cap: Duration.Duration
+): Option.Option<Duration.Duration> => {
+  if (header === undefined) return Option.none()
+  const value = header.trim()
+  let millis: number
+  if (/^\d+$/.test(value)) {
+    millis = Number(value) * 1000
+  } else {
+    const date = Date.parse(value)
+    if (Number.isNaN(date)) return Option.none()
+    millis = date - now
+  }
+  if (millis <= 0) return Option.none()
+  return Option.some(Duration.min(Duration.millis(millis), cap))
+}
