@@ -34,25 +34,35 @@ export type KeySource =
 export const KEY_VARIABLE = "ELECTRICITY_MAPS_API_KEY"
 export const KEY_FILE_VARIABLE = "ELECTRICITY_MAPS_API_KEY_FILE"
 
-export const keySource: Config.Config<KeySource> = Config.all({
-  inline: Config.option(Config.redacted(KEY_VARIABLE)),
-  file: Config.option(Config.string(KEY_FILE_VARIABLE))
-}).pipe(
-  Config.mapOrFail(({ file, inline }): Either.Either<KeySource, ConfigError.ConfigError> => {
-    if (Option.isSome(inline) && Option.isSome(file)) {
-      return Either.left(
-        ConfigError.InvalidData([KEY_FILE_VARIABLE], `set either ${KEY_VARIABLE} or ${KEY_FILE_VARIABLE}, not both`)
-      )
-    }
-    if (Option.isSome(file)) return Either.right({ _tag: "File", path: file.value })
-    if (Option.isSome(inline)) return Either.right({ _tag: "Inline", key: inline.value })
-    return Either.left(
-      ConfigError.MissingData(
-        [KEY_VARIABLE],
-        `required: your Electricity Maps API key (or set ${KEY_FILE_VARIABLE} to a file holding it)`
-      )
-    )
-  })
+/**
+ * A secret given inline (`variable`) or as a file (`fileVariable`), never both; `missing` says what
+ * to set when neither is. Wrap it in `Config.option` where the secret is optional.
+ */
+export const secretSource = (
+  variable: string,
+  fileVariable: string,
+  missing: string
+): Config.Config<KeySource> =>
+  Config.all({
+    inline: Config.option(Config.redacted(variable)),
+    file: Config.option(Config.string(fileVariable))
+  }).pipe(
+    Config.mapOrFail(({ file, inline }): Either.Either<KeySource, ConfigError.ConfigError> => {
+      if (Option.isSome(inline) && Option.isSome(file)) {
+        return Either.left(
+          ConfigError.InvalidData([fileVariable], `set either ${variable} or ${fileVariable}, not both`)
+        )
+      }
+      if (Option.isSome(file)) return Either.right({ _tag: "File", path: file.value })
+      if (Option.isSome(inline)) return Either.right({ _tag: "Inline", key: inline.value })
+      return Either.left(ConfigError.MissingData([variable], missing))
+    })
+  )
+
+export const keySource: Config.Config<KeySource> = secretSource(
+  KEY_VARIABLE,
+  KEY_FILE_VARIABLE,
+  `required: your Electricity Maps API key (or set ${KEY_FILE_VARIABLE} to a file holding it)`
 )
 
 const LOOPBACK_HOSTS = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i
@@ -65,23 +75,34 @@ export const isLoopbackUrl = (url: string): boolean => {
   }
 }
 
-/** The key travels in a header, so only TLS, or plain HTTP that never leaves the machine. */
-export const checkApiUrl = (raw: string): Either.Either<string, string> => {
+/** Whose base URL is checked: an example of a good one, and what its secret is and where it goes. */
+export interface UrlRules {
+  readonly example: string
+  /** e.g. "the key", "the password" */
+  readonly secret: string
+  readonly secretVariable: string
+}
+
+/** Credentials travel in a header, so only TLS, or plain HTTP that never leaves the machine. */
+export const checkApiUrl = (
+  raw: string,
+  rules: UrlRules = { example: DEFAULT_API_URL, secret: "the key", secretVariable: KEY_VARIABLE }
+): Either.Either<string, string> => {
   let url: URL
   try {
     url = new URL(raw.trim())
   } catch {
-    return Either.left(`must be an absolute URL, e.g. ${DEFAULT_API_URL}`)
+    return Either.left(`must be an absolute URL, e.g. ${rules.example}`)
   }
   if (url.username !== "" || url.password !== "") {
-    return Either.left(`must not carry credentials; the key goes in ${KEY_VARIABLE}`)
+    return Either.left(`must not carry credentials; ${rules.secret} goes in ${rules.secretVariable}`)
   }
   if (url.search !== "" || url.hash !== "") {
-    return Either.left(`must be a base URL without query or fragment, e.g. ${DEFAULT_API_URL}`)
+    return Either.left(`must be a base URL without query or fragment, e.g. ${rules.example}`)
   }
   if (url.protocol === "http:" && !LOOPBACK_HOSTS.test(url.hostname)) {
     return Either.left(
-      "plain http:// is allowed only for loopback hosts (localhost, 127.0.0.1, [::1]); use https:// so the key is not sent in clear text"
+      `plain http:// is allowed only for loopback hosts (localhost, 127.0.0.1, [::1]); use https:// so ${rules.secret} is not sent in clear text`
     )
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") return Either.left("must be an https:// URL")
