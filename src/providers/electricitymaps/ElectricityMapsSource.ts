@@ -6,24 +6,20 @@
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import { Clock, Duration, Effect, Either, Layer, Option, Redacted, Schedule, ScheduleDecision } from "effect"
+import { Effect, Either, Layer, Redacted } from "effect"
 import { ApiConfig } from "../../config/ApiConfig.js"
 import type { Forecast } from "../../domain/Forecast.js"
 import type { Reading, ZoneCatalogue } from "../../domain/Reading.js"
-import * as Metrics from "../../observability/Metrics.js"
 import { NAME, VERSION } from "../../platform/Version.js"
 import { CarbonSource, SourceError } from "../../ports/CarbonSource.js"
+import { exchange } from "../http/Exchange.js"
 import { makeRedactor, type Redactor } from "../http/Redaction.js"
-import { decodeJson, readBoundedText, summarizeErrorBody } from "../http/ResponseBody.js"
-import { parseRetryAfter, retryPolicy } from "../http/RetryPolicy.js"
+import { decodeJson } from "../http/ResponseBody.js"
+import { retrying } from "../http/RetryPolicy.js"
 import { ApiError, reasonForStatus } from "./ApiError.js"
 import { coversForecast, coversLatest } from "./PlanAccess.js"
 import { RequestRateLimiter } from "./RequestRateLimiter.js"
 import { ForecastAnswer, LatestAnswer, type ZonesAnswer, ZonesAnswer as ZonesAnswerSchema } from "./Wire.js"
-
-/** Error bodies are only read for their message; a small cap keeps a hostile one cheap. */
-const MAX_ERROR_BODY_BYTES = 16 * 1024
 
 const decodeLatest = decodeJson(LatestAnswer)
 const decodeZones = decodeJson(ZonesAnswerSchema)
@@ -71,17 +67,6 @@ export const toCatalogue = (answer: ZonesAnswer): ZoneCatalogue => {
   }))
 }
 
-/** A body that could not be read, as this adapter's error for the zone asked for. */
-const readBody = (response: HttpClientResponse.HttpClientResponse, maxBytes: number, zone: string | undefined) =>
-  Effect.mapError(readBoundedText(response, maxBytes), (failure) =>
-    new ApiError({
-      zone,
-      reason: failure.reason,
-      status: failure.status,
-      apiMessage: failure.message,
-      cause: failure.cause
-    }))
-
 const toSourceError = (error: ApiError): SourceError =>
   new SourceError({
     zone: error.zone,
@@ -119,65 +104,32 @@ export const make = Effect.gen(function*() {
     request: HttpClientRequest.HttpClientRequest,
     onBody: (text: string, status: number) => Either.Either<A, ApiError>
   ): Effect.Effect<A, ApiError> =>
-    Effect.gen(function*() {
-      const response = yield* client.execute(request).pipe(
-        Effect.mapError((cause) =>
+    exchange(client, request, settings, redactor.text).pipe(
+      Effect.mapError((failure) =>
+        new ApiError({
+          zone,
+          reason: failure.reason,
+          status: failure.status,
+          apiMessage: failure.message,
+          cause: failure.cause
+        })
+      ),
+      Effect.flatMap((answer) =>
+        answer.ok ? onBody(answer.text, answer.status) : Effect.fail(
           new ApiError({
             zone,
-            reason: "Transport",
-            apiMessage: redactor.text(
-              cause.reason === "Transport" ? String(cause.cause ?? cause.message) : cause.message
-            ),
-            cause
+            reason: reasonForStatus(answer.status, answer.said),
+            status: answer.status,
+            apiMessage: answer.said,
+            retryAfter: answer.retryAfter
           })
         )
       )
-      if (response.status >= 200 && response.status < 300) {
-        const text = yield* readBody(response, settings.maxResponseBytes, zone)
-        return yield* onBody(text, response.status)
-      }
-      const errorText = yield* readBody(response, MAX_ERROR_BODY_BYTES, zone).pipe(
-        Effect.orElseSucceed(() => "")
-      )
-      const apiMessage = Option.getOrUndefined(
-        Option.map(Option.fromNullable(summarizeErrorBody(errorText)), redactor.text)
-      )
-      const now = yield* Clock.currentTimeMillis
-      return yield* new ApiError({
-        zone,
-        reason: reasonForStatus(response.status, apiMessage),
-        status: response.status,
-        apiMessage,
-        retryAfter: Option.getOrUndefined(parseRetryAfter(response.headers["retry-after"], now, settings.retryMaxDelay))
-      })
-    }).pipe(
-      Effect.timeoutFail({
-        duration: settings.requestTimeout,
-        onTimeout: () =>
-          new ApiError({
-            zone,
-            reason: "Timeout",
-            apiMessage: `no complete answer within ${Duration.format(settings.requestTimeout)}`
-          })
-      })
     )
 
+  const retry = retrying<ApiError>(settings, limiter.throttle)
   const withRetries = <A>(zone: string | undefined, effect: Effect.Effect<A, ApiError>) =>
-    limiter.throttle(effect).pipe(
-      Effect.retry(
-        retryPolicy<ApiError>(settings).pipe(
-          // Said only when the policy decided to try again: not for permanent failures, and not
-          // for the last transient one.
-          Schedule.onDecision((error, decision) =>
-            ScheduleDecision.isContinue(decision)
-              ? Effect.logDebug(`retrying: ${error.message}`).pipe(
-                Effect.zipRight(Metrics.increment(Metrics.retries, { zone: zone ?? "(zones)", reason: error.reason }))
-              )
-              : Effect.void
-          )
-        )
-      )
-    )
+    retry(zone ?? "(zones)", effect)
 
   const badResponse = (zone: string | undefined, status: number, problem: string) =>
     new ApiError({ zone, reason: "BadResponse", status, apiMessage: redactor.text(`unexpected answer: ${problem}`) })

@@ -3,8 +3,10 @@
  * failures, a bounded number of times, with exponential backoff and jitter, and as long as the
  * server's `Retry-After` asks (capped) when it sends one.
  */
-import { Duration, Option, Schedule } from "effect"
+import { Duration, Effect, Option, Schedule, ScheduleDecision } from "effect"
+import * as Metrics from "../../observability/Metrics.js"
 import type { SourceFailureReason } from "../../ports/CarbonSource.js"
+import type { Throttle } from "./Throttle.js"
 
 export interface RetrySettings {
   /** Retries after the first attempt. */
@@ -43,6 +45,30 @@ export const retryPolicy = <E extends Retryable>(settings: RetrySettings): Sched
     Schedule.whileInput((error: E) => error.isTransient),
     Schedule.modifyDelay(([, error], delay) => error.retryAfter ?? delay),
     Schedule.map(([, error]) => error)
+  )
+
+/**
+ * `effect` with a permit of the throttle for every attempt, retried by the policy. A retry is
+ * logged (debug) and counted under `zoneLabel` only when the policy decided to try again: not
+ * for permanent failures, and not for the last transient one.
+ */
+export const retrying = <E extends Retryable & { readonly message: string; readonly reason: string }>(
+  settings: RetrySettings,
+  throttle: Throttle
+) =>
+<A, R>(zoneLabel: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  throttle(effect).pipe(
+    Effect.retry(
+      retryPolicy<E>(settings).pipe(
+        Schedule.onDecision((error, decision) =>
+          ScheduleDecision.isContinue(decision)
+            ? Effect.logDebug(`retrying: ${error.message}`).pipe(
+              Effect.zipRight(Metrics.increment(Metrics.retries, { zone: zoneLabel, reason: error.reason }))
+            )
+            : Effect.void
+        )
+      )
+    )
   )
 
 /**
