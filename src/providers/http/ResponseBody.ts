@@ -107,9 +107,9 @@ export const summarizeErrorBody = (
  * What was wrong (each issue with its path, not the schema's type) and what the provider said.
  * Issues quote the values they refuse, so `redact` runs on them before they are cut.
  */
-export const decodeJson = <A, I>(schema: Schema.Schema<A, I>, redact: (text: string) => string = (text) => text) => {
+export const decodeJson = <A, I>(schema: Schema.Schema<A, I>) => {
   const decode = Schema.decodeUnknownEither(Schema.parseJson(schema))
-  return (text: string): Either.Either<A, string> =>
+  return (text: string, redact: (text: string) => string = (text) => text): Either.Either<A, string> =>
     Either.mapLeft(decode(text), (error) => {
       const issues = redact(
         ParseResult.ArrayFormatter.formatErrorSync(error)

@@ -18,7 +18,7 @@ export interface RetrySettings {
 
 /** What the policy needs to know about a failure. */
 export interface Retryable {
-  readonly isTransient: boolean
+  readonly reason: SourceFailureReason
   /** From a `Retry-After` header, already capped. */
   readonly retryAfter?: Duration.Duration | undefined
 }
@@ -42,7 +42,7 @@ export const retryPolicy = <E extends Retryable>(settings: RetrySettings): Sched
     Schedule.modifyDelay((_, delay) => Duration.min(delay, settings.retryMaxDelay)),
     Schedule.intersect(Schedule.recurs(settings.maxRetries)),
     Schedule.intersect(Schedule.identity<E>()),
-    Schedule.whileInput((error: E) => error.isTransient),
+    Schedule.whileInput((error: E) => isTransientReason(error.reason)),
     Schedule.modifyDelay(([, error], delay) => error.retryAfter ?? delay),
     Schedule.map(([, error]) => error)
   )
@@ -52,7 +52,7 @@ export const retryPolicy = <E extends Retryable>(settings: RetrySettings): Sched
  * logged (debug) and counted under `zoneLabel` only when the policy decided to try again: not
  * for permanent failures, and not for the last transient one.
  */
-export const retrying = <E extends Retryable & { readonly message: string; readonly reason: string }>(
+export const retrying = <E extends Retryable & { readonly message: string }>(
   settings: RetrySettings,
   throttle: Throttle
 ) =>
