@@ -5,6 +5,7 @@ import { Effect, Either, Fiber, Schema, TestClock } from "effect"
 import { FaultRule } from "../../src/simulator/Fault.js"
 import { SimulatorOptionsSchema } from "../../src/simulator/Options.js"
 import * as Simulator from "../../src/simulator/Simulator.js"
+import { wattTimeFixture } from "../support/FakeWattTime.js"
 import { provideClient } from "./support.js"
 
 const USER = "sim-user"
@@ -49,6 +50,14 @@ const Signal = Schema.parseJson(Schema.Struct({
   })
 }))
 
+const decodeError = Schema.decodeUnknown(
+  Schema.parseJson(Schema.Struct({ error: Schema.String, message: Schema.String }))
+)
+
+const MyAccess = Schema.parseJson(Schema.Struct({
+  signal_types: Schema.Array(Schema.Struct({ regions: Schema.Array(Schema.Struct({ region: Schema.String })) }))
+}))
+
 describe("Simulator: WattTime routes", () => {
   it.scoped("logs in with the configured username and password only, answering nginx's 403 page otherwise", () =>
     Effect.gen(function*() {
@@ -58,7 +67,7 @@ describe("Simulator: WattTime routes", () => {
       const wrong = yield* fetch(`${sim.wattTimeUrl}/login`, basic(USER, "nope"))
       assert.strictEqual(wrong.status, 403)
       assert.match(wrong.headers["content-type"] ?? "", /text\/html/)
-      assert.match(wrong.text, /<title>403 Forbidden<\/title>/)
+      assert.strictEqual(wrong.text, wattTimeFixture("error.403-forbidden.nginx.html"))
       const none = yield* fetch(`${sim.wattTimeUrl}/login`)
       assert.strictEqual(none.status, 403)
       const stats = yield* sim.stats()
@@ -108,14 +117,13 @@ describe("Simulator: WattTime routes", () => {
       const bearer = yield* logIn(sim)
       const outside = yield* fetch(forecastUrl(sim, "PSCO"), bearer)
       assert.strictEqual(outside.status, 403)
-      assert.match(outside.text, /Invalid scope\. You do not have sufficient access/)
+      const scope = yield* decodeError(outside.text)
+      assert.strictEqual(scope.message, wattTimeFixture("error.invalid-scope.2024.txt").trim())
+      assert.strictEqual(scope.error, (yield* decodeError(wattTimeFixture("error.invalid-scope.older.json"))).error)
       assert.strictEqual((yield* fetch(forecastUrl(sim, "NOT_A_REGION"), bearer)).status, 400)
       const access = yield* fetch(`${sim.wattTimeUrl}/v3/my-access`, bearer)
-      assert.deepStrictEqual(
-        (JSON.parse(access.text) as { signal_types: ReadonlyArray<{ regions: ReadonlyArray<{ region: string }> }> })
-          .signal_types[0]?.regions.map((r) => r.region),
-        ["CAISO_NORTH"]
-      )
+      const listed = yield* Schema.decodeUnknown(MyAccess)(access.text)
+      assert.deepStrictEqual(listed.signal_types.flatMap((s) => s.regions.map((r) => r.region)), ["CAISO_NORTH"])
       assert.strictEqual((yield* fetch(`${sim.wattTimeUrl}/v3/my-access`)).status, 401)
     }).pipe(provideClient))
 

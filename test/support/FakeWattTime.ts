@@ -5,7 +5,7 @@
  * per route. It records every request, whatever its host, so a test can see where credentials went.
  */
 import { HttpClient, type HttpClientRequest } from "@effect/platform"
-import { Clock, Effect, Layer } from "effect"
+import { Clock, Effect, Layer, Schema } from "effect"
 import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { type Answer, play, type RecordedRequest, respond } from "./FakeApi.js"
@@ -32,13 +32,17 @@ const FIVE_MINUTES = 300_000
 /** WattTime's time layout: `2022-07-15T00:05:00+00:00`. */
 const wattTimeTime = (epochMillis: number): string => new Date(epochMillis).toISOString().replace(".000Z", "+00:00")
 
+const RecordedMeta = Schema.parseJson(
+  Schema.Struct({ meta: Schema.Record({ key: Schema.String, value: Schema.Unknown }) })
+)
+
 /**
  * A `/v3/forecast` body shaped like forecast.docs-example.json: `count` points every 5 minutes from
  * the period containing `nowMs`, every value `lbs` (lbs/MWh), generated at the first point.
  */
 export const signalBody = (region: string, nowMs: number, count: number, lbs: number): string => {
   const first = Math.floor(nowMs / FIVE_MINUTES) * FIVE_MINUTES
-  const recorded = JSON.parse(wattTimeFixture("forecast.docs-example.json")) as { meta: Record<string, unknown> }
+  const recorded = Schema.decodeUnknownSync(RecordedMeta)(wattTimeFixture("forecast.docs-example.json"))
   return JSON.stringify({
     data: Array.from({ length: count }, (_, i) => ({ point_time: wattTimeTime(first + i * FIVE_MINUTES), value: lbs })),
     meta: { ...recorded.meta, region, generated_at: wattTimeTime(first) }

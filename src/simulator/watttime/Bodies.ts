@@ -15,18 +15,12 @@ export const invalidScope = {
     "Invalid scope. You do not have sufficient access to this resource. See https://https//watttime.org/docs-dev/data-plans/ for more information or email contact@watttime.org for pricing. Please note that all users are allowed free access to CAISO_NORTH."
 } as const
 
-/** `error.403-forbidden.nginx.html`: what `/login` sends for bad credentials. */
-export const forbiddenHtml = `<html>
-  <head>
-    <title>403 Forbidden</title>
-  </head>
-  <body>
-    <center><h1>403 Forbidden</h1></center>
-    <hr />
-    <center>nginx</center>
-  </body>
-</html>
-`
+/**
+ * `error.403-forbidden.nginx.html`, byte for byte (a test compares them): what `/login` sends for
+ * bad credentials.
+ */
+export const forbiddenHtml =
+  "<html>\n  <head>\n    <title>403 Forbidden</title>\n  </head>\n  <body>\n    <center><h1>403 Forbidden</h1></center>\n    <hr />\n    <center>nginx</center>\n  </body>\n</html>\n"
 
 // The simulator's own wording below.
 

@@ -90,16 +90,20 @@ export const makeWattTimeRouter = (deps: WattTimeDeps) =>
         }))
     })
 
+    type SearchParams = Readonly<Record<string, string | ReadonlyArray<string>>>
+
     /** The checks of a data call, in order: token, parameters, region, plan. */
-    const forecastReply = (request: HttpServerRequest.HttpServerRequest, params: Record<string, unknown>) =>
+    const forecastReply = (
+      request: HttpServerRequest.HttpServerRequest,
+      searchParams: SearchParams,
+      region: string | undefined
+    ) =>
       Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
         if (!(yield* authorized(request, now))) return yield* refused(jsonReply(401, Bodies.tokenRefused))
-        const region = typeof params["region"] === "string" ? params["region"] : undefined
-        const signalType = typeof params["signal_type"] === "string" ? params["signal_type"] : undefined
-        const hours = parseHorizon(typeof params["horizon_hours"] === "string" ? params["horizon_hours"] : undefined)
+        const hours = parseHorizon(firstParam(searchParams, "horizon_hours"))
         if (region === undefined || region === "") return jsonReply(400, Bodies.invalidQuery("region is required"))
-        if (signalType !== "co2_moer") {
+        if (firstParam(searchParams, "signal_type") !== "co2_moer") {
           return jsonReply(400, Bodies.invalidQuery("the simulator serves signal_type=co2_moer only"))
         }
         if (hours === undefined) {
@@ -110,19 +114,16 @@ export const makeWattTimeRouter = (deps: WattTimeDeps) =>
         return jsonReply(200, signalBody(deps.seed, region, now, hours))
       })
 
+    /** Counted per region before any check, like the Electricity Maps routes count zones. */
     const forecast = Effect.gen(function*() {
       const request = yield* HttpServerRequest.HttpServerRequest
       const searchParams = yield* HttpServerRequest.ParsedSearchParams
-      const params = {
-        region: firstParam(searchParams, "region"),
-        signal_type: firstParam(searchParams, "signal_type"),
-        horizon_hours: firstParam(searchParams, "horizon_hours")
-      }
-      if (params.region !== undefined) yield* deps.stats.countWattTimeRegion(params.region)
+      const region = firstParam(searchParams, "region")
+      if (region !== undefined) yield* deps.stats.countWattTimeRegion(region)
       return yield* withFaults(
         deps,
-        { route: "watttime-forecast", zone: params.region },
-        () => forecastReply(request, params)
+        { route: "watttime-forecast", zone: region },
+        () => forecastReply(request, searchParams, region)
       )
     })
 
