@@ -143,7 +143,7 @@ describe("the WattTime source: login and token", () => {
       assert.strictEqual(fake.dataCallsFor(REGION), 2)
     }))
 
-  it.effect("treats nginx's HTML 403 on a data call as a refused token, as WattTime's own client does", () =>
+  it.effect("treats nginx's HTML 403 on a data call as a refused token, as public WattTime clients do", () =>
     Effect.gen(function*() {
       const html = respond(403, wattTimeFixture("error.403-forbidden.nginx.html"), { "content-type": "text/html" })
       const { fake, run } = setup({ scripts: { [REGION]: [html] } })
