@@ -46,7 +46,9 @@ import {
   pollingConfig,
   type PollingSettings
 } from "./PollingConfig.js"
-import { type ConfigIssue, InvalidConfig } from "./Variables.js"
+import { type ConfigIssue, InvalidConfig, redactUrl } from "./Variables.js"
+
+export { redactUrl }
 
 /** Every variable the service reads, in the order problems are reported and documented. */
 export const VARIABLES = [
@@ -95,13 +97,6 @@ export interface Configuration {
   readonly cluster: ClusterSettings
   readonly warnings: ReadonlyArray<string>
 }
-
-/** Credentials in a URL (`user:pass@`, `?token=…`, a fragment) never reach a message. */
-export const redactUrl = (raw: string): string =>
-  raw
-    .replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/@\s?#]*@/i, (_, scheme: string | undefined) => `${scheme ?? ""}<redacted>@`)
-    .replace(/([?&][^=&#]*=)[^&#]*/g, "$1<redacted>")
-    .replace(/#.*$/, "#<redacted>")
 
 const shownValue = (variable: string, raw: string): string =>
   variable === KEY_VARIABLE ? "<redacted>" : variable === "ELECTRICITY_MAPS_API_URL" ? redactUrl(raw) : raw

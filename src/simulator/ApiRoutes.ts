@@ -21,6 +21,7 @@ import {
 } from "./Forecast.js"
 import { type EmissionFactorType, latestReading } from "./Intensity.js"
 import { API_VERSIONS, type ApiVersion, type Endpoint, type StatsRecorder } from "./Stats.js"
+import { wattTimeEndpoint } from "./watttime/Paths.js"
 import { type AccessPolicy, inPlan, type Plan, type ZoneCatalogue, zonesBody } from "./Zones.js"
 
 export interface ApiDeps {
@@ -54,7 +55,7 @@ const checkToken = (deps: ApiDeps, request: HttpServerRequest.HttpServerRequest)
   return verdict === "valid" ? Effect.succeed(credentials) : Effect.as(deps.stats.countUnauthorized, credentials)
 }
 
-const firstParam = (
+export const firstParam = (
   params: Readonly<Record<string, string | ReadonlyArray<string>>>,
   name: string
 ): string | undefined => {
@@ -66,8 +67,8 @@ const firstParam = (
  * Runs the fault decision for a request, then either the fault's own answer or the normal one
  * (`normal(bodyFault)`), possibly trickled or compressed.
  */
-const withFaults = (
-  deps: ApiDeps,
+export const withFaults = (
+  deps: Pick<ApiDeps, "faults" | "stats">,
   target: FaultTarget,
   normal: (bodyFault: BodyFault | undefined) => Effect.Effect<Reply>
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest> =>
@@ -257,6 +258,8 @@ export const makeApiRouter = (deps: ApiDeps) =>
 /** The endpoint and API version of a request path, for the counters. */
 export const classify = (url: string): { readonly endpoint: Endpoint; readonly version: ApiVersion | undefined } => {
   const path = url.split("?")[0] ?? ""
+  const wattTime = wattTimeEndpoint(path)
+  if (wattTime !== undefined) return { endpoint: wattTime, version: undefined }
   const version = API_VERSIONS.find((v) => path.startsWith(`/${v}/`))
   const rest = version === undefined ? "" : path.slice(version.length + 1)
   const endpoint: Endpoint = rest === LATEST_PATH

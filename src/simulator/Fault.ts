@@ -137,6 +137,15 @@ export const Gzip = Schema.Struct({ kind: Schema.Literal("gzip") })
 /** HTTP 500 whose JSON `message` carries ANSI escape sequences and control characters. */
 export const AnsiMessage = Schema.Struct({ kind: Schema.Literal("ansi-message") })
 
+/**
+ * WattTime: a data call answered 401, as when the bearer token expired before the client renewed
+ * it (a client should log in again and repeat the call once).
+ */
+export const TokenExpired = Schema.Struct({ kind: Schema.Literal("token-expired") })
+
+/** WattTime: 403 "Invalid scope", as for a region outside the account's plan. */
+export const OutOfPlan = Schema.Struct({ kind: Schema.Literal("out-of-plan") })
+
 /** The zone catalogue answered as `{}`. */
 export const CatalogueEmpty = Schema.Struct({ kind: Schema.Literal("catalogue-empty") })
 
@@ -169,7 +178,9 @@ export const Fault = Schema.Union(
   Gzip,
   AnsiMessage,
   CatalogueEmpty,
-  CatalogueMissing
+  CatalogueMissing,
+  TokenExpired,
+  OutOfPlan
 )
 export type Fault = typeof Fault.Type
 export type FaultKind = Fault["kind"]
@@ -185,12 +196,24 @@ export const Trigger = Schema.Union(
 )
 export type Trigger = typeof Trigger.Type
 
-/** The API routes a rule can select. */
-export const Route = Schema.Literal("latest", "forecast", "zones")
+/** The API routes a rule can select: Electricity Maps' three, then WattTime's (login, forecast, my-access). */
+export const Route = Schema.Literal(
+  "latest",
+  "forecast",
+  "zones",
+  "watttime-login",
+  "watttime-forecast",
+  "watttime-my-access"
+)
 export type Route = typeof Route.Type
 
-const ALL_ROUTES: ReadonlyArray<Route> = ["latest", "forecast", "zones"]
+const EM_ROUTES: ReadonlyArray<Route> = ["latest", "forecast", "zones"]
+const WATTTIME_DATA_ROUTES: ReadonlyArray<Route> = ["watttime-forecast", "watttime-my-access"]
+const ALL_ROUTES: ReadonlyArray<Route> = [...EM_ROUTES, "watttime-login", ...WATTTIME_DATA_ROUTES]
 const READING_ROUTES: ReadonlyArray<Route> = ["latest", "forecast"]
+
+/** Routes that carry no zone (or region): a rule for one of them cannot name one. */
+const ZONELESS_ROUTES: ReadonlyArray<Route> = ["zones", "watttime-login", "watttime-my-access"]
 
 /** The older selector, kept so existing rules keep their meaning; `route` is the one to use. */
 export const Endpoint = Schema.Literal("latest", "zones", "any")
@@ -201,7 +224,8 @@ export type Endpoint = typeof Endpoint.Type
  * key echo and the factor type need the latest body's fields; catalogue faults need the catalogue.
  * Everything else (statuses, broken transports, odd bodies) fits any route. `null-intensity` and
  * `no-recent-data` predate route selection and always fired on `/zones` too (leaving the catalogue
- * as it is, and naming an empty zone): they still do, so existing rules behave as before.
+ * as it is, and naming an empty zone): they still do, so existing rules behave as before; they
+ * mean nothing to WattTime. The WattTime refusals fit WattTime's data routes.
  */
 export const routesOfKind = (kind: FaultKind): ReadonlyArray<Route> => {
   switch (kind) {
@@ -216,6 +240,13 @@ export const routesOfKind = (kind: FaultKind): ReadonlyArray<Route> => {
     case "catalogue-empty":
     case "catalogue-missing":
       return ["zones"]
+    case "null-intensity":
+    case "no-recent-data":
+      return EM_ROUTES
+    case "token-expired":
+      return WATTTIME_DATA_ROUTES
+    case "out-of-plan":
+      return ["watttime-forecast"]
     default:
       return ALL_ROUTES
   }
@@ -226,12 +257,15 @@ interface Selectors {
   readonly endpoint?: Endpoint | undefined
 }
 
-/** Routes a rule's selectors name: `route`, else the older `endpoint`, else latest and forecast. */
+/**
+ * Routes a rule's selectors name: `route`, else the older `endpoint` (whose `any` meant
+ * Electricity Maps' three routes, and still does), else latest and forecast.
+ */
 export const selectedRoutes = (rule: Selectors): ReadonlyArray<Route> =>
   rule.route !== undefined
     ? [rule.route]
     : rule.endpoint === "any"
-    ? ALL_ROUTES
+    ? EM_ROUTES
     : rule.endpoint === "zones"
     ? ["zones"]
     : rule.endpoint === "latest"
@@ -260,15 +294,15 @@ const ruleProblem = (
     return `fault ${rule.fault.kind} applies only to route ${routesOfKind(rule.fault.kind).join(" or ")}, ` +
       `but the rule selects ${selected.join(" and ")}`
   }
-  if (rule.zone !== undefined && rule.route === "zones") {
-    return "zones requests carry no zone: drop zone, or select the latest or forecast route"
+  if (rule.zone !== undefined && rule.route !== undefined && ZONELESS_ROUTES.includes(rule.route)) {
+    return `${rule.route} requests carry no zone: drop zone, or select the latest, forecast or watttime-forecast route`
   }
   return undefined
 }
 
 export const FaultRule = Schema.Struct({
   fault: Fault,
-  /** Only requests for this zone (latest and forecast carry one; zones requests do not). */
+  /** Only requests for this zone (latest and forecast carry one; zones requests do not), or WattTime region. */
   zone: Schema.optional(Schema.NonEmptyString),
   /** Only this route. Absent (and no `endpoint`): latest and forecast. */
   route: Schema.optional(Route),

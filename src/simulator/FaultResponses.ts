@@ -10,6 +10,7 @@ import { gzipSync } from "node:zlib"
 import * as Bodies from "./Bodies.js"
 import { type BodyFault, escapedKey } from "./BodyFaults.js"
 import type { Fault } from "./Fault.js"
+import * as WattTimeBodies from "./watttime/Bodies.js"
 
 /**
  * An answer before it is written: the normal path produces these so faults can reshape them.
@@ -19,12 +20,14 @@ import type { Fault } from "./Fault.js"
 export interface Reply {
   readonly status: number
   readonly text: string
+  /** `application/json` unless said (WattTime's login refusal is nginx's HTML page). */
+  readonly contentType?: string
 }
 
 export const jsonReply = (status: number, body: unknown): Reply => ({ status, text: JSON.stringify(body) })
 
 export const json = (reply: Reply): HttpServerResponse.HttpServerResponse =>
-  HttpServerResponse.text(reply.text, { status: reply.status, contentType: "application/json" })
+  HttpServerResponse.text(reply.text, { status: reply.status, contentType: reply.contentType ?? "application/json" })
 
 /**
  * The answer gzip-compressed and labelled `content-encoding: gzip` whatever the request's
@@ -157,5 +160,9 @@ export const answer = (
       return Effect.succeed(json(jsonReply(404, Bodies.noRecentData(zone))))
     case "ansi-message":
       return Effect.succeed(json(jsonReply(500, Bodies.ansiServerError)))
+    case "token-expired":
+      return Effect.succeed(json(jsonReply(401, WattTimeBodies.tokenRefused)))
+    case "out-of-plan":
+      return Effect.succeed(json(jsonReply(403, WattTimeBodies.invalidScope)))
   }
 }

@@ -18,6 +18,7 @@ import { json, jsonReply } from "./FaultResponses.js"
 import { instrument } from "./Instrument.js"
 import { invalid, resolveOptions, SimulatorError, type SimulatorOptions } from "./Options.js"
 import * as Stats from "./Stats.js"
+import { makeWattTimeRouter } from "./watttime/Routes.js"
 import { loadCatalogue } from "./Zones.js"
 
 export type { Fault, FaultKind, FaultRule, FaultRuleInput, Route, Trigger } from "./Fault.js"
@@ -35,6 +36,8 @@ export interface SimulatorHandle {
   readonly baseUrlV3: string
   /** `http://127.0.0.1:PORT`: where `/__simulator/*` lives. */
   readonly origin: string
+  /** `http://127.0.0.1:PORT`: what `WATTTIME_API_URL` should be set to (`/login`, `/v3/...`). */
+  readonly wattTimeUrl: string
   readonly port: number
   readonly seed: string
   readonly stats: () => Effect.Effect<Stats.SimulatorStats>
@@ -91,7 +94,8 @@ export const start = (
     yield* Effect.addFinalizer(() => closeNow(nodeServer))
     const server = Context.get(context, HttpServer.HttpServer)
 
-    const app = HttpRouter.concat(
+    const wattTime = yield* makeWattTimeRouter({ seed, ...resolved.wattTime, stats, faults })
+    const app = HttpRouter.concatAll(
       makeApiRouter({
         seed,
         apiKey: resolved.apiKey,
@@ -102,6 +106,7 @@ export const start = (
         stats,
         faults
       }),
+      wattTime,
       makeControlRouter({ stats, faults })
     ).pipe(Effect.catchTag("RouteNotFound", () => Effect.succeed(json(jsonReply(404, Bodies.notFound)))))
     yield* server.serve(app, instrument(stats))
@@ -114,6 +119,7 @@ export const start = (
       baseUrl: `${origin}/v4`,
       baseUrlV3: `${origin}/v3`,
       origin,
+      wattTimeUrl: origin,
       port,
       seed,
       stats: () => stats.get,
@@ -133,6 +139,7 @@ export interface RunningSimulator {
   readonly baseUrl: string
   readonly baseUrlV3: string
   readonly origin: string
+  readonly wattTimeUrl: string
   readonly port: number
   /** The Effect handle, for callers that mix both styles. */
   readonly handle: SimulatorHandle
@@ -165,6 +172,7 @@ export const startSimulator = async (options: SimulatorOptions = {}): Promise<Ru
     baseUrl: handle.baseUrl,
     baseUrlV3: handle.baseUrlV3,
     origin: handle.origin,
+    wattTimeUrl: handle.wattTimeUrl,
     port: handle.port,
     handle,
     stats: () => runPromise(handle.stats()),

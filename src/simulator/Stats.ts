@@ -10,8 +10,15 @@ import { Effect, Option, Stream, SubscriptionRef } from "effect"
 export const API_VERSIONS = ["v4", "v3"] as const
 export type ApiVersion = typeof API_VERSIONS[number]
 
-/** What a request was for, as the counters group it. */
-export type Endpoint = "latest" | "forecast" | "zones" | "other"
+/** What a request was for, as the counters group it (WattTime's routes after Electricity Maps'). */
+export type Endpoint =
+  | "latest"
+  | "forecast"
+  | "zones"
+  | "watttime-login"
+  | "watttime-forecast"
+  | "watttime-my-access"
+  | "other"
 
 export interface SimulatorStats {
   /** API requests (everything but `/__simulator/*`). */
@@ -20,13 +27,15 @@ export interface SimulatorStats {
   readonly inFlight: number
   /** The most API requests in flight at once since start or the last reset. */
   readonly maxInFlight: number
-  /** Requests without a valid `auth-token` (missing, empty or wrong). */
+  /** Requests without a valid `auth-token` (missing, empty or wrong), or WattTime login or token. */
   readonly unauthorized: number
   /** `latest` requests per `zone` parameter, known zone or not. */
   readonly byZone: Readonly<Record<string, number>>
   /** `forecast` requests per `zone` parameter, known zone or not. */
   readonly forecastByZone: Readonly<Record<string, number>>
-  /** Requests per endpoint: `latest`, `forecast`, `zones`, `other`. */
+  /** WattTime `/v3/forecast` requests per `region` parameter (the latest value and forecasts alike). */
+  readonly wattTimeByRegion: Readonly<Record<string, number>>
+  /** Requests per endpoint: `latest`, `forecast`, `zones`, the `watttime-*` ones, `other`. */
   readonly byEndpoint: Readonly<Record<string, number>>
   /** Requests per API version prefix, whatever the path after it; other paths count in neither. */
   readonly byVersion: { readonly v3: number; readonly v4: number }
@@ -42,6 +51,7 @@ export interface StatsRecorder {
   readonly countRequest: (endpoint: Endpoint, version: ApiVersion | undefined) => Effect.Effect<void>
   readonly countZone: (zone: string) => Effect.Effect<void>
   readonly countForecastZone: (zone: string) => Effect.Effect<void>
+  readonly countWattTimeRegion: (region: string) => Effect.Effect<void>
   readonly countUnauthorized: Effect.Effect<void>
   readonly countFault: (kind: string) => Effect.Effect<void>
   readonly get: Effect.Effect<SimulatorStats>
@@ -58,6 +68,7 @@ const empty = (inFlight: number): SimulatorStats => ({
   unauthorized: 0,
   byZone: {},
   forecastByZone: {},
+  wattTimeByRegion: {},
   byEndpoint: {},
   byVersion: { v3: 0, v4: 0 },
   byStatus: {},
@@ -92,6 +103,7 @@ export const make: Effect.Effect<StatsRecorder> = Effect.map(SubscriptionRef.mak
       })),
     countZone: (zone) => update((s) => ({ ...s, byZone: increment(s.byZone, zone) })),
     countForecastZone: (zone) => update((s) => ({ ...s, forecastByZone: increment(s.forecastByZone, zone) })),
+    countWattTimeRegion: (region) => update((s) => ({ ...s, wattTimeByRegion: increment(s.wattTimeByRegion, region) })),
     countUnauthorized: update((s) => ({ ...s, unauthorized: s.unauthorized + 1 })),
     countFault: (kind) => update((s) => ({ ...s, faultHits: increment(s.faultHits, kind) })),
     get: SubscriptionRef.get(ref),
