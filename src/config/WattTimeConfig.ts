@@ -203,7 +203,7 @@ export const loadWattTimeSettings: Effect.Effect<WattTimeSettings, InvalidConfig
       const raw = yield* Effect.orElseSucceed(Config.string(URL_VARIABLE), () => "")
       issues.push({ variable: URL_VARIABLE, value: redactUrl(raw), expected: described.left.message })
     }
-    if (Either.isLeft(credentials)) for (const issue of credentials.left) issues.push(issue)
+    if (Either.isLeft(credentials)) { for (const issue of credentials.left) issues.push(issue) }
     if (Either.isLeft(described) || Either.isLeft(credentials)) return yield* new InvalidConfig({ issues })
     return { apiUrl: described.right.apiUrl, ...described.right.call, credentials: credentials.right }
   })
