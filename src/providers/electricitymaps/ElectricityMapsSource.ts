@@ -6,23 +6,18 @@
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import { Clock, Duration, Effect, Either, Layer, Option, Redacted, Schedule, ScheduleDecision } from "effect"
+import { Effect, Either, Layer, Redacted } from "effect"
 import { ApiConfig } from "../../config/ApiConfig.js"
 import type { Forecast } from "../../domain/Forecast.js"
 import type { Reading, ZoneCatalogue } from "../../domain/Reading.js"
-import * as Metrics from "../../observability/Metrics.js"
-import { NAME, VERSION } from "../../platform/Version.js"
 import { CarbonSource, SourceError } from "../../ports/CarbonSource.js"
-import { ApiError, parseRetryAfter, reasonForStatus, summarizeErrorBody } from "./ApiError.js"
+import { makeProviderCalls, shapeClient } from "../http/ProviderCalls.js"
+import { decodeJson } from "../http/ResponseBody.js"
+import { ApiError, reasonForStatus } from "./ApiError.js"
 import { coversForecast, coversLatest } from "./PlanAccess.js"
 import { makeRedactor, type Redactor } from "./Redaction.js"
 import { RequestRateLimiter } from "./RequestRateLimiter.js"
-import { decodeJson, readBoundedText } from "./ResponseBody.js"
-import { retryPolicy } from "./RetryPolicy.js"
 import { ForecastAnswer, LatestAnswer, type ZonesAnswer, ZonesAnswer as ZonesAnswerSchema } from "./Wire.js"
-
-/** Error bodies are only read for their message; a small cap keeps a hostile one cheap. */
-const MAX_ERROR_BODY_BYTES = 16 * 1024
 
 const decodeLatest = decodeJson(LatestAnswer)
 const decodeZones = decodeJson(ZonesAnswerSchema)
@@ -81,94 +76,19 @@ const toSourceError = (error: ApiError): SourceError =>
 
 export const make = Effect.gen(function*() {
   const settings = yield* ApiConfig
-  const redactor = makeRedactor(Redacted.value(settings.apiKey))
+  const key = Redacted.value(settings.apiKey)
+  const redactor = makeRedactor(key)
   const limiter = yield* RequestRateLimiter
-  const client = (yield* HttpClient.HttpClient).pipe(
-    HttpClient.mapRequest((request) =>
-      request.pipe(
-        HttpClientRequest.prependUrl(settings.apiUrl),
-        HttpClientRequest.setHeaders({
-          // No key (the `zones` command may run without one): no header, as `/zones` allows.
-          ...(Redacted.value(settings.apiKey) === "" ? {} : { "auth-token": Redacted.value(settings.apiKey) }),
-          accept: "application/json",
-          // Compressed answers are refused rather than decoded: the size cap counts what is read.
-          "accept-encoding": "identity",
-          "user-agent": `${NAME}/${VERSION}`
-        })
-      )
-    ),
-    // A third-party API gets no `traceparent`/`b3` headers.
-    HttpClient.withTracerPropagation(false)
-  )
-
-  /** One attempt: request, status, bounded body, all under the per-request timeout. */
-  const attempt = <A>(
-    zone: string | undefined,
-    request: HttpClientRequest.HttpClientRequest,
-    onBody: (text: string, status: number) => Either.Either<A, ApiError>
-  ): Effect.Effect<A, ApiError> =>
-    Effect.gen(function*() {
-      const response = yield* client.execute(request).pipe(
-        Effect.mapError((cause) =>
-          new ApiError({
-            zone,
-            reason: "Transport",
-            apiMessage: redactor.text(
-              cause.reason === "Transport" ? String(cause.cause ?? cause.message) : cause.message
-            ),
-            cause
-          })
-        )
-      )
-      if (response.status >= 200 && response.status < 300) {
-        const text = yield* readBoundedText(response, settings.maxResponseBytes, zone)
-        return yield* onBody(text, response.status)
-      }
-      const errorText = yield* readBoundedText(response, MAX_ERROR_BODY_BYTES, zone).pipe(
-        Effect.orElseSucceed(() => "")
-      )
-      const apiMessage = Option.getOrUndefined(
-        Option.map(Option.fromNullable(summarizeErrorBody(errorText)), redactor.text)
-      )
-      const now = yield* Clock.currentTimeMillis
-      return yield* new ApiError({
-        zone,
-        reason: reasonForStatus(response.status, apiMessage),
-        status: response.status,
-        apiMessage,
-        retryAfter: Option.getOrUndefined(parseRetryAfter(response.headers["retry-after"], now, settings.retryMaxDelay))
-      })
-    }).pipe(
-      Effect.timeoutFail({
-        duration: settings.requestTimeout,
-        onTimeout: () =>
-          new ApiError({
-            zone,
-            reason: "Timeout",
-            apiMessage: `no complete answer within ${Duration.format(settings.requestTimeout)}`
-          })
-      })
-    )
-
-  const withRetries = <A>(zone: string | undefined, effect: Effect.Effect<A, ApiError>) =>
-    limiter.throttle(effect).pipe(
-      Effect.retry(
-        retryPolicy(settings).pipe(
-          // Said only when the policy decided to try again: not for permanent failures, and not
-          // for the last transient one.
-          Schedule.onDecision((error, decision) =>
-            ScheduleDecision.isContinue(decision)
-              ? Effect.logDebug(`retrying: ${error.message}`).pipe(
-                Effect.zipRight(Metrics.increment(Metrics.retries, { zone: zone ?? "(zones)", reason: error.reason }))
-              )
-              : Effect.void
-          )
-        )
-      )
-    )
-
-  const badResponse = (zone: string | undefined, status: number, problem: string) =>
-    new ApiError({ zone, reason: "BadResponse", status, apiMessage: redactor.text(`unexpected answer: ${problem}`) })
+  const { attempt, badResponse, withRetries } = makeProviderCalls({
+    // No key (the `zones` command may run without one): no header, as `/zones` allows.
+    client: shapeClient(yield* HttpClient.HttpClient, settings.apiUrl, key === "" ? {} : { "auth-token": key }),
+    settings,
+    makeError: (failure) => new ApiError(failure),
+    reasonForStatus,
+    redactText: redactor.text,
+    throttle: limiter.throttle,
+    metricZone: (zone) => zone ?? "(zones)"
+  })
 
   const latest = (zone: string): Effect.Effect<Reading, SourceError> =>
     withRetries(

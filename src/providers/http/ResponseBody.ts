@@ -1,24 +1,26 @@
 /**
  * Reading and decoding answer bodies: size-capped whatever the server declares, never decompressed
  * (identity is asked for, so an encoded answer is refused, not printed as bytes), and decode
- * errors that say what was wrong and what the API said.
+ * errors that say what was wrong and what the API said. Failures are built by the caller's
+ * `makeError`, so each adapter keeps its own error type.
  */
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { Chunk, Effect, Either, ParseResult, Schema, Stream } from "effect"
-import { ApiError, summarizeErrorBody } from "./ApiError.js"
+import { type CallFailureFields, summarizeErrorBody } from "./CallFailure.js"
 
 const decoder = new TextDecoder()
 
 /** Reads the body as text, failing once it passes `maxBytes` (checked before and while reading). */
-export const readBoundedText = (
+export const readBoundedText = <E>(
   response: HttpClientResponse.HttpClientResponse,
   maxBytes: number,
-  zone: string | undefined
-): Effect.Effect<string, ApiError> => {
+  zone: string | undefined,
+  makeError: (failure: CallFailureFields) => E
+): Effect.Effect<string, E> => {
   const encoding = (response.headers["content-encoding"] ?? "identity").trim().toLowerCase()
   if (encoding !== "identity" && encoding !== "") {
     return Effect.fail(
-      new ApiError({
+      makeError({
         zone,
         reason: "BadResponse",
         status: response.status,
@@ -29,7 +31,7 @@ export const readBoundedText = (
     )
   }
   const tooLarge = () =>
-    new ApiError({
+    makeError({
       zone,
       reason: "BodyTooLarge",
       status: response.status,
@@ -38,7 +40,7 @@ export const readBoundedText = (
   const declared = Number(response.headers["content-length"])
   if (Number.isFinite(declared) && declared > maxBytes) return Effect.fail(tooLarge())
   const lostConnection = (cause: unknown) =>
-    new ApiError({
+    makeError({
       zone,
       reason: "Transport",
       status: response.status,
