@@ -65,36 +65,60 @@ export const isLoopbackUrl = (url: string): boolean => {
   }
 }
 
-/** The key travels in a header, so only TLS, or plain HTTP that never leaves the machine. */
-export const checkApiUrl = (raw: string): Either.Either<string, string> => {
+/** What a base URL check says about one provider. */
+export interface BaseUrlRules {
+  /** A valid value, shown in messages. */
+  readonly example: string
+  /** Where credentials go instead of the URL. */
+  readonly credentialsHint: string
+  /** Why plain http:// must stay on the machine. */
+  readonly plainHttpHint: string
+}
+
+/** Only TLS, or plain HTTP that never leaves the machine (the simulator). */
+export const checkBaseUrl = (raw: string, rules: BaseUrlRules): Either.Either<string, string> => {
   let url: URL
   try {
     url = new URL(raw.trim())
   } catch {
-    return Either.left(`must be an absolute URL, e.g. ${DEFAULT_API_URL}`)
+    return Either.left(`must be an absolute URL, e.g. ${rules.example}`)
   }
   if (url.username !== "" || url.password !== "") {
-    return Either.left(`must not carry credentials; the key goes in ${KEY_VARIABLE}`)
+    return Either.left(`must not carry credentials; ${rules.credentialsHint}`)
   }
   if (url.search !== "" || url.hash !== "") {
-    return Either.left(`must be a base URL without query or fragment, e.g. ${DEFAULT_API_URL}`)
+    return Either.left(`must be a base URL without query or fragment, e.g. ${rules.example}`)
   }
   if (url.protocol === "http:" && !LOOPBACK_HOSTS.test(url.hostname)) {
     return Either.left(
-      "plain http:// is allowed only for loopback hosts (localhost, 127.0.0.1, [::1]); use https:// so the key is not sent in clear text"
+      `plain http:// is allowed only for loopback hosts (localhost, 127.0.0.1, [::1]); use https:// ${rules.plainHttpHint}`
     )
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") return Either.left("must be an https:// URL")
   return Either.right(url.href.replace(/\/+$/, ""))
 }
 
-/** Everything but the key itself, which the loader resolves from `keySource`. */
-export const apiConfig = Config.all({
-  apiUrl: Config.string("ELECTRICITY_MAPS_API_URL").pipe(
-    Config.mapOrFail((raw) => Either.mapLeft(checkApiUrl(raw), (message) => ConfigError.InvalidData([], message))),
-    Config.withDefault(DEFAULT_API_URL)
-  ),
-  emissionFactorType: oneOf("EMISSION_FACTOR_TYPE", ["lifecycle", "direct"], "lifecycle"),
+/** A base URL variable: checked by `checkBaseUrl`, `fallback` when unset. */
+export const baseUrlConfig = (name: string, fallback: string, rules: BaseUrlRules): Config.Config<string> =>
+  Config.string(name).pipe(
+    Config.mapOrFail((raw) =>
+      Either.mapLeft(checkBaseUrl(raw, rules), (message) => ConfigError.InvalidData([], message))
+    ),
+    Config.withDefault(fallback)
+  )
+
+/** The key travels in a header, so only TLS, or plain HTTP that never leaves the machine. */
+const API_URL_RULES: BaseUrlRules = {
+  example: DEFAULT_API_URL,
+  credentialsHint: `the key goes in ${KEY_VARIABLE}`,
+  plainHttpHint: "so the key is not sent in clear text"
+}
+
+/**
+ * How patiently any provider is called: the per-request timeout, retries and their backoff, and
+ * the largest answer read. One set of knobs serves every provider.
+ */
+export const callConfig = Config.all({
   requestTimeout: positiveNumber("REQUEST_TIMEOUT_SECONDS", { fallback: 10, unit: "seconds", max: 300 }).pipe(
     Config.map(Duration.seconds)
   ),
@@ -110,7 +134,14 @@ export const apiConfig = Config.all({
     min: 1024,
     max: 256 * 1024 * 1024,
     what: "bytes"
-  }),
+  })
+})
+
+/** Everything but the key itself, which the loader resolves from `keySource`. */
+export const apiConfig = Config.all({
+  apiUrl: baseUrlConfig("ELECTRICITY_MAPS_API_URL", DEFAULT_API_URL, API_URL_RULES),
+  emissionFactorType: oneOf("EMISSION_FACTOR_TYPE", ["lifecycle", "direct"], "lifecycle"),
+  call: callConfig,
   // 0 is allowed here (no limit), so it is not a positive number.
   maxRequestsPerSecond: Config.string("MAX_REQUESTS_PER_SECOND").pipe(
     Config.mapOrFail((raw) => {
@@ -126,4 +157,4 @@ export const apiConfig = Config.all({
     }),
     Config.withDefault(0)
   )
-})
+}).pipe(Config.map(({ call, ...rest }) => ({ ...rest, ...call })))

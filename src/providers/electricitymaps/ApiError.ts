@@ -3,14 +3,7 @@
  * trying again within this poll can help. The log line comes from `message`, so it must be a
  * sentence an operator can act on.
  */
-import { Data } from "effect"
-import {
-  type CallFailureFields,
-  type CallFailureReason,
-  describeFailure,
-  isTransientReason,
-  reasonForStatus as reasonByHttp
-} from "../http/CallFailure.js"
+import { CallError, type CallFailureReason, reasonForStatus as reasonByHttp } from "../http/CallFailure.js"
 
 export { isTransientReason, parseRetryAfter, summarizeErrorBody } from "../http/CallFailure.js"
 
@@ -29,15 +22,10 @@ const HINTS: Partial<Record<ApiFailureReason, string>> = {
   Timeout: "no complete answer within REQUEST_TIMEOUT_SECONDS"
 }
 
-export class ApiError extends Data.TaggedError("ApiError")<CallFailureFields> {
-  get isTransient(): boolean {
-    return isTransientReason(this.reason)
-  }
-
-  override get message(): string {
-    return describeFailure(this.zone === undefined ? "zones catalogue" : `zone ${this.zone}`, this, HINTS[this.reason])
-  }
-}
+export class ApiError extends CallError("ApiError", {
+  subject: (zone) => zone === undefined ? "zones catalogue" : `zone ${zone}`,
+  hints: HINTS
+}) {}
 
 /** The reason for a non-2xx status, with the body's text where the status alone is ambiguous. */
 export const reasonForStatus = (status: number, apiMessage: string | undefined): ApiFailureReason =>

@@ -4,7 +4,7 @@
  * can help. Each adapter wraps these fields in its own error class (its hints name its own
  * variables); the reading of statuses, error bodies and `Retry-After` is the same for all.
  */
-import { Duration, Option } from "effect"
+import { Data, Duration, Option } from "effect"
 
 export type CallFailureReason =
   | "Unauthorized" // 401
@@ -54,6 +54,28 @@ export const describeFailure = (subject: string, failure: CallFailureFields, hin
   const said = failure.apiMessage ? `: ${failure.apiMessage}` : ""
   return `${subject}: ${failure.reason}${status}${said}${hint ? ` — ${hint}` : ""}`
 }
+
+/** How an adapter's errors name what failed and what an operator can do about each reason. */
+export interface CallErrorWording {
+  /** `zone 13`, `zones catalogue`, ...: what the call was about. */
+  readonly subject: (zone: string | undefined) => string
+  readonly hints: Partial<Record<CallFailureReason, string>>
+}
+
+/**
+ * The base of an adapter's error class: `class ApiError extends CallError("ApiError", wording) {}`.
+ * Each adapter gets its own tag and wording; transience and the message are the same for all.
+ */
+export const CallError = <Tag extends string>(tag: Tag, wording: CallErrorWording) =>
+  class extends Data.TaggedError(tag)<CallFailureFields> implements CallFailure {
+    get isTransient(): boolean {
+      return isTransientReason(this.reason)
+    }
+
+    override get message(): string {
+      return describeFailure(wording.subject(this.zone), this, wording.hints[this.reason])
+    }
+  }
 
 const MAX_MESSAGE_LENGTH = 300
 
