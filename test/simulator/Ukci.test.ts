@@ -79,8 +79,7 @@ describe("Simulator: the UK Carbon Intensity routes", () => {
   it.scoped("gives the same numbers for the same seed and time, other numbers per region and over the day", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(NOW)
-      const a = yield* Simulator.start({ seed: 42 })
-      const b = yield* Simulator.start({ seed: 42 })
+      const [a, b] = yield* Effect.all([Simulator.start({ seed: 42 }), Simulator.start({ seed: 42 })])
       const read = (base: string, path: string) => Effect.map(getText(`${base}${path}`, null), ({ text }) => text)
       const paths = ["/intensity", "/regional/regionid/1", "/regional/regionid/7"]
       const fromA = yield* Effect.forEach(paths, (path) => read(a.ukciBaseUrl, path))

@@ -72,37 +72,48 @@ const setup = (
 }
 
 describe("the UK Carbon Intensity source: latest", () => {
-  it.effect("reads the recorded national body: actual when measured, period start as RFC 3339 with seconds", () =>
-    Effect.gen(function*() {
-      yield* TestClock.setTime(RECORDED_PERIOD + 10 * MINUTE)
-      const { latest, paths } = setup([respond(200, ukciFixtureText("intensity.2021-07-23.json"))])
-      const reading = yield* latest("national")
-      assert.deepStrictEqual(reading, {
-        zone: "national",
-        carbonIntensity: 248,
-        datetime: "2021-07-23T07:00:00Z",
-        emissionFactorType: "direct",
-        isEstimated: false
-      })
-      assert.isFalse("updatedAt" in reading)
-      assert.deepStrictEqual(paths(), ["/intensity"])
-    }))
-
-  it.effect("reads a region from /regional/regionid/{id}: a forecast, so estimated; the route, not the body's id, names it", () =>
-    Effect.gen(function*() {
-      yield* TestClock.setTime(RECORDED_PERIOD + 10 * MINUTE)
-      // The recorded postcode answer has the regionid route's shape, and London's id one too low.
-      const { latest, paths } = setup([respond(200, ukciFixtureText("regional-postcode.EC1V.2021-07-23.json"))])
-      const reading = yield* latest("13")
-      assert.deepStrictEqual(reading, {
-        zone: "13",
-        carbonIntensity: 107,
-        datetime: "2021-07-23T07:00:00Z",
-        emissionFactorType: "direct",
-        isEstimated: true
-      })
-      assert.deepStrictEqual(paths(), ["/regional/regionid/13"])
-    }))
+  const recorded: ReadonlyArray<{
+    readonly what: string
+    readonly fixture: string
+    readonly zone: string
+    readonly path: string
+    readonly value: number
+    readonly estimated: boolean
+  }> = [
+    {
+      what: "the recorded national body: actual when measured",
+      fixture: "intensity.2021-07-23.json",
+      zone: "national",
+      path: "/intensity",
+      value: 248,
+      estimated: false
+    },
+    {
+      // The recorded postcode answer has the regionid route's shape, and London's id one too low:
+      // the route asked, not the body's id, names the zone.
+      what: "a region from /regional/regionid/{id}: a forecast, so estimated",
+      fixture: "regional-postcode.EC1V.2021-07-23.json",
+      zone: "13",
+      path: "/regional/regionid/13",
+      value: 107,
+      estimated: true
+    }
+  ]
+  for (const { estimated, fixture, path, value, what, zone } of recorded) {
+    it.effect(`reads ${what}; the period start as RFC 3339 with seconds, no updatedAt`, () =>
+      Effect.gen(function*() {
+        yield* TestClock.setTime(RECORDED_PERIOD + 10 * MINUTE)
+        const { latest, paths } = setup([respond(200, ukciFixtureText(fixture))])
+        assert.deepStrictEqual(yield* latest(zone), {
+          zone,
+          carbonIntensity: value,
+          datetime: "2021-07-23T07:00:00Z",
+          emissionFactorType: "direct",
+          isEstimated: estimated
+        })
+        assert.deepStrictEqual(paths(), [path])
+      }))
+  }
 
   it.effect("sends a plain GET: accept, identity encoding and user-agent; no Content-Type, no credentials, no tracing", () =>
     Effect.gen(function*() {
@@ -248,33 +259,39 @@ describe("the UK Carbon Intensity source: latest", () => {
       assert.strictEqual(requests.length, 4)
     }))
 
-  it.effect("an undecodable body (the docs' regional example lacks a comma) is BadResponse, not retried", () =>
-    Effect.gen(function*() {
-      const { latest, requests } = setup([
-        respond(200, ukciFixtureText("regional-regionid.docs-example.invalid-json.txt"))
-      ])
-      const error = yield* Effect.flip(latest("3"))
-      assert.strictEqual(error.reason, "BadResponse")
-      assert.match(error.providerMessage ?? "", /unexpected answer: .*the API said:/)
-      assert.strictEqual(requests.length, 1)
-    }))
-
-  it.effect("a 200 of the wrong shape is BadResponse", () =>
-    Effect.gen(function*() {
-      const { latest } = setup([respond(200, JSON.stringify({ data: [{ from: "x" }] }))])
-      assert.strictEqual((yield* Effect.flip(latest("national"))).reason, "BadResponse")
-    }))
-
-  it.effect("the regional routes' 400 for a text/html Content-Type is BadRequest with the API's words, not retried", () =>
-    Effect.gen(function*() {
-      const { latest, requests } = setup([
-        respond(400, ukciFixtureText("error.400.unsupported-media-type.as-pasted.txt"))
-      ])
-      const error = yield* Effect.flip(latest("13"))
-      assert.strictEqual(error.reason, "BadRequest")
-      assert.include(error.providerMessage ?? "", "Unsupported Media Type")
-      assert.strictEqual(requests.length, 1)
-    }))
+  const permanent: ReadonlyArray<readonly [string, string, Answer, string, RegExp]> = [
+    [
+      "an undecodable body (the docs' regional example lacks a comma)",
+      "3",
+      respond(200, ukciFixtureText("regional-regionid.docs-example.invalid-json.txt")),
+      "BadResponse",
+      /unexpected answer: .*the API said:/
+    ],
+    [
+      "a 200 of the wrong shape",
+      "national",
+      respond(200, JSON.stringify({ data: [{ from: "x" }] })),
+      "BadResponse",
+      /unexpected answer: data\.0\.to/
+    ],
+    [
+      "the regional routes' 400 for a text/html Content-Type",
+      "13",
+      respond(400, ukciFixtureText("error.400.unsupported-media-type.as-pasted.txt")),
+      "BadRequest",
+      /Unsupported Media Type/
+    ]
+  ]
+  for (const [what, zone, answer, reason, said] of permanent) {
+    it.effect(`${what} is ${reason} with what the API sent, not retried`, () =>
+      Effect.gen(function*() {
+        const { latest, requests } = setup([answer])
+        const error = yield* Effect.flip(latest(zone))
+        assert.strictEqual(error.reason, reason)
+        assert.match(error.providerMessage ?? "", said)
+        assert.strictEqual(requests.length, 1)
+      }))
+  }
 
   it.effect("a zone id outside national and 1–17 is ZoneNotFound, and nothing is asked", () =>
     Effect.gen(function*() {
