@@ -6,19 +6,7 @@
  * HOME, HTTP_PROXY, NODE_NAME, POD_NAMESPACE, ...) never raise one.
  */
 import { Config, type ConfigError, type ConfigProvider, Effect, HashSet, Option } from "effect"
-
-/** Edit distance (insertions, deletions, substitutions) between two names. */
-const distance = (a: string, b: string): number => {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i)
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i]
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
-    }
-    previous = current
-  }
-  return previous[b.length]!
-}
+import { editDistance as distance } from "../poll/ZoneNames.js"
 
 const segmentsOf = (name: string): ReadonlyArray<string> => name.split("_").filter((s) => s !== "")
 

@@ -11,24 +11,13 @@ import type { ZoneCatalogue } from "../domain/Reading.js"
 import type { ZonePlan } from "../domain/ZonePlan.js"
 import { CarbonSource, SourceError } from "../ports/CarbonSource.js"
 import { pollsAgain } from "./RunMode.js"
+import { editDistance, suggestByName } from "./ZoneNames.js"
 
 export class NoValidZones extends Data.TaggedError("NoValidZones")<{ readonly details: ReadonlyArray<string> }> {
   override get message(): string {
     return ["no configured zone exists in Electricity Maps, nothing to poll:", ...this.details.map((d) => `  ${d}`)]
       .join("\n")
   }
-}
-
-export const editDistance = (a: string, b: string): number => {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i)
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i]
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
-    }
-    previous = current
-  }
-  return previous[b.length]!
 }
 
 const sharedPrefix = (a: string, b: string): number => {
@@ -68,6 +57,13 @@ export const suggestZones = (wanted: string, known: ReadonlyArray<string>, limit
     .map((c) => c.key)
 }
 
+/** Keys that look like the word first, then zones whose name it gives (`london` → `13 (London)`). */
+const suggestionsFor = (wanted: string, known: ReadonlyArray<string>, catalogue: ZoneCatalogue): Array<string> => {
+  const byKey = suggestZones(wanted, known)
+  const byName = suggestByName(wanted, catalogue).filter((label) => !byKey.some((key) => label.startsWith(`${key} (`)))
+  return [...byKey, ...byName].slice(0, 3)
+}
+
 export interface ZoneCheckResult {
   readonly pollable: ReadonlyArray<string>
   readonly unknown: ReadonlyArray<{ readonly zone: string; readonly suggestions: ReadonlyArray<string> }>
@@ -82,7 +78,7 @@ export const checkAgainstCatalogue = (configured: ReadonlyArray<string>, catalog
   const known = [...byKey.keys()]
   const unknown = configured
     .filter((zone) => !byKey.has(zone))
-    .map((zone) => ({ zone, suggestions: suggestZones(zone, known) }))
+    .map((zone) => ({ zone, suggestions: suggestionsFor(zone, known, catalogue) }))
   const pollable = configured.filter((zone) => byKey.has(zone))
   const outsidePlan = pollable.filter((zone) => byKey.get(zone)?.access?.latest === false)
   const withoutForecast = pollable.filter((zone) => byKey.get(zone)?.access?.forecast === false)

@@ -120,6 +120,12 @@ export const Gzip = Schema.Struct({ kind: Schema.Literal("gzip") })
 /** HTTP 500 whose JSON `message` carries ANSI escape sequences and control characters. */
 export const AnsiMessage = Schema.Struct({ kind: Schema.Literal("ansi-message") })
 
+/** A 200 whose whole body is `{}`: the UK API's answer during outages and past its forecast horizon. */
+export const Empty200 = Schema.Struct({ kind: Schema.Literal("empty-200") })
+
+/** The UK API's national periods with `actual: null`, as for a half-hour not yet measured. */
+export const ActualNull = Schema.Struct({ kind: Schema.Literal("actual-null") })
+
 /** The zone catalogue answered as `{}`. */
 export const CatalogueEmpty = Schema.Struct({ kind: Schema.Literal("catalogue-empty") })
 
@@ -151,7 +157,9 @@ export const Fault = Schema.Union(
   Gzip,
   AnsiMessage,
   CatalogueEmpty,
-  CatalogueMissing
+  CatalogueMissing,
+  Empty200,
+  ActualNull
 )
 export type Fault = typeof Fault.Type
 export type FaultKind = Fault["kind"]
@@ -171,6 +179,14 @@ export type Trigger = typeof Trigger.Type
 export const Route = Schema.Literal("latest", "forecast", "zones")
 export type Route = typeof Route.Type
 
+/**
+ * Whose routes a rule acts on: Electricity Maps' (the default, so rules written before there was
+ * a choice keep their meaning) or the UK Carbon Intensity API's, whose `latest` is
+ * `/intensity` and `/regional/regionid/{id}` and whose `forecast` is the forward routes.
+ */
+export const Provider = Schema.Literal("electricitymaps", "ukci")
+export type Provider = typeof Provider.Type
+
 const ALL_ROUTES: ReadonlyArray<Route> = ["latest", "forecast", "zones"]
 const READING_ROUTES: ReadonlyArray<Route> = ["latest", "forecast"]
 
@@ -185,7 +201,7 @@ export type Endpoint = typeof Endpoint.Type
  * `no-recent-data` predate route selection and always fired on `/zones` too (leaving the catalogue
  * as it is, and naming an empty zone): they still do, so existing rules behave as before.
  */
-export const routesOfKind = (kind: FaultKind): ReadonlyArray<Route> => {
+const electricityMapsRoutesOfKind = (kind: FaultKind): ReadonlyArray<Route> => {
   switch (kind) {
     case "wrong-zone":
     case "datetime":
@@ -198,12 +214,42 @@ export const routesOfKind = (kind: FaultKind): ReadonlyArray<Route> => {
     case "catalogue-empty":
     case "catalogue-missing":
       return ["zones"]
+    case "actual-null":
+      return []
     default:
       return ALL_ROUTES
   }
 }
 
+/**
+ * The UK API's routes carry half-hour periods, not Electricity Maps' fields: faults that edit
+ * those fields, the key echo (no key is sent) and the catalogue faults (its catalogue is a fixed
+ * list, not a route) mean nothing there. `actual` exists only on the latest national period.
+ */
+const ukciRoutesOfKind = (kind: FaultKind): ReadonlyArray<Route> => {
+  switch (kind) {
+    case "actual-null":
+      return ["latest"]
+    case "rate-limit-401":
+    case "no-recent-data":
+    case "wrong-zone":
+    case "bad-datetime":
+    case "emission-factor":
+    case "echo-key":
+    case "ansi-message":
+    case "catalogue-empty":
+    case "catalogue-missing":
+      return []
+    default:
+      return READING_ROUTES
+  }
+}
+
+export const routesOfKind = (kind: FaultKind, provider: Provider = "electricitymaps"): ReadonlyArray<Route> =>
+  provider === "ukci" ? ukciRoutesOfKind(kind) : electricityMapsRoutesOfKind(kind)
+
 interface Selectors {
+  readonly provider?: Provider | undefined
   readonly route?: Route | undefined
   readonly endpoint?: Endpoint | undefined
 }
@@ -224,7 +270,7 @@ export const selectedRoutes = (rule: Selectors): ReadonlyArray<Route> =>
 export const effectiveRoutes = (
   rule: Selectors & { readonly fault: { readonly kind: FaultKind } }
 ): ReadonlyArray<Route> => {
-  const meaningful = routesOfKind(rule.fault.kind)
+  const meaningful = routesOfKind(rule.fault.kind, rule.provider)
   return selectedRoutes(rule).filter((route) => meaningful.includes(route))
 }
 
@@ -237,9 +283,18 @@ const ruleProblem = (
   rule: Selectors & { readonly fault: Fault; readonly zone?: string | undefined }
 ): string | undefined => {
   if (rule.route !== undefined && rule.endpoint !== undefined) return "use either route or endpoint, not both"
+  if (rule.provider === "ukci" && rule.endpoint !== undefined) {
+    return "endpoint selects Electricity Maps routes: use route"
+  }
   const selected = selectedRoutes(rule)
+  const meaningful = routesOfKind(rule.fault.kind, rule.provider)
+  if (meaningful.length === 0) {
+    return rule.provider === "ukci"
+      ? `fault ${rule.fault.kind} does not apply to the UK Carbon Intensity routes`
+      : `fault ${rule.fault.kind} applies only to the UK Carbon Intensity routes: add "provider": "ukci"`
+  }
   if (effectiveRoutes(rule).length === 0) {
-    return `fault ${rule.fault.kind} applies only to route ${routesOfKind(rule.fault.kind).join(" or ")}, ` +
+    return `fault ${rule.fault.kind} applies only to route ${meaningful.join(" or ")}, ` +
       `but the rule selects ${selected.join(" and ")}`
   }
   if (rule.zone !== undefined && rule.route === "zones") {
@@ -250,6 +305,8 @@ const ruleProblem = (
 
 export const FaultRule = Schema.Struct({
   fault: Fault,
+  /** Whose routes: Electricity Maps' when absent. */
+  provider: Schema.optional(Provider),
   /** Only requests for this zone (latest and forecast carry one; zones requests do not). */
   zone: Schema.optional(Schema.NonEmptyString),
   /** Only this route. Absent (and no `endpoint`): latest and forecast. */

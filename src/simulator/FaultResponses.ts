@@ -8,7 +8,7 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Chunk, Effect, Schedule, Stream } from "effect"
 import { gzipSync } from "node:zlib"
 import * as Bodies from "./Bodies.js"
-import type { BodyFault } from "./BodyFaults.js"
+import { type BodyFault, isBodyFault } from "./BodyFaults.js"
 import type { Fault } from "./Fault.js"
 
 /**
@@ -87,6 +87,9 @@ export const trickle = (
 
 /** Faults whose answer replaces the normal one (the others delay, reshape or re-encode it). */
 export type AnswerFault = Exclude<Fault, { readonly kind: "latency" | "slow" | "gzip" | BodyFault["kind"] }>
+
+export const isAnswerFault = (fault: Fault): fault is AnswerFault =>
+  fault.kind !== "latency" && fault.kind !== "slow" && fault.kind !== "gzip" && !isBodyFault(fault)
 
 /**
  * The answer for a fault that replaces the normal one. `zone` fills the recorded messages that

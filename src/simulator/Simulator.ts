@@ -18,6 +18,7 @@ import { json, jsonReply } from "./FaultResponses.js"
 import { instrument } from "./Instrument.js"
 import { invalid, resolveOptions, SimulatorError, type SimulatorOptions } from "./Options.js"
 import * as Stats from "./Stats.js"
+import { makeUkciRouter, UKCI_PREFIX } from "./ukci/Routes.js"
 import { loadCatalogue } from "./Zones.js"
 
 export type { Fault, FaultKind, FaultRule, FaultRuleInput, Route, Trigger } from "./Fault.js"
@@ -33,6 +34,8 @@ export interface SimulatorHandle {
   readonly baseUrl: string
   /** `http://127.0.0.1:PORT/v3`: the legacy prefix, serving the same routes. */
   readonly baseUrlV3: string
+  /** `http://127.0.0.1:PORT/ukci`: what `UKCI_API_URL` should be set to (the UK Carbon Intensity routes). */
+  readonly ukciBaseUrl: string
   /** `http://127.0.0.1:PORT`: where `/__simulator/*` lives. */
   readonly origin: string
   readonly port: number
@@ -103,7 +106,10 @@ export const start = (
         faults
       }),
       makeControlRouter({ stats, faults })
-    ).pipe(Effect.catchTag("RouteNotFound", () => Effect.succeed(json(jsonReply(404, Bodies.notFound)))))
+    ).pipe(
+      HttpRouter.concat(makeUkciRouter({ seed, stats, faults })),
+      Effect.catchTag("RouteNotFound", () => Effect.succeed(json(jsonReply(404, Bodies.notFound))))
+    )
     yield* server.serve(app, instrument(stats))
 
     const port = server.address._tag === "TcpAddress" ? server.address.port : resolved.port
@@ -113,6 +119,7 @@ export const start = (
     return {
       baseUrl: `${origin}/v4`,
       baseUrlV3: `${origin}/v3`,
+      ukciBaseUrl: `${origin}${UKCI_PREFIX}`,
       origin,
       port,
       seed,
@@ -132,6 +139,7 @@ export const start = (
 export interface RunningSimulator {
   readonly baseUrl: string
   readonly baseUrlV3: string
+  readonly ukciBaseUrl: string
   readonly origin: string
   readonly port: number
   /** The Effect handle, for callers that mix both styles. */
@@ -164,6 +172,7 @@ export const startSimulator = async (options: SimulatorOptions = {}): Promise<Ru
   return {
     baseUrl: handle.baseUrl,
     baseUrlV3: handle.baseUrlV3,
+    ukciBaseUrl: handle.ukciBaseUrl,
     origin: handle.origin,
     port: handle.port,
     handle,

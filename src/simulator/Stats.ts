@@ -10,8 +10,8 @@ import { Effect, Option, Stream, SubscriptionRef } from "effect"
 export const API_VERSIONS = ["v4", "v3"] as const
 export type ApiVersion = typeof API_VERSIONS[number]
 
-/** What a request was for, as the counters group it. */
-export type Endpoint = "latest" | "forecast" | "zones" | "other"
+/** What a request was for, as the counters group it (`ukci-*`: the UK Carbon Intensity routes). */
+export type Endpoint = "latest" | "forecast" | "zones" | "ukci-latest" | "ukci-forecast" | "other"
 
 export interface SimulatorStats {
   /** API requests (everything but `/__simulator/*`). */
@@ -26,7 +26,11 @@ export interface SimulatorStats {
   readonly byZone: Readonly<Record<string, number>>
   /** `forecast` requests per `zone` parameter, known zone or not. */
   readonly forecastByZone: Readonly<Record<string, number>>
-  /** Requests per endpoint: `latest`, `forecast`, `zones`, `other`. */
+  /** UK Carbon Intensity latest requests (`/intensity`, `/regional/regionid/{id}`) per zone: `national` or the id. */
+  readonly ukciByZone: Readonly<Record<string, number>>
+  /** UK Carbon Intensity forward-route requests per zone: `national` or the id. */
+  readonly ukciForecastByZone: Readonly<Record<string, number>>
+  /** Requests per endpoint: `latest`, `forecast`, `zones`, `ukci-latest`, `ukci-forecast`, `other`. */
   readonly byEndpoint: Readonly<Record<string, number>>
   /** Requests per API version prefix, whatever the path after it; other paths count in neither. */
   readonly byVersion: { readonly v3: number; readonly v4: number }
@@ -42,6 +46,8 @@ export interface StatsRecorder {
   readonly countRequest: (endpoint: Endpoint, version: ApiVersion | undefined) => Effect.Effect<void>
   readonly countZone: (zone: string) => Effect.Effect<void>
   readonly countForecastZone: (zone: string) => Effect.Effect<void>
+  readonly countUkciZone: (zone: string) => Effect.Effect<void>
+  readonly countUkciForecastZone: (zone: string) => Effect.Effect<void>
   readonly countUnauthorized: Effect.Effect<void>
   readonly countFault: (kind: string) => Effect.Effect<void>
   readonly get: Effect.Effect<SimulatorStats>
@@ -58,6 +64,8 @@ const empty = (inFlight: number): SimulatorStats => ({
   unauthorized: 0,
   byZone: {},
   forecastByZone: {},
+  ukciByZone: {},
+  ukciForecastByZone: {},
   byEndpoint: {},
   byVersion: { v3: 0, v4: 0 },
   byStatus: {},
@@ -92,6 +100,9 @@ export const make: Effect.Effect<StatsRecorder> = Effect.map(SubscriptionRef.mak
       })),
     countZone: (zone) => update((s) => ({ ...s, byZone: increment(s.byZone, zone) })),
     countForecastZone: (zone) => update((s) => ({ ...s, forecastByZone: increment(s.forecastByZone, zone) })),
+    countUkciZone: (zone) => update((s) => ({ ...s, ukciByZone: increment(s.ukciByZone, zone) })),
+    countUkciForecastZone: (zone) =>
+      update((s) => ({ ...s, ukciForecastByZone: increment(s.ukciForecastByZone, zone) })),
     countUnauthorized: update((s) => ({ ...s, unauthorized: s.unauthorized + 1 })),
     countFault: (kind) => update((s) => ({ ...s, faultHits: increment(s.faultHits, kind) })),
     get: SubscriptionRef.get(ref),

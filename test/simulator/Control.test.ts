@@ -30,6 +30,8 @@ describe("Simulator control endpoints", () => {
         unauthorized: 1,
         byZone: { DE: 2, ZZ: 1, FR: 1 },
         forecastByZone: {},
+        ukciByZone: {},
+        ukciForecastByZone: {},
         byEndpoint: { latest: 4, zones: 1, other: 1 },
         byVersion: { v3: 1, v4: 5 },
         byStatus: { "200": 3, "404": 2, "401": 1 },

@@ -1,12 +1,13 @@
 /**
  * Reading and decoding answer bodies: size-capped whatever the server declares, never decompressed
  * (identity is asked for, so an encoded answer is refused, not printed as bytes), and decode
- * errors that say what was wrong and what the API said.
+ * errors that say what was wrong and what the API said. Failures are built by the caller's
+ * `makeError`, so each adapter words its own line.
  */
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { Chunk, Effect, Either, ParseResult, Schema, Stream } from "effect"
 import type { SourceError } from "../../ports/CarbonSource.js"
-import { apiFailure, summarizeErrorBody } from "./ApiError.js"
+import { type CallFailureFields, summarizeErrorBody } from "./CallFailure.js"
 
 const decoder = new TextDecoder()
 
@@ -14,12 +15,13 @@ const decoder = new TextDecoder()
 export const readBoundedText = (
   response: HttpClientResponse.HttpClientResponse,
   maxBytes: number,
-  zone: string | undefined
+  zone: string | undefined,
+  makeError: (failure: CallFailureFields) => SourceError
 ): Effect.Effect<string, SourceError> => {
   const encoding = (response.headers["content-encoding"] ?? "identity").trim().toLowerCase()
   if (encoding !== "identity" && encoding !== "") {
     return Effect.fail(
-      apiFailure({
+      makeError({
         zone,
         reason: "BadResponse",
         status: response.status,
@@ -30,7 +32,7 @@ export const readBoundedText = (
     )
   }
   const tooLarge = () =>
-    apiFailure({
+    makeError({
       zone,
       reason: "BodyTooLarge",
       status: response.status,
@@ -39,7 +41,7 @@ export const readBoundedText = (
   const declared = Number(response.headers["content-length"])
   if (Number.isFinite(declared) && declared > maxBytes) return Effect.fail(tooLarge())
   const lostConnection = (cause: unknown) =>
-    apiFailure({
+    makeError({
       zone,
       reason: "Transport",
       status: response.status,

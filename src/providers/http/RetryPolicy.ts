@@ -4,11 +4,16 @@
  * server's `Retry-After` asks (capped) when it sends one.
  */
 import { Duration, Schedule } from "effect"
-import type { ApiSettings } from "../../config/ApiConfig.js"
 import type { SourceError } from "../../ports/CarbonSource.js"
-import { isTransient } from "./ApiError.js"
+import { isTransient } from "./CallFailure.js"
 
-type RetrySettings = Pick<ApiSettings, "maxRetries" | "retryBaseDelay" | "retryMaxDelay">
+export interface RetrySettings {
+  /** Retries after the first attempt: 3 means at most 4 attempts. */
+  readonly maxRetries: number
+  readonly retryBaseDelay: Duration.Duration
+  /** Upper bound of one backoff step and of an honoured `Retry-After`. */
+  readonly retryMaxDelay: Duration.Duration
+}
 
 /** Outputs the failure it decided on, so a caller can say what is retried, and only then. */
 export const retryPolicy = (settings: RetrySettings): Schedule.Schedule<SourceError, SourceError> =>
