@@ -8,7 +8,7 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Chunk, Effect, Schedule, Stream } from "effect"
 import { gzipSync } from "node:zlib"
 import * as Bodies from "./Bodies.js"
-import { type BodyFault, escapedKey } from "./BodyFaults.js"
+import { type BodyFault, escapedKey, isBodyFault } from "./BodyFaults.js"
 import type { Fault } from "./Fault.js"
 import * as WattTimeBodies from "./watttime/Bodies.js"
 
@@ -110,6 +110,9 @@ export type AnswerFault = Exclude<
   Fault,
   { readonly kind: "latency" | "slow" | "gzip" | "echo-key-error" | BodyFault["kind"] }
 >
+
+export const isAnswerFault = (fault: Fault): fault is AnswerFault =>
+  fault.kind !== "latency" && fault.kind !== "slow" && fault.kind !== "gzip" && !isBodyFault(fault)
 
 /**
  * The answer for a fault that replaces the normal one. `zone` fills the recorded messages that

@@ -18,6 +18,7 @@ import { json, jsonReply } from "./FaultResponses.js"
 import { instrument } from "./Instrument.js"
 import { invalid, resolveOptions, SimulatorError, type SimulatorOptions } from "./Options.js"
 import * as Stats from "./Stats.js"
+import { makeUkciRouter, UKCI_PREFIX } from "./ukci/Routes.js"
 import { makeWattTimeRouter } from "./watttime/Routes.js"
 import { loadCatalogue } from "./Zones.js"
 
@@ -34,6 +35,8 @@ export interface SimulatorHandle {
   readonly baseUrl: string
   /** `http://127.0.0.1:PORT/v3`: the legacy prefix, serving the same routes. */
   readonly baseUrlV3: string
+  /** `http://127.0.0.1:PORT/ukci`: what `UKCI_API_URL` should be set to (the UK Carbon Intensity routes). */
+  readonly ukciBaseUrl: string
   /** `http://127.0.0.1:PORT`: where `/__simulator/*` lives. */
   readonly origin: string
   /** `http://127.0.0.1:PORT`: what `WATTTIME_API_URL` should be set to (`/login`, `/v3/...`). */
@@ -107,8 +110,11 @@ export const start = (
         faults
       }),
       wattTime,
+      makeUkciRouter({ seed, stats, faults }),
       makeControlRouter({ stats, faults })
-    ).pipe(Effect.catchTag("RouteNotFound", () => Effect.succeed(json(jsonReply(404, Bodies.notFound)))))
+    ).pipe(
+      Effect.catchTag("RouteNotFound", () => Effect.succeed(json(jsonReply(404, Bodies.notFound))))
+    )
     yield* server.serve(app, instrument(stats))
 
     const port = server.address._tag === "TcpAddress" ? server.address.port : resolved.port
@@ -118,6 +124,7 @@ export const start = (
     return {
       baseUrl: `${origin}/v4`,
       baseUrlV3: `${origin}/v3`,
+      ukciBaseUrl: `${origin}${UKCI_PREFIX}`,
       origin,
       wattTimeUrl: origin,
       port,
@@ -138,6 +145,7 @@ export const start = (
 export interface RunningSimulator {
   readonly baseUrl: string
   readonly baseUrlV3: string
+  readonly ukciBaseUrl: string
   readonly origin: string
   readonly wattTimeUrl: string
   readonly port: number
@@ -171,6 +179,7 @@ export const startSimulator = async (options: SimulatorOptions = {}): Promise<Ru
   return {
     baseUrl: handle.baseUrl,
     baseUrlV3: handle.baseUrlV3,
+    ukciBaseUrl: handle.ukciBaseUrl,
     origin: handle.origin,
     wattTimeUrl: handle.wattTimeUrl,
     port: handle.port,

@@ -10,11 +10,16 @@ import { Effect, Option, Stream, SubscriptionRef } from "effect"
 export const API_VERSIONS = ["v4", "v3"] as const
 export type ApiVersion = typeof API_VERSIONS[number]
 
-/** What a request was for, as the counters group it (WattTime's routes after Electricity Maps'). */
+/**
+ * What a request was for, as the counters group it: Electricity Maps' routes, then the UK Carbon
+ * Intensity API's (`ukci-*`) and WattTime's (`watttime-*`).
+ */
 export type Endpoint =
   | "latest"
   | "forecast"
   | "zones"
+  | "ukci-latest"
+  | "ukci-forecast"
   | "watttime-login"
   | "watttime-forecast"
   | "watttime-my-access"
@@ -35,7 +40,11 @@ export interface SimulatorStats {
   readonly forecastByZone: Readonly<Record<string, number>>
   /** WattTime `/v3/forecast` requests per `region` parameter (the latest value and forecasts alike). */
   readonly wattTimeByRegion: Readonly<Record<string, number>>
-  /** Requests per endpoint: `latest`, `forecast`, `zones`, the `watttime-*` ones, `other`. */
+  /** UK Carbon Intensity latest requests (`/intensity`, `/regional/regionid/{id}`) per zone: `national` or the id. */
+  readonly ukciByZone: Readonly<Record<string, number>>
+  /** UK Carbon Intensity forward-route requests per zone: `national` or the id. */
+  readonly ukciForecastByZone: Readonly<Record<string, number>>
+  /** Requests per endpoint: `latest`, `forecast`, `zones`, the `ukci-*` and `watttime-*` ones, `other`. */
   readonly byEndpoint: Readonly<Record<string, number>>
   /** Requests per API version prefix, whatever the path after it; other paths count in neither. */
   readonly byVersion: { readonly v3: number; readonly v4: number }
@@ -52,6 +61,8 @@ export interface StatsRecorder {
   readonly countZone: (zone: string) => Effect.Effect<void>
   readonly countForecastZone: (zone: string) => Effect.Effect<void>
   readonly countWattTimeRegion: (region: string) => Effect.Effect<void>
+  readonly countUkciZone: (zone: string) => Effect.Effect<void>
+  readonly countUkciForecastZone: (zone: string) => Effect.Effect<void>
   readonly countUnauthorized: Effect.Effect<void>
   readonly countFault: (kind: string) => Effect.Effect<void>
   readonly get: Effect.Effect<SimulatorStats>
@@ -69,6 +80,8 @@ const empty = (inFlight: number): SimulatorStats => ({
   byZone: {},
   forecastByZone: {},
   wattTimeByRegion: {},
+  ukciByZone: {},
+  ukciForecastByZone: {},
   byEndpoint: {},
   byVersion: { v3: 0, v4: 0 },
   byStatus: {},
@@ -104,6 +117,9 @@ export const make: Effect.Effect<StatsRecorder> = Effect.map(SubscriptionRef.mak
     countZone: (zone) => update((s) => ({ ...s, byZone: increment(s.byZone, zone) })),
     countForecastZone: (zone) => update((s) => ({ ...s, forecastByZone: increment(s.forecastByZone, zone) })),
     countWattTimeRegion: (region) => update((s) => ({ ...s, wattTimeByRegion: increment(s.wattTimeByRegion, region) })),
+    countUkciZone: (zone) => update((s) => ({ ...s, ukciByZone: increment(s.ukciByZone, zone) })),
+    countUkciForecastZone: (zone) =>
+      update((s) => ({ ...s, ukciForecastByZone: increment(s.ukciForecastByZone, zone) })),
     countUnauthorized: update((s) => ({ ...s, unauthorized: s.unauthorized + 1 })),
     countFault: (kind) => update((s) => ({ ...s, faultHits: increment(s.faultHits, kind) })),
     get: SubscriptionRef.get(ref),

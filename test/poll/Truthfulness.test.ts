@@ -218,7 +218,8 @@ describe("the key in every form", () => {
       })
       const entry = file.regions["DE"]!
       assert.strictEqual(entry.datetime, "2026-11-27T12:00:00.000Z")
-      assert.isFalse(entry.updatedAt.includes("<redacted>"))
+      assert.isFalse((entry.updatedAt ?? "").includes("<redacted>"))
+      assert.isDefined(entry.updatedAt)
       assert.strictEqual(entry.estimationMethod, "<redacted>")
     }))
 

@@ -30,6 +30,8 @@ describe("Simulator control endpoints", () => {
         unauthorized: 1,
         byZone: { DE: 2, ZZ: 1, FR: 1 },
         forecastByZone: {},
+        ukciByZone: {},
+        ukciForecastByZone: {},
         wattTimeByRegion: {},
         byEndpoint: { latest: 4, zones: 1, other: 1 },
         byVersion: { v3: 1, v4: 5 },

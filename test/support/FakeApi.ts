@@ -48,7 +48,7 @@ export interface FakeApiOptions {
   readonly forecastScripts?: Readonly<Record<string, ReadonlyArray<Answer>>>
 }
 
-/** An answer on the wire; `CURRENT_HOUR` in a body becomes the hour of the test clock. */
+/** Plays one scripted answer to a request (any provider's); `CURRENT_HOUR` in a body becomes the clock's hour. */
 export const play = (
   request: HttpClientRequest.HttpClientRequest,
   answer: Answer

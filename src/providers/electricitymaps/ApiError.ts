@@ -6,6 +6,7 @@
 import type { Duration } from "effect"
 import { hasVersionSegment } from "../../config/ApiConfig.js"
 import { SourceError, type SourceFailureReason } from "../../ports/CarbonSource.js"
+import { describeFailure, reasonForStatus as byStatus } from "../http/ProviderCalls.js"
 
 /**
  * What to do about each reason. Whether the request is made again (next poll, or never in
@@ -52,29 +53,13 @@ const hintOf = (failure: ApiFailure): string | undefined => {
   return HINTS[failure.reason]
 }
 
-/** The log line: the zone, the reason, the status, what the API said and what to do about it. */
-const describe = (failure: ApiFailure): string => {
-  const subject = failure.zone === undefined ? "zones catalogue" : `zone ${failure.zone}`
-  const status = failure.status === undefined ? "" : ` (HTTP ${failure.status})`
-  const said = failure.providerMessage ? `: ${failure.providerMessage}` : ""
-  const hint = hintOf(failure)
-  return `${subject}: ${failure.reason}${status}${said}${hint ? ` — ${hint}` : ""}`
-}
-
 /** A failure of this adapter as the port's error, with the sentence an operator can act on. */
 export const apiFailure = (failure: ApiFailure): SourceError => {
   const { baseUrl: _baseUrl, ...fields } = failure
-  return new SourceError({ ...fields, detail: describe(failure) })
+  const subject = failure.zone === undefined ? "zones catalogue" : `zone ${failure.zone}`
+  return new SourceError({ ...fields, detail: describeFailure(subject, failure, hintOf(failure)) })
 }
 
-/** The reason for a non-2xx status, with the body's text where the status alone is ambiguous. */
-export const reasonForStatus = (status: number, apiMessage: string | undefined): SourceFailureReason => {
-  if (status === 400) return "BadRequest"
-  if (status === 401) return "Unauthorized"
-  if (status === 403) return "Forbidden"
-  if (status === 404) return apiMessage !== undefined && /no recent data/i.test(apiMessage) ? "NoData" : "ZoneNotFound"
-  if (status === 408) return "RequestTimeout"
-  if (status === 429) return "RateLimited"
-  if (status >= 500 && status <= 599) return "ServerError"
-  return "BadResponse"
-}
+/** The reason for a non-2xx status; this API's 404 means "no data" when its body says so. */
+export const reasonForStatus = (status: number, apiMessage: string | undefined): SourceFailureReason =>
+  status === 404 && apiMessage !== undefined && /no recent data/i.test(apiMessage) ? "NoData" : byStatus(status)

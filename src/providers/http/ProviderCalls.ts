@@ -28,6 +28,25 @@ export interface CallFailureFields {
   readonly cause?: unknown
 }
 
+/** `<subject>: <reason> (HTTP <status>): <what the provider said> — <hint>`: every adapter's log line. */
+export const describeFailure = (subject: string, failure: CallFailureFields, hint: string | undefined): string => {
+  const status = failure.status === undefined ? "" : ` (HTTP ${failure.status})`
+  const said = failure.providerMessage ? `: ${failure.providerMessage}` : ""
+  return `${subject}: ${failure.reason}${status}${said}${hint ? ` — ${hint}` : ""}`
+}
+
+/** The reason for a non-2xx status by HTTP semantics alone; an adapter refines it with the body where its API needs. */
+export const reasonForStatus = (status: number): SourceFailureReason => {
+  if (status === 400) return "BadRequest"
+  if (status === 401) return "Unauthorized"
+  if (status === 403) return "Forbidden"
+  if (status === 404) return "ZoneNotFound"
+  if (status === 408) return "RequestTimeout"
+  if (status === 429) return "RateLimited"
+  if (status >= 500 && status <= 599) return "ServerError"
+  return "BadResponse"
+}
+
 export interface CallSettings extends RetrySettings {
   readonly requestTimeout: Duration.Duration
   readonly maxResponseBytes: number
@@ -69,8 +88,8 @@ export interface CallDeps {
   readonly reasonForStatus: (status: number, providerMessage: string | undefined) => SourceFailureReason
   /** Applied to every text taken from the network before it goes into an error. */
   readonly redactText: (text: string) => string
-  /** Holds each attempt, retries included, to a request rate. */
-  readonly throttle: Throttle
+  /** Holds each attempt, retries included, to a request rate; none by default. */
+  readonly throttle?: Throttle | undefined
   /** The `zone` label of the retries metric for a call about `zone` (undefined: the catalogue). */
   readonly metricZone: (zone: string | undefined) => string
 }
@@ -121,7 +140,7 @@ export const makeProviderCalls = (deps: CallDeps): ProviderCalls => {
       )
     )
 
-  const retry = retrying<SourceError>(settings, deps.throttle)
+  const retry = retrying<SourceError>(settings, deps.throttle ?? ((effect) => effect))
   const withRetries = <A>(zone: string | undefined, effect: Effect.Effect<A, SourceError>) =>
     retry(deps.metricZone(zone), effect)
 

@@ -174,7 +174,7 @@ export const makeRedactor = (...keys: ReadonlyArray<string>): Redactor => {
       ...reading,
       zone: value(reading.zone),
       datetime: value(reading.datetime),
-      updatedAt: value(reading.updatedAt),
+      ...(reading.updatedAt !== undefined ? { updatedAt: value(reading.updatedAt) } : {}),
       ...(reading.createdAt !== undefined ? { createdAt: value(reading.createdAt) } : {}),
       emissionFactorType: value(reading.emissionFactorType),
       ...(reading.estimationMethod !== undefined ? { estimationMethod: optional(reading.estimationMethod) } : {}),

@@ -12,6 +12,7 @@ import {
 } from "../../config/WattTimeConfig.js"
 import { formatRfc3339 } from "../../domain/Time.js"
 import { SourceError, type SourceFailureReason } from "../../ports/CarbonSource.js"
+import { reasonForStatus as byStatus } from "../http/ProviderCalls.js"
 import type { HttpFailure } from "../http/ResponseBody.js"
 
 /** What WattTime refused, where the status alone does not say it. */
@@ -185,16 +186,8 @@ const isJsonObject = (text: string): boolean => {
   }
 }
 
-const reasonForStatus = (status: number): SourceFailureReason => {
-  if (status === 400 || status === 422) return "BadRequest" // 422: FastAPI's validation error
-  if (status === 401) return "Unauthorized"
-  if (status === 403) return "Forbidden"
-  if (status === 404) return "ZoneNotFound"
-  if (status === 408) return "RequestTimeout"
-  if (status === 429) return "RateLimited"
-  if (status >= 500 && status <= 599) return "ServerError"
-  return "BadResponse"
-}
+// 422 is FastAPI's validation error: a bad request like a 400.
+const reasonForStatus = (status: number): SourceFailureReason => status === 422 ? "BadRequest" : byStatus(status)
 
 /** The one way this adapter's errors cross the port. */
 export const toSourceError = (error: WattTimeError): SourceError =>

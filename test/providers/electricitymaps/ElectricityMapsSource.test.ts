@@ -137,6 +137,15 @@ describe("the Electricity Maps source: latest", () => {
       assert.match(error.providerMessage ?? "", /unexpected answer/)
     }))
 
+  it.effect("still requires updatedAt, which every Electricity Maps answer carries", () =>
+    Effect.gen(function*() {
+      const { updatedAt: _, ...withoutUpdatedAt } = JSON.parse(latestBody(ZONE, 100)) as Record<string, unknown>
+      const { latest } = setup({ scripts: { [ZONE]: [respond(200, JSON.stringify(withoutUpdatedAt))] } })
+      const error = yield* Effect.flip(latest())
+      assert.strictEqual(error.reason, "BadResponse")
+      assert.match(error.providerMessage ?? "", /updatedAt/)
+    }))
+
   it.effect("reports carbonIntensity null as NoData", () =>
     Effect.gen(function*() {
       const { latest } = setup({ scripts: { [ZONE]: [respond(200, latestBody(ZONE, null))] } })
