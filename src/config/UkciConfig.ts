@@ -13,14 +13,17 @@ export type UkciSettings = { readonly apiUrl: string } & Config.Config.Success<t
 export class UkciConfig extends Context.Tag("carbon-poller/UkciConfig")<UkciConfig, UkciSettings>() {}
 
 /** No key travels, but the answers are ranked and published: they must not be altered on the way. */
-const UKCI_URL_RULES: BaseUrlRules = {
+export const UKCI_URL_RULES: BaseUrlRules = {
   example: DEFAULT_UKCI_API_URL,
   shape: "https://host",
   credentialsHint: "the UK Carbon Intensity API takes none",
   plainHttpHint: "so the answers cannot be altered on the way"
 }
 
+export const ukciUrlConfig = baseUrlConfig(UKCI_URL_VARIABLE, DEFAULT_UKCI_API_URL, UKCI_URL_RULES)
+
+/** The UK settings alone (its URL and the shared call knobs); the loader reads the knobs once for all. */
 export const ukciConfig: Config.Config<UkciSettings> = Config.all({
-  apiUrl: baseUrlConfig(UKCI_URL_VARIABLE, DEFAULT_UKCI_API_URL, UKCI_URL_RULES),
+  apiUrl: ukciUrlConfig,
   call: callConfig
 }).pipe(Config.map(({ apiUrl, call }) => ({ apiUrl, ...call })))

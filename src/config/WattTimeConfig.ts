@@ -178,20 +178,13 @@ export const resolveWattTimeCredentials: Effect.Effect<
 })
 
 /** What a deployment without WattTime credentials is told when a WattTime zone needs them. */
-export const credentialsRequired = (zones: string): ReadonlyArray<ConfigIssue> => [
-  {
-    variable: USERNAME_VARIABLE,
+export const credentialsRequired = (): ReadonlyArray<ConfigIssue> =>
+  [USERNAME, PASSWORD].map((credential) => ({
+    variable: credential.variable,
     value: undefined,
     expected:
-      `required by the WattTime zones in ZONES (${zones}): your WattTime username (or set ${USERNAME_FILE_VARIABLE})`
-  },
-  {
-    variable: PASSWORD_VARIABLE,
-    value: undefined,
-    expected:
-      `required by the WattTime zones in ZONES (${zones}): your WattTime password (or set ${PASSWORD_FILE_VARIABLE})`
-  }
-]
+      `required: ZONES names a watttime: zone; your WattTime ${credential.what} (or set ${credential.fileVariable})`
+  }))
 
 /** The WattTime settings alone (its URL, login and the shared call knobs), or one `InvalidConfig`. */
 export const loadWattTimeSettings: Effect.Effect<WattTimeSettings, InvalidConfig, FileSystem.FileSystem> = Effect
