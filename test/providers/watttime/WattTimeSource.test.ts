@@ -3,6 +3,7 @@ import { Duration, Effect, Fiber, Layer, Option, Random, Redacted, TestClock } f
 import { WattTimeConfig } from "../../../src/config/WattTimeConfig.js"
 import { CarbonSource } from "../../../src/ports/CarbonSource.js"
 import * as ElectricityMapsSource from "../../../src/providers/electricitymaps/ElectricityMapsSource.js"
+import * as UkciSource from "../../../src/providers/ukci/UkciSource.js"
 import { toGramsPerKwh } from "../../../src/providers/watttime/Answers.js"
 import * as WattTime from "../../../src/providers/watttime/WattTimeSource.js"
 import { hang, respond } from "../../support/FakeApi.js"
@@ -396,7 +397,7 @@ describe("the WattTime source: credentials go to WattTime only", () => {
       assert.deepStrictEqual(fake.requests.map((r) => r.url.origin), [WT_BASE, WT_BASE])
     }))
 
-  it.effect("an Electricity Maps source over the same HTTP client gets no WattTime credentials, and WattTime no key", () =>
+  it.effect("over one HTTP client, each provider gets only its own credentials: WattTime no key, Electricity Maps no login, the UK none", () =>
     Effect.gen(function*() {
       const fake = makeFakeWattTime({ values: { [REGION]: 870 } })
       const platform = Layer.mergeAll(fake.layer, testConfigLayer({ maxRetries: 0 }), wattTimeConfig(true))
@@ -408,17 +409,25 @@ describe("the WattTime source: credentials go to WattTime only", () => {
       yield* Effect.either(Effect.flatMap(CarbonSource, (source) => source.latest("DE"))).pipe(
         Effect.provide(ElectricityMapsSource.layer.pipe(Layer.provide(platform)))
       )
-      const toWattTime = fake.requests.filter((r) => r.url.origin === WT_BASE)
-      const elsewhere = fake.requests.filter((r) => r.url.origin !== WT_BASE)
+      yield* Effect.either(Effect.flatMap(CarbonSource, (source) => source.latest("13"))).pipe(
+        Effect.provide(UkciSource.layer.pipe(Layer.provide(platform)))
+      )
+      const to = (origin: string) => fake.requests.filter((r) => r.url.origin === origin)
+      const toWattTime = to(WT_BASE)
+      const toElectricityMaps = to(new URL(testSettings().apiUrl).origin)
+      const toUk = to("https://ukci.test")
       assert.strictEqual(toWattTime.length, 2)
-      assert.strictEqual(elsewhere.length, 1)
+      assert.strictEqual(toElectricityMaps.length, 1)
+      assert.strictEqual(toUk.length, 1)
+      assert.strictEqual(fake.requests.length, 4)
       for (const request of toWattTime) assert.isUndefined(request.headers["auth-token"])
-      assert.isUndefined(elsewhere[0]?.headers["authorization"])
-      assert.strictEqual(elsewhere[0]?.headers["auth-token"], TEST_API_KEY)
-      for (const request of elsewhere) {
+      assert.strictEqual(toElectricityMaps[0]?.headers["auth-token"], TEST_API_KEY)
+      for (const request of [...toElectricityMaps, ...toUk]) {
+        assert.isUndefined(request.headers["authorization"])
         assert.notInclude(JSON.stringify(request.headers), WT_PASSWORD)
         assert.notInclude(JSON.stringify(request.headers), BASIC)
       }
+      for (const request of toUk) assert.isUndefined(request.headers["auth-token"])
     }))
 })
 
