@@ -246,8 +246,9 @@ export type Endpoint = typeof Endpoint.Type
  */
 const electricityMapsRoutesOfKind = (kind: FaultKind): ReadonlyArray<Route> => {
   switch (kind) {
-    case "wrong-zone":
     case "datetime":
+      return [...READING_ROUTES, "watttime-forecast"]
+    case "wrong-zone":
     case "bad-datetime":
     case "intensity":
       return READING_ROUTES
@@ -258,6 +259,8 @@ const electricityMapsRoutesOfKind = (kind: FaultKind): ReadonlyArray<Route> => {
     case "catalogue-missing":
       return ["zones"]
     case "null-intensity":
+    case "empty-200":
+      return [...EM_ROUTES, "watttime-forecast"]
     case "no-recent-data":
       return EM_ROUTES
     case "token-expired":

@@ -105,6 +105,28 @@ describe("the UK Carbon Intensity source against the simulator over real HTTP", 
       assert.strictEqual((yield* simulator.stats()).ukciByZone["2"], 3)
     }))
 
+  it.scopedLive("waits as a 429's Retry-After asks; an undecodable body is BadResponse, not retried", () =>
+    Effect.gen(function*() {
+      const { simulator, source } = yield* realSource()
+      yield* simulator.addFault({
+        provider: "ukci",
+        zone: "13",
+        fault: { kind: "rate-limit-429", retryAfterSeconds: 1 },
+        when: { next: 1 }
+      })
+      const started = yield* Clock.currentTimeMillis
+      const reading = yield* source.latest("13")
+      // The backoff alone is 10 ms: only Retry-After makes it wait about a second.
+      assert.isAtLeast((yield* Clock.currentTimeMillis) - started, 900)
+      assert.strictEqual(reading.zone, "13")
+      assert.strictEqual((yield* simulator.stats()).byStatus["429"], 1)
+
+      yield* simulator.addFault({ provider: "ukci", zone: "14", fault: { kind: "invalid-json" } })
+      const undecodable = yield* Effect.flip(source.latest("14"))
+      assert.strictEqual(undecodable.reason, "BadResponse")
+      assert.strictEqual((yield* simulator.stats()).ukciByZone["14"], 1)
+    }))
+
   it.scopedLive("a missing actual is an estimate; the previous half-hour keeps its own start", () =>
     Effect.gen(function*() {
       const { simulator, source } = yield* realSource()

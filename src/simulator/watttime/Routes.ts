@@ -9,6 +9,7 @@ import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import { Clock, Effect, Ref } from "effect"
 import { firstParam, withFaults } from "../ApiRoutes.js"
+import type { BodyFault } from "../BodyFaults.js"
 import type { FaultBook } from "../FaultBook.js"
 import { jsonReply, type Reply } from "../FaultResponses.js"
 import type { StatsRecorder } from "../Stats.js"
@@ -20,6 +21,7 @@ import {
   MAX_HORIZON_HOURS,
   myAccessBody,
   type RegionCode,
+  shapeSignal,
   signalBody,
   TOKEN_LIFETIME_MS,
   tokenFor
@@ -96,7 +98,8 @@ export const makeWattTimeRouter = (deps: WattTimeDeps) =>
     const forecastReply = (
       request: HttpServerRequest.HttpServerRequest,
       searchParams: SearchParams,
-      region: string | undefined
+      region: string | undefined,
+      bodyFault: BodyFault | undefined
     ) =>
       Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
@@ -111,7 +114,7 @@ export const makeWattTimeRouter = (deps: WattTimeDeps) =>
         }
         if (!isRegionCode(region)) return jsonReply(400, Bodies.invalidQuery(`unknown region ${region}`))
         if (!plan.has(region)) return jsonReply(403, Bodies.invalidScope)
-        return jsonReply(200, signalBody(deps.seed, region, now, hours))
+        return { status: 200, text: shapeSignal(signalBody(deps.seed, region, now, hours), bodyFault) }
       })
 
     /** Counted per region before any check, like the Electricity Maps routes count zones. */
@@ -123,7 +126,7 @@ export const makeWattTimeRouter = (deps: WattTimeDeps) =>
       return yield* withFaults(
         deps,
         { route: "watttime-forecast", zone: region },
-        () => forecastReply(request, searchParams, region)
+        (bodyFault) => forecastReply(request, searchParams, region, bodyFault)
       )
     })
 

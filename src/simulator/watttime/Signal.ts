@@ -3,6 +3,7 @@
  * in lbs/MWh every 5 minutes. Pure, like `Intensity.ts`: the caller passes the instant, and the
  * same seed and instant give the same numbers in any process.
  */
+import type { BodyFault } from "../BodyFaults.js"
 import { lifecycleIntensity, MINUTE_MS, unit } from "../Intensity.js"
 
 /** Region codes as WattTime writes them (from the recorded bodies and WattTime's documentation). */
@@ -65,6 +66,34 @@ export const signalBody = (seed: string, region: string, nowMs: number, horizonH
       generated_at_period_seconds: 300,
       generated_at: wattTimeTime(first)
     }
+  }
+}
+
+export type SignalBody = ReturnType<typeof signalBody>
+
+/**
+ * A `/v3/forecast` body under a fault that keeps the 200: `{}` (empty-200); the current point
+ * without a value (null-intensity: the current period is missing); every time moved by
+ * `offsetMinutes` (datetime: a stale period when negative, one from the future when positive).
+ */
+export const shapeSignal = (body: SignalBody, fault: BodyFault | undefined): string => {
+  switch (fault?.kind) {
+    case "empty-200":
+      return "{}"
+    case "null-intensity":
+      return JSON.stringify({
+        ...body,
+        data: body.data.map((point, i) => (i === 0 ? { ...point, value: null } : point))
+      })
+    case "datetime": {
+      const shift = (time: string) => wattTimeTime(Date.parse(time) + fault.offsetMinutes * MINUTE_MS)
+      return JSON.stringify({
+        data: body.data.map((point) => ({ ...point, point_time: shift(point.point_time) })),
+        meta: { ...body.meta, generated_at: shift(body.meta.generated_at) }
+      })
+    }
+    default:
+      return JSON.stringify(body)
   }
 }
 
