@@ -122,12 +122,9 @@ describe("the WattTime source against the simulator", () => {
           route: "watttime-forecast",
           when: { next: 1 }
         })
-        const started = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
+        // How long it waits is the unit tests' (on TestClock); here, that the wire format is read.
         const reading = yield* source.latest("CAISO_NORTH")
-        const waited = (yield* Effect.clockWith((clock) => clock.currentTimeMillis)) - started
         assert.strictEqual(reading.zone, "CAISO_NORTH")
-        // The backoff alone is 10 ms: only Retry-After makes it wait about a second.
-        assert.isAtLeast(waited, 900)
         assert.strictEqual((yield* sim.stats()).byStatus["429"], 1)
       })))
 

@@ -236,6 +236,21 @@ describe("the UK Carbon Intensity source: latest", () => {
       assert.strictEqual(requests.length, 3)
     }))
 
+  it.effect("waits as long as a 429's Retry-After asks before retrying", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(RECORDED_PERIOD)
+      const { latest, requests } = setup([
+        respond(429, "{}", { "retry-after": "7" }),
+        respond(200, ukciFixtureText("intensity.2021-07-23.json"))
+      ])
+      const fiber = yield* Effect.fork(latest("national"))
+      yield* TestClock.adjust("6999 millis")
+      assert.strictEqual(requests.length, 1)
+      yield* TestClock.adjust("1 millis")
+      assert.strictEqual((yield* Fiber.join(fiber)).carbonIntensity, 248)
+      assert.strictEqual(requests.length, 2)
+    }))
+
   it.effect("gives up after MAX_RETRIES retries of an outage, with the API's own words", () =>
     Effect.gen(function*() {
       const outage = respond(500, ukciFixtureText("error.500.requested-resource-not-found.json"))
