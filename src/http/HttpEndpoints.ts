@@ -9,26 +9,16 @@ import * as HttpServer from "@effect/platform/HttpServer"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Clock, Duration, Effect, Layer, Option, Ref } from "effect"
-import { createHash } from "node:crypto"
 import { ApiConfig } from "../config/ApiConfig.js"
 import { PollingConfig } from "../config/PollingConfig.js"
 import { CONTENT_TYPE as PROMETHEUS_CONTENT_TYPE, PrometheusMetrics } from "../observability/PrometheusExposition.js"
 import { PollStatus } from "../poll/PollStatus.js"
+import * as CachedBody from "./CachedBody.js"
 import { expiresAt, liveness, readiness } from "./Health.js"
 
 export { expiresAt, liveness, readiness } from "./Health.js"
 
 const json = (body: unknown, status = 200) => HttpServerResponse.unsafeJson(body, { status })
-
-const etagOf = (contents: string) => `"${createHash("sha256").update(contents).digest("hex").slice(0, 32)}"`
-
-/** `If-None-Match` compares weakly (RFC 9110 13.1.2): a list of tags, `W/` ignored, or `*`. */
-const matchesIfNoneMatch = (header: string | undefined, etag: string): boolean =>
-  header !== undefined &&
-  header.split(",").some((candidate) => {
-    const tag = candidate.trim()
-    return tag === "*" || tag.replace(/^W\//, "") === etag
-  })
 
 export interface Route<R> {
   readonly path: HttpRouter.PathInput
@@ -94,14 +84,13 @@ export const makeRoutes = Effect.gen(function*() {
     const snapshot = yield* status.get
     if (Option.isNone(snapshot.lastWrite)) return json({ error: "no cache written yet by this process" }, 503)
     const written = snapshot.lastWrite.value
-    const now = yield* Clock.currentTimeMillis
-    const etag = etagOf(written.contents)
     // Consumers may keep it exactly as long as the file itself stays valid.
-    const headers = { etag, "cache-control": `max-age=${Math.max(0, Math.floor((expiresAt(written) - now) / 1000))}` }
-    if (matchesIfNoneMatch(request.headers["if-none-match"], etag)) {
-      return HttpServerResponse.empty({ status: 304, headers })
+    const body = {
+      contents: written.contents,
+      etag: CachedBody.etagOf(written.contents),
+      expiresAt: expiresAt(written)
     }
-    return HttpServerResponse.text(written.contents, { contentType: "application/json", headers })
+    return CachedBody.respond(request, body, yield* Clock.currentTimeMillis)
   })
 
   return [
