@@ -25,6 +25,14 @@ import {
   LEASE_VARIABLE
 } from "./ClusterConfig.js"
 import {
+  ConsumerConfig,
+  type ConsumerSettings,
+  consumerTokenSource,
+  resolveConsumerToken,
+  TOKEN_FILE_VARIABLE,
+  TOKEN_VARIABLE
+} from "./ConsumerConfig.js"
+import {
   ForecastConfig,
   forecastConfig,
   type ForecastSettings,
@@ -65,6 +73,8 @@ export const VARIABLES = [
   "LOG_LEVEL",
   "HTTP_PORT",
   "HTTP_HOST",
+  TOKEN_VARIABLE,
+  TOKEN_FILE_VARIABLE,
   LEASE_VARIABLE,
   CONFIGMAP_VARIABLE,
   "POD_NAME",
@@ -106,6 +116,7 @@ export interface Configuration {
   readonly logging: LoggingSettings
   readonly forecast: ForecastSettings
   readonly cluster: ClusterSettings
+  readonly consumer: ConsumerSettings
   readonly warnings: ReadonlyArray<string>
 }
 
@@ -249,6 +260,13 @@ const warningsOf = (settings: Omit<Configuration, "warnings">): ReadonlyArray<st
   return warnings
 }
 
+/** The consumer token's settings, or its problems (joined to the others in one message). */
+const resolveConsumer = Effect.gen(function*() {
+  const source = yield* Effect.either(consumerTokenSource)
+  if (Either.isLeft(source)) return Either.left(yield* toIssues(leaves(source.left)))
+  return Either.mapLeft(yield* resolveConsumerToken(source.right), (issue): ReadonlyArray<ConfigIssue> => [issue])
+})
+
 /** Every concern's settings, or one `InvalidConfig` naming every problem. */
 export interface LoadOptions {
   readonly stdoutIsTerminal: boolean
@@ -283,8 +301,16 @@ export const loadConfiguration = (options: LoadOptions) =>
       if (Either.isLeft(key)) problems.push(key.left)
       else apiKey = Option.some(key.right)
     }
-    if (Either.isRight(described) && Option.isSome(apiKey)) {
-      const settings = { ...described.right, api: { ...described.right.api, apiKey: apiKey.value } }
+    const consumer = yield* resolveConsumer
+    if (Either.isLeft(consumer)) {
+      for (const issue of consumer.left) problems.push(issue)
+    }
+    if (Either.isRight(described) && Option.isSome(apiKey) && Either.isRight(consumer)) {
+      const settings = {
+        ...described.right,
+        api: { ...described.right.api, apiKey: apiKey.value },
+        consumer: consumer.right
+      }
       for (const issue of crossChecks(settings)) problems.push(issue)
       if (problems.length === 0) return { ...settings, warnings: warningsOf(settings) }
     }
@@ -304,6 +330,7 @@ export const layer = (options: LoadOptions) =>
         Context.add(LoggingConfig, settings.logging),
         Context.add(ForecastConfig, settings.forecast),
         Context.add(ClusterConfig, settings.cluster),
+        Context.add(ConsumerConfig, settings.consumer),
         Context.add(ConfigWarnings, settings.warnings)
       ))
   )

@@ -4,6 +4,7 @@ import { ApiConfig, type ApiSettings } from "../../src/config/ApiConfig.js"
 import { CacheConfig, type CacheSettings } from "../../src/config/CacheConfig.js"
 import { ClusterConfig, type ClusterSettings } from "../../src/config/ClusterConfig.js"
 import { ConfigWarnings } from "../../src/config/Configuration.js"
+import { ConsumerConfig, type ConsumerSettings } from "../../src/config/ConsumerConfig.js"
 import { ForecastConfig, type ForecastSettings } from "../../src/config/ForecastConfig.js"
 import { HttpConfig, type HttpSettings } from "../../src/config/HttpConfig.js"
 import { LoggingConfig, type LoggingSettings } from "../../src/config/LoggingConfig.js"
@@ -20,6 +21,7 @@ export type Settings =
   & LoggingSettings
   & ForecastSettings
   & ClusterSettings
+  & ConsumerSettings
   & {
     readonly warnings: ReadonlyArray<string>
   }
@@ -48,6 +50,7 @@ export const testSettings = (overrides: Partial<Settings> = {}): Settings => ({
   forecastHorizonHours: 24,
   forecastRefreshMinutes: 60,
   cluster: Option.none(),
+  consumerToken: Option.none(),
   warnings: [],
   ...overrides
 })
@@ -61,6 +64,7 @@ export const configContext = (settings: Settings) =>
     Context.add(LoggingConfig, settings),
     Context.add(ForecastConfig, settings),
     Context.add(ClusterConfig, settings),
+    Context.add(ConsumerConfig, settings),
     Context.add(ConfigWarnings, settings.warnings)
   )
 
