@@ -13,6 +13,7 @@ import { Effect, Layer } from "effect"
 import * as ClusterMode from "../cluster/ClusterMode.js"
 import * as Configuration from "../config/Configuration.js"
 import { Forecasts } from "../forecast/Forecasts.js"
+import { ConsumerApi } from "../http/ConsumerApi.js"
 import * as HttpEndpoints from "../http/HttpEndpoints.js"
 import * as Logging from "../observability/Logging.js"
 import { PrometheusMetrics } from "../observability/PrometheusExposition.js"
@@ -61,6 +62,6 @@ export const catalogueLayer = (options: AppOptions) =>
     Layer.provideMerge(Configuration.layer({ ...options, keyRequired: false }))
   )
 
-/** The endpoints over the platform's server. */
+/** The endpoints over the platform's server, the read API's history with them. */
 export const endpointsLayer = <E, R>(server: Layer.Layer<HttpServer.HttpServer, E, R>) =>
-  HttpEndpoints.layer.pipe(Layer.provide(server))
+  HttpEndpoints.layer.pipe(Layer.provide(server), Layer.provide(ConsumerApi.Default))

@@ -36,7 +36,12 @@ const program = (command: Command, platform: Platform): Effect.Effect<void, Fata
         Effect.provide(platform.layer)
       )
     case "Run": {
-      const run: Effect.Effect<void, FatalError, Layer.Layer.Success<ReturnType<typeof AppLayer.layer>>> = command.once
+      // The endpoints keep the read API's history beside the cache, on the platform's filesystem.
+      const run: Effect.Effect<
+        void,
+        FatalError,
+        Layer.Layer.Success<ReturnType<typeof AppLayer.layer>> | Layer.Layer.Success<Platform["layer"]>
+      > = command.once
         ? pollOnceAndExit
         : serve(platform.httpServer)
       return run.pipe(Effect.provide(AppLayer.layer(options)), Effect.provide(platform.layer))

@@ -14,6 +14,7 @@ import { PollingConfig } from "../config/PollingConfig.js"
 import { CONTENT_TYPE as PROMETHEUS_CONTENT_TYPE, PrometheusMetrics } from "../observability/PrometheusExposition.js"
 import { PollStatus } from "../poll/PollStatus.js"
 import * as CachedBody from "./CachedBody.js"
+import { ConsumerApi } from "./ConsumerApi.js"
 import { expiresAt, liveness, readiness } from "./Health.js"
 
 export { expiresAt, liveness, readiness } from "./Health.js"
@@ -34,6 +35,7 @@ export const makeRoutes = Effect.gen(function*() {
   const api = yield* ApiConfig
   const status = yield* PollStatus
   const metrics = yield* PrometheusMetrics
+  const consumerApi = yield* ConsumerApi
   const livenessAllowance = 2 * polling.pollIntervalMinutes * 60_000 + Duration.toMillis(api.requestTimeout)
 
   const healthz = Effect.gen(function*() {
@@ -97,7 +99,8 @@ export const makeRoutes = Effect.gen(function*() {
     { path: "/healthz", about: "liveness: polls keep starting", handler: healthz },
     { path: "/readyz", about: "readiness: a cache written by this process is within its TTL", handler: readyz },
     { path: "/metrics", about: "Prometheus metrics", handler: metricsText },
-    { path: "/cache", about: "the cache file's exact bytes, with ETag", handler: cache }
+    { path: "/cache", about: "the cache file's exact bytes, with ETag", handler: cache },
+    ...consumerApi.routes
   ] satisfies ReadonlyArray<Route<HttpServerRequest.HttpServerRequest>>
 })
 

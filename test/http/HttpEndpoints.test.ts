@@ -3,6 +3,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as Path from "@effect/platform/Path"
 import { assert, describe, it } from "@effect/vitest"
 import { Clock, Context, Effect, Layer, Metric, Option, TestClock } from "effect"
 import { spawnSync } from "node:child_process"
@@ -15,6 +16,8 @@ import * as Metrics from "../../src/observability/Metrics.js"
 import { PrometheusMetrics } from "../../src/observability/PrometheusExposition.js"
 import * as NodeServer from "../../src/platform/NodeHttpServer.js"
 import { PollStatus, type StatusSnapshot } from "../../src/poll/PollStatus.js"
+import { consumerApiLayer, fixedForecasts } from "../support/consumer.js"
+import { makeMemoryFileSystem } from "../support/MemoryFileSystem.js"
 import { TEST_API_KEY, testConfigLayer } from "../support/settings.js"
 
 /** The endpoints layer on Node's server at `host:port`, for the life of the scope; its address. */
@@ -113,7 +116,7 @@ const endpoints = Effect.gen(function*() {
 })
 
 /** The layers live as long as the test, like they live as long as the service. */
-const EndpointLayers = Layer.mergeAll(PrometheusMetrics.Default, FetchHttpClient.layer).pipe(
+const EndpointLayers = Layer.mergeAll(PrometheusMetrics.Default, FetchHttpClient.layer, consumerApiLayer()).pipe(
   Layer.provideMerge(PollStatus.Default),
   Layer.provideMerge(testConfigLayer({ pollIntervalMinutes: 5 }))
 )
@@ -215,7 +218,11 @@ describe("HTTP endpoints over loopback", () => {
       // A server that cannot even be built: with HTTP_PORT=0 it is never asked for.
       const unusable = Layer.die("the endpoints must not start with HTTP_PORT=0")
       yield* startEndpoints(unusable).pipe(Effect.provide(testConfigLayer({ httpPort: 0 })))
-    }).pipe(Effect.provide(EndpointLayers)))
+    }).pipe(
+      Effect.provide(
+        Layer.merge(EndpointLayers, Layer.mergeAll(makeMemoryFileSystem().layer, Path.layer, fixedForecasts()))
+      )
+    ))
 
   it.scopedLive("expose the service's metrics in Prometheus text format that promtool accepts", () =>
     Effect.gen(function*() {
@@ -266,7 +273,9 @@ describe("/metrics under many scrapers", () => {
         PrometheusMetrics.make({ render: Effect.sync(() => `# rendered ${++renders}\n`) })
       )
       const status = yield* PollStatus
-      const routes = yield* HttpEndpoints.makeRoutes.pipe(Effect.provide(Layer.mergeAll(counting, testConfigLayer())))
+      const routes = yield* HttpEndpoints.makeRoutes.pipe(
+        Effect.provide(Layer.mergeAll(counting, consumerApiLayer()).pipe(Layer.provideMerge(testConfigLayer())))
+      )
       const metricsRoute = routes.find((route) => route.path === "/metrics")!
       const scrape = metricsRoute.handler.pipe(
         Effect.provideService(

@@ -31,5 +31,5 @@ export const makeHarness = (options: {
   /** Runs an effect against the harness, with deterministic jitter. */
   const run = <A, E, R extends Layer.Layer.Success<typeof layer>>(effect: Effect.Effect<A, E, R>) =>
     effect.pipe(Effect.provide(layer), Effect.withRandom(Random.make("harness")))
-  return { api, memory, logLines, run }
+  return { api, memory, logLines, run, layer }
 }
