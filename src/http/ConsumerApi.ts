@@ -33,18 +33,18 @@ import { PollStatus, type WrittenCache } from "../poll/PollStatus.js"
 import * as CachedBody from "./CachedBody.js"
 import { type ConsumerView, renderView } from "./ConsumerBodies.js"
 
-export type Route = "latest" | "history" | "forecast" | "zones"
+export type ReadRoute = "latest" | "history" | "forecast" | "zones"
 
 const API_VERSIONS = ["v4", "v3"] as const
 
-const PATHS: Record<Route, string> = {
+const PATHS: Record<ReadRoute, string> = {
   latest: "/carbon-intensity/latest",
   history: "/carbon-intensity/history",
   forecast: "/carbon-intensity/forecast",
   zones: "/zones"
 }
 
-const ABOUT: Record<Route, string> = {
+const ABOUT: Record<ReadRoute, string> = {
   latest: "Electricity Maps' latest body for ?zone=, from the cache",
   history: "Electricity Maps' history body for ?zone=: the last 24 h polled",
   forecast: "Electricity Maps' forecast body for ?zone=, from the cached forecast",
@@ -60,6 +60,12 @@ const refusal = (status: number, error: string, message?: string) =>
     // A refusal is about this moment; a proxy or client must not keep it.
     headers: { "cache-control": "no-store" }
   })
+
+/** The zones with a value, for a message: a long list is cut, the rest counted. */
+const servedZones = (view: ConsumerView): string => {
+  const zones = [...view.zones.keys()]
+  return zones.length <= 20 ? zones.join(", ") : `${zones.slice(0, 20).join(", ")} and ${zones.length - 20} more`
+}
 
 const noRecentData = (zone: string, message: string) => refusal(404, `No recent data for zone "${zone}"`, message)
 
@@ -166,8 +172,11 @@ export class ConsumerApi extends Effect.Service<ConsumerApi>()("carbon-poller/Co
       yield* Ref.set(saved, history)
     })
 
-    // Subscribed before the first poll can write, so every cache written is recorded.
+    // Subscribed before the first poll can write, so every cache written is recorded; a cache
+    // mirrored before this was built (cluster mode) is recorded now.
     const writes = yield* status.subscribeWrites
+    const { lastWrite: earlier } = yield* status.get
+    if (Option.isSome(earlier)) yield* apply(earlier.value)
     // Runs after the follower below has stopped: what it had not got to is recorded and kept, so a
     // poll just before a shutdown is in the next process's history. The last write is applied
     // again (harmless) because a write handed to the follower as it was stopped is lost with it.
@@ -210,7 +219,7 @@ export class ConsumerApi extends Effect.Service<ConsumerApi>()("carbon-poller/Co
         : refusal(401, "Invalid auth-token", "The provided token is not this carbon-poller's consumer token")
     }
 
-    const answer = (route: Route, view: ConsumerView, query: Query) => {
+    const answer = (route: ReadRoute, view: ConsumerView, query: Query) => {
       const { zone } = query
       if (route === "forecast") {
         if (view.forecasts === undefined) {
@@ -233,10 +242,7 @@ export class ConsumerApi extends Effect.Service<ConsumerApi>()("carbon-poller/Co
         const why = view.unavailable?.[zone]
         return why !== undefined
           ? noRecentData(zone, `the last poll had no usable value: ${why.reason}: ${why.message}`)
-          : noRecentData(
-            zone,
-            `zone ${zone} is not polled by this carbon-poller; it serves ${[...view.zones.keys()].join(", ")}`
-          )
+          : noRecentData(zone, `zone ${zone} is not polled by this carbon-poller; it serves ${servedZones(view)}`)
       }
       if (route === "history") return query.measuredOnly ? answers.measuredHistory : answers.history
       if (query.measuredOnly && answers.entry.isEstimated) {
@@ -245,7 +251,7 @@ export class ConsumerApi extends Effect.Service<ConsumerApi>()("carbon-poller/Co
       return answers.latest
     }
 
-    const handler = (route: Route) =>
+    const handler = (route: ReadRoute) =>
       Effect.gen(function*() {
         const request = yield* HttpServerRequest.HttpServerRequest
         const denied = unauthorized(request.headers["auth-token"])

@@ -71,6 +71,19 @@ const upstreamBody = (zone: string, now: number) =>
 
 const upstreamCalls = (s: Service) => s.api.requests.length
 
+/** A cache as the cluster mirror records it: written by the leader, with DE's reading of the hour of `now`. */
+const mirrored = (now: number) => {
+  const cache = {
+    timestamp: formatCacheTimestamp(now),
+    ttl_minutes: 10,
+    regions: { DE: { ...upstreamBody("DE", now), timestamp: formatCacheTimestamp(now) } },
+    sorted_by_carbon: ["DE"],
+    best_region: "DE",
+    worst_region: "DE"
+  }
+  return { cache, contents: JSON.stringify(cache), writtenAt: now }
+}
+
 describe("GET /v4/carbon-intensity/latest", () => {
   it.effect("answers the cached entry as Electricity Maps' body: its fields and types, no timestamp", () =>
     Effect.gen(function*() {
@@ -363,23 +376,34 @@ describe("GET /v4/carbon-intensity/history", () => {
       yield* TestClock.setTime(T0)
       yield* s.run(Effect.gen(function*() {
         // A follower never polls: the mirror records the leader's cache through PollStatus.
-        const status = yield* PollStatus
-        const now = yield* Clock.currentTimeMillis
-        const entry = { ...upstreamBody("DE", now), timestamp: formatCacheTimestamp(now) }
-        const cache = {
-          timestamp: formatCacheTimestamp(now),
-          ttl_minutes: 10,
-          regions: { DE: entry },
-          sorted_by_carbon: ["DE"],
-          best_region: "DE",
-          worst_region: "DE"
-        }
-        yield* status.written({ cache, contents: JSON.stringify(cache), writtenAt: now })
+        yield* (yield* PollStatus).written(mirrored(yield* Clock.currentTimeMillis))
         const history = yield* ask("/v4/carbon-intensity/history?zone=DE")
         assert.strictEqual((history.json as { history: ReadonlyArray<unknown> }).history.length, 1)
         assert.strictEqual(upstreamCalls(s), 0)
       }))
       assert.include(s.memory.read(HISTORY_FILE) ?? "", "\"DE\"")
+    }))
+
+  it.effect("records a cache mirrored before the read API was built (cluster mode starts mirroring first)", () =>
+    Effect.gen(function*() {
+      const s = makeService()
+      yield* TestClock.setTime(T0)
+      yield* Effect.gen(function*() {
+        const status = yield* PollStatus
+        yield* status.written(mirrored(T0))
+        const consumer = yield* Layer.build(ConsumerApi.Default)
+        yield* TestClock.adjust(HOUR)
+        yield* status.written(mirrored(T0 + HOUR))
+        const history = yield* ask("/v4/carbon-intensity/history?zone=DE").pipe(Effect.provide(consumer))
+        assert.deepStrictEqual(
+          (history.json as { history: ReadonlyArray<{ datetime: string }> }).history.map((point) => point.datetime),
+          ["2024-03-06T10:00:00.000Z", "2024-03-06T11:00:00.000Z"]
+        )
+      }).pipe(
+        Effect.scoped,
+        Effect.provide(Layer.mergeAll(s.layer, s.memory.layer, Path.layer)),
+        Effect.withRandom(Random.make("consumer"))
+      )
     }))
 })
 
