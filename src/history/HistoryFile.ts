@@ -23,7 +23,6 @@ const HistoryFileShape = Schema.parseJson(Schema.Struct({
 
 const decodeShape = Schema.decodeUnknownEither(HistoryFileShape)
 const decodeEntry = Schema.decodeUnknownEither(CacheEntry)
-const encodeEntry = Schema.encodeSync(CacheEntry)
 
 /** `<dir>/<name>.history.json` beside the cache file, its `.json` replaced. */
 export const historyPathFor = (path: Path.Path, cacheFile: string): string => {
@@ -32,9 +31,10 @@ export const historyPathFor = (path: Path.Path, cacheFile: string): string => {
   return path.join(path.dirname(target), `${base}.history.json`)
 }
 
+/** Entries are already in their encoded form (strings, numbers, booleans), so they are written as they are. */
 export const renderHistory = (history: ReadingHistory): string => {
-  const zones: Record<string, ReadonlyArray<unknown>> = {}
-  for (const [zone, points] of history) zones[zone] = points.map((point) => encodeEntry(point.entry))
+  const zones: Record<string, ReadonlyArray<CacheEntry>> = {}
+  for (const [zone, points] of history) zones[zone] = points.map((point) => point.entry)
   return `${JSON.stringify({ version: VERSION, zones })}\n`
 }
 

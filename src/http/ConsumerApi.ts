@@ -234,7 +234,7 @@ export class ConsumerApi extends Effect.Service<ConsumerApi>()("carbon-poller/Co
           return refusal(404, `No forecast for zone "${zone}"`, `zone ${zone} is not polled by this carbon-poller`)
         }
         return forecast._tag === "Served"
-          ? forecast.body
+          ? forecast.body()
           : refusal(404, `No forecast for zone "${zone}"`, `${forecast.reason}: ${forecast.message}`)
       }
       const answers = view.zones.get(zone)
@@ -244,7 +244,7 @@ export class ConsumerApi extends Effect.Service<ConsumerApi>()("carbon-poller/Co
           ? noRecentData(zone, `the last poll had no usable value: ${why.reason}: ${why.message}`)
           : noRecentData(zone, `zone ${zone} is not polled by this carbon-poller; it serves ${servedZones(view)}`)
       }
-      if (route === "history") return query.measuredOnly ? answers.measuredHistory : answers.history
+      if (route === "history") return query.measuredOnly ? answers.measuredHistory() : answers.history()
       if (query.measuredOnly && answers.entry.isEstimated) {
         return noRecentData(zone, "the latest value is estimated and disableEstimations=true asks for measured ones")
       }

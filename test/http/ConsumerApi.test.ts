@@ -465,6 +465,24 @@ describe("GET /v4/carbon-intensity/forecast", () => {
 })
 
 describe("answered from memory only", () => {
+  it.effect("renders the bodies once per cache written, not per request", () =>
+    Effect.gen(function*() {
+      const s = makeService()
+      yield* TestClock.setTime(T0)
+      yield* s.run(Effect.gen(function*() {
+        yield* poll
+        const consumer = yield* ConsumerApi
+        const first = Option.getOrThrow(yield* consumer.current)
+        yield* ask("/v4/carbon-intensity/history?zone=DE")
+        const second = Option.getOrThrow(yield* consumer.current)
+        assert.strictEqual(second, first)
+        const answers = first.zones.get("DE")!
+        assert.strictEqual(answers.history(), answers.history())
+        yield* poll
+        assert.notStrictEqual(Option.getOrThrow(yield* consumer.current), first)
+      }))
+    }))
+
   it.effect("no consumer request, answered or refused, causes a request upstream", () =>
     Effect.gen(function*() {
       const s = makeService({
