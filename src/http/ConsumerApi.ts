@@ -5,8 +5,9 @@
  * clients such as the Carbon Aware SDK ask before anything else.
  *
  * Answered from memory only: a consumer's request never causes a call to a provider. The bodies
- * are rendered when a cache is recorded as written (polled, or mirrored from the leader in cluster
- * mode), not per request, so answering costs a lookup and never competes with polls or probes.
+ * are rendered at most once per cache recorded as written (polled, or mirrored from the leader in
+ * cluster mode), never per request, so answering costs a lookup and never competes with polls or
+ * probes.
  * The history of the last 24 hours is recorded at the same moment, from every cache written, and
  * kept beside the cache file so a restart keeps it. A follower in cluster mode records the caches
  * it mirrors, so its history is the leader's readings from the moment it started (plus its file).
