@@ -1,7 +1,10 @@
 # carbon-poller container image.
 #
-#   docker build -t carbon-api:latest .
-#   docker run -e ELECTRICITY_MAPS_API_KEY="your-key" carbon-api:latest
+#   docker build -t local/carbon-poller:0.1.0 .
+#   docker run -e ELECTRICITY_MAPS_API_KEY -p 9477:9477 local/carbon-poller:0.1.0
+#
+# The tag is the one k8s.yaml and k8s-cluster.yaml run; load the image into the cluster (kind load,
+# minikube image load, k3s ctr images import) or push it to a registry: the README's "Deploy".
 #
 # Two stages:
 #   build    full install from the lockfile (npm ci) and esbuild bundle (npm run build): dist/main.js

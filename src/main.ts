@@ -3,15 +3,14 @@
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { parseCommand } from "./app/Cli.js"
-import * as Main from "./app/Program.js"
+import * as Program from "./app/Program.js"
 import * as NodePlatform from "./platform/NodePlatform.js"
 
 NodePlatform.exitDeadlineAfterSignal(1_900)
 NodeRuntime.runMain(
-  Main.run(parseCommand(process.argv.slice(2)), {
+  Program.run(parseCommand(process.argv.slice(2)), {
     layer: NodePlatform.layer,
-    httpServer: NodePlatform.httpServer,
     stdoutIsTerminal: process.stdout.isTTY === true
   }),
-  { disableErrorReporting: true, disablePrettyLogger: true, teardown: Main.teardown }
+  { disableErrorReporting: true, disablePrettyLogger: true, teardown: Program.teardown }
 )

@@ -1,67 +1,134 @@
 /**
- * The one place the service is assembled: configuration, the source, the outputs, the poller and
- * its status. The platform (HTTP client, filesystem, path; the HTTP server for the endpoints) comes
- * from outside: Node's in src/main.ts, fakes in tests. main, the demo, the tests and the bench all
- * build the service from here.
+ * The one place the service is assembled: the source and output adapters, the services over
+ * them, and the parts that run for the life of the service (the endpoints, the poll loop, the
+ * forecast refresher; cluster mode's mirror comes with its layer). Each part is a layer; nothing
+ * here starts a fiber by hand. The configuration and the platform (HTTP client, filesystem, path,
+ * file modes, the endpoints' HTTP listener) are provided by the caller: Node's in src/main.ts, the
+ * simulator's in the demo, fakes in tests.
  *
- * To add a source provider: write its adapter layer and choose it in `SourceLayer`. To add an
- * output: write its adapter and add it to `OutputsLayer`'s list. Cluster mode (src/cluster/) adds
- * the ConfigMap output and decides leadership; as a sidecar it adds nothing.
+ * Adding a provider is one line in `sources`; adding an output is one line in `outputs`.
  */
-import type * as HttpServer from "@effect/platform/HttpServer"
+import type * as FileSystem from "@effect/platform/FileSystem"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import type * as Path from "@effect/platform/Path"
 import { Effect, Layer } from "effect"
 import * as ClusterMode from "../cluster/ClusterMode.js"
 import * as Configuration from "../config/Configuration.js"
+import { PollingConfig } from "../config/PollingConfig.js"
+import { parseZoneRef, type ProviderId } from "../domain/Provider.js"
+import * as ForecastRefresher from "../forecast/ForecastRefresher.js"
 import { Forecasts } from "../forecast/Forecasts.js"
-import { ConsumerApi } from "../http/ConsumerApi.js"
 import * as HttpEndpoints from "../http/HttpEndpoints.js"
+import type { HttpListener } from "../http/HttpListener.js"
 import * as Logging from "../observability/Logging.js"
 import { PrometheusMetrics } from "../observability/PrometheusExposition.js"
+import type { FileModes } from "../outputs/file/FileModes.js"
 import * as FileOutput from "../outputs/file/FileOutput.js"
 import { Poller } from "../poll/Poller.js"
+import * as PollLoop from "../poll/PollLoop.js"
 import { PollStatus } from "../poll/PollStatus.js"
-import { ZoneCheck } from "../poll/ZoneCheck.js"
-import { CacheOutputs } from "../ports/CacheOutput.js"
+import { StartPlan, ZoneCheck } from "../poll/ZoneCheck.js"
+import { CacheOutputs, type CacheOutputShape } from "../ports/CacheOutput.js"
+import type { CarbonSource } from "../ports/CarbonSource.js"
 import * as ElectricityMapsSource from "../providers/electricitymaps/ElectricityMapsSource.js"
+import { logStart } from "./Commands.js"
 
-export const SourceLayer = ElectricityMapsSource.layer
+/** What the platform provides. */
+export type Platform = HttpClient.HttpClient | FileSystem.FileSystem | Path.Path | FileModes | HttpListener
 
-/** Every output, in the order a poll writes them (the most authoritative first: it is also recalled first). */
-export const OutputsLayer = Layer.effect(
-  CacheOutputs,
-  Effect.map(
-    Effect.all([ClusterMode.ClusterOutputs, FileOutput.CacheFileOutput]),
-    ([cluster, file]) => [...cluster, file]
-  )
-)
-
-/** Everything but the configuration and the platform. */
-export const ServicesLayer = Layer.mergeAll(Poller.Default, ZoneCheck.Default).pipe(
-  Layer.provideMerge(Forecasts.Default),
-  Layer.provideMerge(OutputsLayer),
-  Layer.provideMerge(ClusterMode.layer),
-  Layer.provideMerge(Layer.mergeAll(FileOutput.layer, SourceLayer, PrometheusMetrics.Default)),
-  Layer.provideMerge(PollStatus.Default)
-)
-
-export interface AppOptions {
-  readonly stdoutIsTerminal: boolean
+/** Source adapters by what each needs, with the provider each serves; the first is the default. */
+export type SourceAdapters<R extends readonly [unknown, ...Array<unknown>]> = {
+  readonly [K in keyof R]: { readonly provider: ProviderId; readonly layer: Layer.Layer<CarbonSource, never, R[K]> }
 }
 
-/** The service over a platform: configuration read once, logging as configured, every service. */
-export const layer = (options: AppOptions) =>
-  ServicesLayer.pipe(
-    Layer.provideMerge(Logging.layer),
-    Layer.provideMerge(Configuration.layer({ ...options, keyRequired: true }))
+/** Output adapters by what each needs: each gives one output, or a list (cluster mode's, empty for a sidecar). */
+export type OutputAdapters<R extends ReadonlyArray<unknown>> = {
+  readonly [K in keyof R]: Effect.Effect<CacheOutputShape | ReadonlyArray<CacheOutputShape>, never, R[K]>
+}
+
+/**
+ * The source adapters, one line per provider. The first serves when ZONES names no listed provider
+ * or several: Electricity Maps, the provider of a zone key without a prefix.
+ */
+export const sources = [
+  { provider: "electricitymaps", layer: ElectricityMapsSource.layer }
+] as const
+
+/**
+ * The output adapters, one line per output, in the order a poll writes them: the most
+ * authoritative first, since the first that recalls a cache also seeds last-known-good.
+ */
+export const outputs = [
+  ClusterMode.ClusterOutputs,
+  FileOutput.CacheFileOutput
+] as const
+
+/** One source serves every zone: the one of the provider that ZONES names, if listed. */
+const providerOf = (zones: ReadonlyArray<string>): ProviderId | undefined => {
+  const named = new Set(zones.map((zone) => parseZoneRef(zone).provider))
+  return named.size === 1 ? [...named][0] : undefined
+}
+
+const sourceLayer = <R extends readonly [unknown, ...Array<unknown>]>(adapters: SourceAdapters<R>) => {
+  const first: Layer.Layer<CarbonSource, never, R[number]> = adapters[0].layer
+  const all: ReadonlyArray<SourceAdapters<R>[number]> = adapters
+  return Layer.unwrapEffect(Effect.map(PollingConfig, ({ zones }) => {
+    const provider = providerOf(zones)
+    const chosen: Layer.Layer<CarbonSource, never, R[number]> | undefined = all.find((adapter) =>
+      adapter.provider === provider
+    )?.layer
+    return chosen ?? first
+  }))
+}
+
+const outputsLayer = <R extends ReadonlyArray<unknown>>(adapters: OutputAdapters<R>) => {
+  const all: ReadonlyArray<Effect.Effect<CacheOutputShape | ReadonlyArray<CacheOutputShape>, never, R[number]>> =
+    adapters
+  return Layer.effect(CacheOutputs, Effect.map(Effect.all(all), (each) => each.flat()))
+}
+
+/** The start line, then the zone check at start, which stops the start when no configured zone exists. */
+const StartLayer = Layer.effect(
+  StartPlan,
+  Effect.zipRight(logStart, Effect.flatMap(ZoneCheck, (check) => check.atStart))
+)
+
+/** The service over the given adapters; `AppLayer`'s own exports are it over `sources` and `outputs`. */
+export const assemble = <
+  const SR extends readonly [unknown, ...Array<unknown>],
+  const OR extends ReadonlyArray<unknown>
+>(
+  adapters: { readonly sources: SourceAdapters<SR>; readonly outputs: OutputAdapters<OR> }
+) => {
+  const SourceLayer = sourceLayer(adapters.sources)
+
+  /** Every service, nothing running yet (cluster mode's mirror aside): what `--once` and tests use. */
+  const ServicesLayer = Layer.mergeAll(Poller.Default, ZoneCheck.Default).pipe(
+    Layer.provideMerge(Forecasts.Default),
+    Layer.provideMerge(outputsLayer(adapters.outputs)),
+    Layer.provideMerge(ClusterMode.layer),
+    Layer.provideMerge(Layer.mergeAll(FileOutput.layer, SourceLayer, PrometheusMetrics.Default)),
+    Layer.provideMerge(PollStatus.Default)
   )
 
-/** Only what the `zones` command needs: the source, with the key optional (`/zones` answers without one). */
-export const catalogueLayer = (options: AppOptions) =>
-  SourceLayer.pipe(
-    Layer.provideMerge(Logging.layer),
-    Layer.provideMerge(Configuration.layer({ ...options, keyRequired: false }))
+  /**
+   * The long-running service: every service and what runs over them. `Layer.provide` builds its
+   * argument first, so read the chain from the bottom up for the start order: the services, the
+   * endpoints (probes get an answer while a slow catalogue holds up the zone check), the start
+   * line and the zone check, the forecast refresher, the poll loop.
+   */
+  const ServiceLayer = PollLoop.layer.pipe(
+    Layer.provide(ForecastRefresher.layer),
+    Layer.provide(StartLayer),
+    Layer.provide(HttpEndpoints.layer),
+    Layer.provideMerge(ServicesLayer)
   )
 
-/** The endpoints over the platform's server, the read API's history with them. */
-export const endpointsLayer = <E, R>(server: Layer.Layer<HttpServer.HttpServer, E, R>) =>
-  HttpEndpoints.layer.pipe(Layer.provide(server), Layer.provide(ConsumerApi.Default))
+  return { ServicesLayer, ServiceLayer, CatalogueLayer: SourceLayer }
+}
+
+export const { CatalogueLayer, ServiceLayer, ServicesLayer } = assemble({ sources, outputs })
+
+/** The configuration, read once from the current `ConfigProvider`, and logging as it says. */
+export const ConfigLayer = (options: Configuration.LoadOptions) =>
+  Logging.layer.pipe(Layer.provideMerge(Configuration.layer(options)))

@@ -3,8 +3,8 @@
  * and `--help`). Everything else (API outages, a full disk) is logged and tried again.
  */
 import { Data } from "effect"
-import type { InvalidConfig } from "../config/Configuration.js"
-import type { HttpPortUnavailable } from "../platform/NodeHttpServer.js"
+import type { InvalidConfig } from "../config/Variables.js"
+import type { HttpPortUnavailable } from "../http/HttpListener.js"
 import type { PollSummary } from "../poll/PollSummary.js"
 import type { NoValidZones } from "../poll/ZoneCheck.js"
 import type { SourceError } from "../ports/CarbonSource.js"

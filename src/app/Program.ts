@@ -1,51 +1,40 @@
 /**
- * From a parsed command line to an exit code: builds the layers the command needs over the given
- * platform, runs it, and reports a fatal failure on stderr as a plain sentence.
+ * From a parsed command line to an exit code: each command picks what it runs over the given
+ * platform (the long-running service, one poll, or the zone catalogue), and a fatal failure is
+ * reported on stderr as a plain sentence.
  */
-import type * as FileSystem from "@effect/platform/FileSystem"
-import type * as HttpClient from "@effect/platform/HttpClient"
-import type * as HttpServer from "@effect/platform/HttpServer"
-import type * as Path from "@effect/platform/Path"
 import type { Teardown } from "@effect/platform/Runtime"
-import { Cause, Console, Effect, Exit, type Layer } from "effect"
-import type { HttpConfig } from "../config/HttpConfig.js"
-import type { FileModes } from "../outputs/file/FileModes.js"
-import type { HttpPortUnavailable } from "../platform/NodeHttpServer.js"
+import { Cause, Console, Effect, Exit, Layer } from "effect"
 import * as AppLayer from "./AppLayer.js"
 import type { Command } from "./Cli.js"
 import { USAGE } from "./Cli.js"
-import { pollOnceAndExit, printZones, serve } from "./Commands.js"
+import { pollOnceAndExit, printZones } from "./Commands.js"
 import { exitCodeOf, type FatalError, UsageError } from "./FatalError.js"
 
 export interface Platform {
-  readonly layer: Layer.Layer<HttpClient.HttpClient | FileSystem.FileSystem | Path.Path | FileModes>
-  readonly httpServer: Layer.Layer<HttpServer.HttpServer, HttpPortUnavailable, HttpConfig>
+  readonly layer: Layer.Layer<AppLayer.Platform>
   readonly stdoutIsTerminal: boolean
 }
 
 const program = (command: Command, platform: Platform): Effect.Effect<void, FatalError> => {
-  const options = { stdoutIsTerminal: platform.stdoutIsTerminal }
+  const over = (keyRequired: boolean) =>
+    Layer.provideMerge(
+      AppLayer.ConfigLayer({ stdoutIsTerminal: platform.stdoutIsTerminal, keyRequired }).pipe(
+        Layer.provideMerge(platform.layer)
+      )
+    )
   switch (command._tag) {
     case "Help":
       return Console.log(USAGE)
     case "UsageError":
       return Effect.fail(new UsageError({ detail: command.message, usage: USAGE }))
     case "Zones":
-      return printZones(command.search).pipe(
-        Effect.provide(AppLayer.catalogueLayer(options)),
-        Effect.provide(platform.layer)
-      )
-    case "Run": {
-      // The endpoints keep the read API's history beside the cache, on the platform's filesystem.
-      const run: Effect.Effect<
-        void,
-        FatalError,
-        Layer.Layer.Success<ReturnType<typeof AppLayer.layer>> | Layer.Layer.Success<Platform["layer"]>
-      > = command.once
-        ? pollOnceAndExit
-        : serve(platform.httpServer)
-      return run.pipe(Effect.provide(AppLayer.layer(options)), Effect.provide(platform.layer))
-    }
+      // No key needed: the catalogue answers without one.
+      return Effect.provide(printZones(command.search), AppLayer.CatalogueLayer.pipe(over(false)))
+    case "Run":
+      return command.once
+        ? Effect.provide(pollOnceAndExit, AppLayer.ServicesLayer.pipe(over(true)))
+        : Layer.launch(AppLayer.ServiceLayer.pipe(over(true)))
   }
 }
 

@@ -5,19 +5,19 @@
  * loaded.
  */
 import { Context, Effect, Layer, Option, Schema, Stream } from "effect"
-import { ClusterConfig, type ClusterMode } from "../config/ClusterConfig.js"
-import { InvalidConfig } from "../config/Configuration.js"
+import { ClusterConfig, type ClusterMode, formatRef } from "../config/ClusterConfig.js"
 import { PollingConfig } from "../config/PollingConfig.js"
+import { InvalidConfig } from "../config/Variables.js"
 import { CacheFile, type RenderedCache } from "../domain/CacheFile.js"
 import { parseCacheTimestamp } from "../domain/Time.js"
 import * as Metrics from "../observability/Metrics.js"
 import { CacheFileOutput } from "../outputs/file/FileOutput.js"
 import { PollStatus } from "../poll/PollStatus.js"
 import { type CacheOutputShape, OutputError } from "../ports/CacheOutput.js"
-import * as LeadershipPort from "../ports/Leadership.js"
-import { ConfigMapStore, layerConfigMapStore } from "./ConfigMapStore.js"
-import { formatRef, layerKubeClient } from "./KubeClient.js"
-import { layerLeaderElection, LeaderElection } from "./LeaderElection.js"
+import { Leadership } from "../ports/Leadership.js"
+import * as ConfigMapStore from "./ConfigMapStore.js"
+import * as KubeClient from "./KubeClient.js"
+import * as LeaderElection from "./LeaderElection.js"
 
 /** Outputs that exist only in cluster mode (the ConfigMap); none for a sidecar. */
 export class ClusterOutputs extends Context.Tag("carbon-poller/ClusterOutputs")<
@@ -28,51 +28,58 @@ export class ClusterOutputs extends Context.Tag("carbon-poller/ClusterOutputs")<
 /** Every call to the API server is bounded; a hung server must not hold a poll or a shutdown. */
 const CALL_TIMEOUT = "5 seconds"
 
-const sidecar = Layer.merge(LeadershipPort.always, Layer.succeed(ClusterOutputs, []))
+/**
+ * A sidecar is its own pod's only poller: it leads, always, and has no output of its own. Said on
+ * /metrics too, so one alert on `carbon_poller_leader` works for both deployments.
+ */
+const sidecar = Layer.mergeAll(
+  Layer.succeed(Leadership, { isLeader: Effect.succeed(true), becameLeader: Stream.empty }),
+  Layer.succeed(ClusterOutputs, []),
+  Layer.effectDiscard(Metrics.set(Metrics.leader, {}, 1))
+)
 
-const configMapOutput = (mode: ClusterMode) =>
-  Effect.gen(function*() {
-    const store = yield* ConfigMapStore
-    const election = yield* LeaderElection
-    const name = `ConfigMap ${formatRef(mode.configMap)}`
-    const refused = (step: string, detail: string, cause?: unknown) =>
-      new OutputError({ output: name, step, detail, keeps: "the published cache is left as it was", cause })
-    const output: CacheOutputShape = {
-      name,
-      publish: ({ contents }: RenderedCache) =>
-        Effect.gen(function*() {
-          // Confirmed against the Lease right before writing: leadership can end while a poll runs
-          // (another holder after a partition); the resourceVersion precondition then refuses
-          // whatever still slips through between this read and the write.
-          if (!(yield* election.confirm)) {
-            yield* Metrics.increment(Metrics.publishes, { outcome: "not_leader" })
-            return yield* refused("check leadership", "this replica is not the leader any more")
-          }
-          yield* store.publish(contents).pipe(
-            Effect.tapBoth({
-              onFailure: (error) =>
-                Metrics.increment(Metrics.publishes, {
-                  outcome: error._tag === "ConfigMapTooLarge"
-                    ? "too_large"
-                    : error.reason === "Conflict"
-                    ? "conflict"
-                    : "failed"
-                }),
-              onSuccess: () => Metrics.increment(Metrics.publishes, { outcome: "published" })
-            }),
-            Effect.mapError((error) => refused("publish", error.message, error))
-          )
-        }),
-      recall: store.read.pipe(
-        Effect.map(Option.map((published) => published.contents)),
-        Effect.orElseSucceed(() => Option.none<string>())
-      )
-    }
-    return output
-  })
+const configMapOutput = Effect.fn("ClusterMode.configMapOutput")(function*(mode: ClusterMode) {
+  const store = yield* ConfigMapStore.ConfigMapStore
+  const election = yield* LeaderElection.LeaderElection
+  const name = `ConfigMap ${formatRef(mode.configMap)}`
+  const refused = (step: string, detail: string, cause?: unknown) =>
+    new OutputError({ output: name, step, detail, keeps: "the published cache is left as it was", cause })
+  const output: CacheOutputShape = {
+    name,
+    publish: ({ contents }: RenderedCache) =>
+      Effect.gen(function*() {
+        // Confirmed against the Lease right before writing: leadership can end while a poll runs
+        // (another holder after a partition); the resourceVersion precondition then refuses
+        // whatever still slips through between this read and the write.
+        if (!(yield* election.confirm)) {
+          yield* Metrics.increment(Metrics.publishes, { outcome: "not_leader" })
+          return yield* refused("check leadership", "this replica is not the leader any more")
+        }
+        yield* store.publish(contents).pipe(
+          Effect.tapBoth({
+            onFailure: (error) =>
+              Metrics.increment(Metrics.publishes, {
+                outcome: error._tag === "ConfigMapTooLarge"
+                  ? "too_large"
+                  : error.reason === "Conflict"
+                  ? "conflict"
+                  : "failed"
+              }),
+            onSuccess: () => Metrics.increment(Metrics.publishes, { outcome: "published" })
+          }),
+          Effect.mapError((error) => refused("publish", error.message, error))
+        )
+      }),
+    recall: store.read.pipe(
+      Effect.map(Option.map((published) => published.contents)),
+      Effect.orElseSucceed(() => Option.none<string>())
+    )
+  }
+  return output
+})
 
 const leadershipOf = Effect.gen(function*() {
-  const election = yield* LeaderElection
+  const election = yield* LeaderElection.LeaderElection
   yield* Effect.forkScoped(
     election.changes.pipe(
       Stream.runForEach((state) =>
@@ -88,7 +95,7 @@ const leadershipOf = Effect.gen(function*() {
       )
     )
   )
-  return LeadershipPort.Leadership.of({
+  return Leadership.of({
     isLeader: election.isLeader,
     becameLeader: election.changes.pipe(
       Stream.changesWith((a, b) => a.leader === b.leader),
@@ -99,7 +106,7 @@ const leadershipOf = Effect.gen(function*() {
 })
 
 const clusterLayer = (mode: ClusterMode) => {
-  const kube = layerKubeClient({ kubeconfigPath: mode.kubeconfigPath, callTimeout: CALL_TIMEOUT }).pipe(
+  const kube = KubeClient.layer({ kubeconfigPath: mode.kubeconfigPath, callTimeout: CALL_TIMEOUT }).pipe(
     Layer.mapError((error) =>
       new InvalidConfig({
         issues: [{
@@ -112,11 +119,11 @@ const clusterLayer = (mode: ClusterMode) => {
     )
   )
   const core = Layer.mergeAll(
-    layerLeaderElection({ lease: mode.lease, identity: mode.identity, releaseTimeout: "1 second" }),
-    layerConfigMapStore(mode.configMap)
+    LeaderElection.layer({ lease: mode.lease, identity: mode.identity, releaseTimeout: "1 second" }),
+    ConfigMapStore.layer(mode.configMap)
   )
   const ports = Layer.merge(
-    Layer.scoped(LeadershipPort.Leadership, leadershipOf),
+    Layer.scoped(Leadership, leadershipOf),
     Layer.effect(ClusterOutputs, Effect.map(configMapOutput(mode), (output) => [output]))
   )
   return Layer.merge(ports, mirrorLayer).pipe(Layer.provideMerge(core), Layer.provide(kube))
@@ -139,7 +146,7 @@ const decodeCache = Schema.decodeUnknownEither(Schema.parseJson(CacheFile))
  * `/readyz` means "my file mirrors a published cache within its TTL" and `/cache` serves it.
  */
 const mirror = Effect.gen(function*() {
-  const store = yield* ConfigMapStore
+  const store = yield* ConfigMapStore.ConfigMapStore
   const file = yield* CacheFileOutput
   const status = yield* PollStatus
   const { pollIntervalMinutes } = yield* PollingConfig

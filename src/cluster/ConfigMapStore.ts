@@ -9,7 +9,8 @@
  */
 import type { V1ConfigMap } from "@kubernetes/client-node"
 import { Context, Data, type Duration, Effect, Layer, Option, Ref, Schedule, Stream } from "effect"
-import { formatRef, KubeClient, type KubeError, type ObjectRef } from "./KubeClient.js"
+import { formatRef, type ObjectRef } from "../config/ClusterConfig.js"
+import { KubeClient, type KubeError } from "./KubeClient.js"
 
 export const CACHE_KEY = "carbon_cache.json"
 
@@ -53,7 +54,7 @@ export class ConfigMapStore extends Context.Tag("carbon-poller/ConfigMapStore")<
   }
 >() {}
 
-export const layerConfigMapStore = (ref: ObjectRef): Layer.Layer<ConfigMapStore, never, KubeClient> =>
+export const layer = (ref: ObjectRef): Layer.Layer<ConfigMapStore, never, KubeClient> =>
   Layer.effect(ConfigMapStore, makeConfigMapStore(ref))
 
 const makeConfigMapStore = (ref: ObjectRef) =>

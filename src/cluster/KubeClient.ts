@@ -39,8 +39,6 @@ export class KubeError extends Data.TaggedError("KubeError")<{
 
 import { formatRef, type ObjectRef } from "../config/ClusterConfig.js"
 
-export { formatRef, type ObjectRef, parseObjectRef } from "../config/ClusterConfig.js"
-
 export interface ObjectApi<A> {
   readonly read: (ref: ObjectRef) => Effect.Effect<A, KubeError>
   readonly create: (ref: ObjectRef, body: A) => Effect.Effect<A, KubeError>
@@ -121,7 +119,7 @@ const loadClientModule: Effect.Effect<ClientModule, KubeError> = Effect.tryPromi
     })
 })
 
-export const layerKubeClient = (settings: KubeClientSettings): Layer.Layer<KubeClient, KubeError> =>
+export const layer = (settings: KubeClientSettings): Layer.Layer<KubeClient, KubeError> =>
   Layer.effect(
     KubeClient,
     Effect.gen(function*() {

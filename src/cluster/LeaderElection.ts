@@ -23,7 +23,8 @@ import {
   type Stream,
   SubscriptionRef
 } from "effect"
-import { formatRef, KubeClient, KubeError, type ObjectRef } from "./KubeClient.js"
+import { formatRef, type ObjectRef } from "../config/ClusterConfig.js"
+import { KubeClient, KubeError } from "./KubeClient.js"
 import {
   type LeaseRecord,
   mayAcquire,
@@ -126,7 +127,7 @@ type Outcome =
 // ---------------------------------------------------------------------------------------------
 // Layer
 
-export const layerLeaderElection = (settings: LeaderElectionSettings): Layer.Layer<LeaderElection, never, KubeClient> =>
+export const layer = (settings: LeaderElectionSettings): Layer.Layer<LeaderElection, never, KubeClient> =>
   Layer.scoped(LeaderElection, makeLeaderElection(settings))
 
 const makeLeaderElection = (settings: LeaderElectionSettings) =>

@@ -1,10 +1,9 @@
 /**
- * How to reach the carbon-intensity provider: the key, the base URL, what to ask for, and how
- * patiently (timeouts, retries, body size, request rate).
+ * How to reach Electricity Maps: the key, the base URL, and how patiently (timeouts, retries, body
+ * size, request rate). What to ask it for is the deployment's basis (`BasisConfig`).
  */
-import { Config, ConfigError, Context, Duration, Either, Option, type Redacted } from "effect"
-import type { EmissionFactorType } from "../domain/Reading.js"
-import { oneOf, positiveNumber, wholeNumber } from "./ValueShapes.js"
+import { Config, ConfigError, Context, Duration, Either, Option, type Redacted, Schema } from "effect"
+import { Decimal, positiveNumber, variable, wholeNumber } from "./Variables.js"
 
 export const DEFAULT_API_URL = "https://api.electricitymaps.com/v4"
 
@@ -12,7 +11,6 @@ export interface ApiSettings {
   readonly apiKey: Redacted.Redacted<string>
   /** Base URL without a trailing slash, e.g. `https://api.electricitymaps.com/v4`. */
   readonly apiUrl: string
-  readonly emissionFactorType: EmissionFactorType
   readonly requestTimeout: Duration.Duration
   /** Retries after the first attempt: `MAX_RETRIES=3` means at most 4 attempts. */
   readonly maxRetries: number
@@ -65,11 +63,101 @@ export const isLoopbackUrl = (url: string): boolean => {
   }
 }
 
-/** The key travels in a header, so only TLS, or plain HTTP that never leaves the machine. */
-export const checkApiUrl = (raw: string): Either.Either<string, string> => {
+/**
+ * Values that the documentation, the manifests and common habit put where the key goes. Sent to the
+ * API they earn a 401 on every zone, retried for ever, and a pod that never becomes ready; refused
+ * at start instead, with a message that says what is wrong. Compared case-insensitively, with `_`
+ * and spaces read as `-` and surrounding `<>`, quotes or brackets ignored.
+ */
+export const PLACEHOLDER_KEYS: ReadonlyArray<string> = [
+  "REPLACE_WITH_YOUR_ELECTRICITY_MAPS_API_KEY",
+  "replace-with-your-api-key",
+  "replace-with-your-key",
+  "replace-me",
+  "replaceme",
+  "change-me",
+  "changeme",
+  "your-api-key",
+  "your-key",
+  "yourkey",
+  "your-electricity-maps-api-key",
+  "your-electricity-maps-key",
+  "electricity-maps-api-key",
+  "api-key",
+  "placeholder",
+  "todo"
+]
+
+const normalizedPlaceholder = (key: string): string =>
+  key.trim().replace(/^[<"'[({]+|[>"'\])}]+$/g, "").toLowerCase().replace(/[\s_]+/g, "-")
+
+const PLACEHOLDERS: ReadonlySet<string> = new Set(PLACEHOLDER_KEYS.map(normalizedPlaceholder))
+
+/** `$KEY` or `${ELECTRICITY_MAPS_API_KEY}` written where the shell (or kubectl) did not expand it. */
+const UNEXPANDED_VARIABLE = /^\$(?:[A-Za-z_][A-Za-z0-9_]*|\{[A-Za-z_][A-Za-z0-9_]*\})$/
+
+/** True for a documentation placeholder or an unexpanded shell variable: never a real key. */
+export const isPlaceholderKey = (key: string): boolean =>
+  PLACEHOLDERS.has(normalizedPlaceholder(key)) || UNEXPANDED_VARIABLE.test(key.trim())
+
+/** Why a placeholder is refused, for the variable it came through. */
+export const placeholderProblem = (variable: string): string =>
+  variable === KEY_FILE_VARIABLE
+    ? "the file holds a placeholder, not an API key (the API would answer 401 to every request): put your Electricity Maps API key in it; in Kubernetes, create the Secret it is mounted from with your key (see the README, Deploy)"
+    : `is a placeholder, not an API key (the API would answer 401 to every request): set it to your Electricity Maps API key (or set ${KEY_FILE_VARIABLE} to a file holding it)`
+
+/**
+ * True when the base URL's path names an API version (`/v4`, `/v3`). Without one, every route the
+ * service asks for is missing upstream and each zone comes back "not found".
+ */
+export const hasVersionSegment = (url: string): boolean => {
+  try {
+    return /(?:^|\/)v\d+(?:\/|$)/.test(new URL(url).pathname)
+  } catch {
+    return false
+  }
+}
+
+/** Electricity Maps' own hosts, where a base without a version is certainly a mistake. */
+export const isElectricityMapsHost = (url: string): boolean => {
+  try {
+    return /(?:^|\.)electricitymaps\.com$/i.test(new URL(url).hostname)
+  } catch {
+    return false
+  }
+}
+
+const HAS_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i
+
+/**
+ * For a base written without `http://` or `https://` (`localhost:8099/v4`): the URL that was most
+ * likely meant, http for a loopback host and https otherwise; none when that would still be refused.
+ */
+const withScheme = (raw: string): string | undefined => {
   let url: URL
   try {
-    url = new URL(raw.trim())
+    url = new URL(`http://${raw}`)
+  } catch {
+    return undefined
+  }
+  if (url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "") return undefined
+  return `${LOOPBACK_HOSTS.test(url.hostname) ? "http" : "https"}://${raw}`
+}
+
+/** The key travels in a header, so only TLS, or plain HTTP that never leaves the machine. */
+export const checkApiUrl = (raw: string): Either.Either<string, string> => {
+  const trimmed = raw.trim()
+  if (trimmed !== "" && !HAS_SCHEME.test(trimmed)) {
+    const meant = withScheme(trimmed)
+    return Either.left(
+      meant === undefined
+        ? `must be an absolute URL, and this one has no scheme: write it as https://host/v4 (http:// only for loopback hosts such as localhost), e.g. ${DEFAULT_API_URL}`
+        : `must be an absolute URL, and this one has no scheme (http:// or https://): did you mean ${meant}? (http:// is allowed only for loopback hosts such as localhost; any other host needs https://)`
+    )
+  }
+  let url: URL
+  try {
+    url = new URL(trimmed)
   } catch {
     return Either.left(`must be an absolute URL, e.g. ${DEFAULT_API_URL}`)
   }
@@ -94,7 +182,6 @@ export const apiConfig = Config.all({
     Config.mapOrFail((raw) => Either.mapLeft(checkApiUrl(raw), (message) => ConfigError.InvalidData([], message))),
     Config.withDefault(DEFAULT_API_URL)
   ),
-  emissionFactorType: oneOf("EMISSION_FACTOR_TYPE", ["lifecycle", "direct"], "lifecycle"),
   requestTimeout: positiveNumber("REQUEST_TIMEOUT_SECONDS", { fallback: 10, unit: "seconds", max: 300 }).pipe(
     Config.map(Duration.seconds)
   ),
@@ -112,18 +199,8 @@ export const apiConfig = Config.all({
     what: "bytes"
   }),
   // 0 is allowed here (no limit), so it is not a positive number.
-  maxRequestsPerSecond: Config.string("MAX_REQUESTS_PER_SECOND").pipe(
-    Config.mapOrFail((raw) => {
-      const value = Number(raw)
-      return /^\s*\d+(?:\.\d+)?\s*$/.test(raw) && value <= 10_000
-        ? Either.right(value)
-        : Either.left(
-          ConfigError.InvalidData(
-            [],
-            "must be a positive number of requests per second (0 = no limit) up to 10000, e.g. 10"
-          )
-        )
-    }),
-    Config.withDefault(0)
-  )
+  maxRequestsPerSecond: variable("MAX_REQUESTS_PER_SECOND", Decimal.pipe(Schema.lessThanOrEqualTo(10_000)), {
+    expected: "must be a positive number of requests per second (0 = no limit) up to 10000, e.g. 10",
+    fallback: 0
+  })
 })

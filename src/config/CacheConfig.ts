@@ -1,6 +1,6 @@
 /** Where the cache file goes and how long a written cache stays valid. */
 import { Config, ConfigError, Context, Either } from "effect"
-import { positiveNumber } from "./ValueShapes.js"
+import { positiveNumber } from "./Variables.js"
 
 export const DEFAULT_CACHE_FILE = "/cache/carbon_cache.json"
 

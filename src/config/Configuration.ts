@@ -5,17 +5,23 @@
  * nothing else in the code reads the environment.
  */
 import * as FileSystem from "@effect/platform/FileSystem"
-import { Config, ConfigError, Context, Data, Effect, Either, Layer, Option, Redacted } from "effect"
+import { Config, ConfigError, Context, Effect, Either, Layer, Option, Redacted } from "effect"
 import {
   ApiConfig,
   apiConfig,
   type ApiSettings,
+  DEFAULT_API_URL,
+  hasVersionSegment,
+  isElectricityMapsHost,
   isLoopbackUrl,
+  isPlaceholderKey,
   KEY_FILE_VARIABLE,
   KEY_VARIABLE,
   type KeySource,
-  keySource
+  keySource,
+  placeholderProblem
 } from "./ApiConfig.js"
+import { BasisConfig, basisConfig, type BasisSettings } from "./BasisConfig.js"
 import { CacheConfig, cacheConfig, type CacheSettings } from "./CacheConfig.js"
 import {
   ClusterConfig,
@@ -41,12 +47,14 @@ import {
 } from "./ForecastConfig.js"
 import { HttpConfig, httpConfig, type HttpSettings } from "./HttpConfig.js"
 import { LoggingConfig, loggingConfig, type LoggingSettings } from "./LoggingConfig.js"
+import { lookalikesInEnvironment } from "./Lookalikes.js"
 import {
   MIN_REMOTE_POLL_INTERVAL_MINUTES,
   PollingConfig,
   pollingConfig,
   type PollingSettings
 } from "./PollingConfig.js"
+import { type ConfigIssue, InvalidConfig } from "./Variables.js"
 
 /** Every variable the service reads, in the order problems are reported and documented. */
 export const VARIABLES = [
@@ -81,34 +89,13 @@ export const VARIABLES = [
   "KUBECONFIG"
 ] as const
 
-export interface ConfigIssue {
-  readonly variable: string
-  /** As set (secrets and credentials redacted), or undefined when missing. */
-  readonly value: string | undefined
-  readonly expected: string
-}
-
-export class InvalidConfig extends Data.TaggedError("InvalidConfig")<{ readonly issues: ReadonlyArray<ConfigIssue> }> {
-  override get message(): string {
-    const count = this.issues.length
-    const lines = this.issues.map(
-      (issue) =>
-        `  ${issue.variable}${
-          issue.value === undefined ? " (not set)" : `=${JSON.stringify(issue.value)}`
-        }: ${issue.expected}`
-    )
-    return [`invalid configuration (${count} problem${count === 1 ? "" : "s"}); nothing was requested:`, ...lines].join(
-      "\n"
-    )
-  }
-}
-
 /** Conditions that are allowed but deserve a line in the log at start. */
 export class ConfigWarnings
   extends Context.Tag("carbon-poller/ConfigWarnings")<ConfigWarnings, ReadonlyArray<string>>()
 {}
 
 export interface Configuration {
+  readonly basis: BasisSettings
   readonly api: ApiSettings
   readonly cache: CacheSettings
   readonly polling: PollingSettings
@@ -181,6 +168,7 @@ const checkKey = (variable: string, key: string): Either.Either<Redacted.Redacte
         "the key must be a single line of printable ASCII characters without spaces (it is sent as an HTTP header); check for a pasted control character or non-ASCII letter"
     })
   }
+  if (isPlaceholderKey(trimmed)) return Either.left({ variable, value, expected: placeholderProblem(variable) })
   return Either.right(Redacted.make(trimmed))
 }
 
@@ -250,6 +238,11 @@ const warningsOf = (settings: Omit<Configuration, "warnings">): ReadonlyArray<st
       `CACHE_TTL_MINUTES (${settings.cache.cacheTtlMinutes}) is smaller than POLL_INTERVAL_MINUTES (${settings.polling.pollIntervalMinutes}): the cache will expire between polls`
     )
   }
+  if (isElectricityMapsHost(settings.api.apiUrl) && !hasVersionSegment(settings.api.apiUrl)) {
+    warnings.push(
+      `ELECTRICITY_MAPS_API_URL (${settings.api.apiUrl}) has no version segment (/v4 or /v3): every request would be answered 404 and every zone reported "not found"; set ELECTRICITY_MAPS_API_URL=${DEFAULT_API_URL}`
+    )
+  }
   if (/\/v3$/.test(settings.api.apiUrl)) {
     warnings.push(
       `ELECTRICITY_MAPS_API_URL ends in /v3, the legacy Electricity Maps API; it keeps working, but v4 is current: set ELECTRICITY_MAPS_API_URL=${
@@ -280,6 +273,7 @@ export const NO_KEY = Redacted.make("")
 export const loadConfiguration = (options: LoadOptions) =>
   Effect.gen(function*() {
     const described = yield* Effect.either(Config.all({
+      basis: basisConfig,
       api: apiConfig,
       cache: cacheConfig,
       polling: pollingConfig,
@@ -312,7 +306,10 @@ export const loadConfiguration = (options: LoadOptions) =>
         consumer: consumer.right
       }
       for (const issue of crossChecks(settings)) problems.push(issue)
-      if (problems.length === 0) return { ...settings, warnings: warningsOf(settings) }
+      if (problems.length === 0) {
+        const lookalikes = yield* lookalikesInEnvironment(VARIABLES)
+        return { ...settings, warnings: [...warningsOf(settings), ...lookalikes] }
+      }
     }
     return yield* new InvalidConfig({
       issues: problems.sort((a, b) => orderOf(a.variable) - orderOf(b.variable))
@@ -323,7 +320,8 @@ export const loadConfiguration = (options: LoadOptions) =>
 export const layer = (options: LoadOptions) =>
   Layer.effectContext(
     Effect.map(loadConfiguration(options), (settings) =>
-      Context.make(ApiConfig, settings.api).pipe(
+      Context.make(BasisConfig, settings.basis).pipe(
+        Context.add(ApiConfig, settings.api),
         Context.add(CacheConfig, settings.cache),
         Context.add(PollingConfig, settings.polling),
         Context.add(HttpConfig, settings.http),

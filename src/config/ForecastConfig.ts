@@ -4,7 +4,7 @@
  * more often than that spends the plan's calls on the same numbers.
  */
 import { Config, ConfigError, Context, Either } from "effect"
-import { positiveNumber, wholeNumber } from "./ValueShapes.js"
+import { positiveNumber, wholeNumber } from "./Variables.js"
 
 export const WINDOWS_VARIABLE = "FORECAST_WINDOWS_MINUTES"
 export const MIN_FORECAST_REFRESH_MINUTES = 5

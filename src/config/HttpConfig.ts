@@ -4,7 +4,7 @@
  * cache is what every reader in the pod may read anyway). `HTTP_HOST=127.0.0.1` keeps them local.
  */
 import { Config, ConfigError, Context, Either } from "effect"
-import { wholeNumber } from "./ValueShapes.js"
+import { wholeNumber } from "./Variables.js"
 
 export const DEFAULT_HTTP_PORT = 9477
 export const DEFAULT_HTTP_HOST = "0.0.0.0"

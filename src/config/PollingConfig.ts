@@ -1,7 +1,7 @@
 /** What to poll and how often: the zones, the cadence, how many requests at once, how old a reading may be. */
 import { Config, ConfigError, Context, Either } from "effect"
 import { ZONE_KEY_PATTERN } from "../domain/Reading.js"
-import { positiveNumber, wholeNumber } from "./ValueShapes.js"
+import { positiveNumber, wholeNumber } from "./Variables.js"
 
 export const DEFAULT_ZONES = "US-CAL-CISO,US-TEX-ERCO,US-NY-NYIS,US-MIDA-PJM,US-MIDW-MISO"
 

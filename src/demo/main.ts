@@ -8,8 +8,7 @@
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { ConfigProvider, Console, Effect, Layer, Option, Stream } from "effect"
 import * as AppLayer from "../app/AppLayer.js"
-import { pollForever } from "../app/Commands.js"
-import * as Main from "../app/Program.js"
+import * as Program from "../app/Program.js"
 import { CacheConfig } from "../config/CacheConfig.js"
 import { PollingConfig } from "../config/PollingConfig.js"
 import * as NodePlatform from "../platform/NodePlatform.js"
@@ -81,14 +80,22 @@ const demo = Effect.gen(function*() {
     ConfigProvider.orElse(() => ConfigProvider.fromEnv()),
     ConfigProvider.orElse(() => ConfigProvider.fromMap(demoDefaults))
   )
-  const app = AppLayer.layer({ stdoutIsTerminal: process.stdout.isTTY === true }).pipe(
-    Layer.provide(NodePlatform.layer),
-    Layer.provide(Layer.setConfigProvider(provider))
+  // The table is one more layer over the same services, built before the service so that it
+  // watches from the first poll on.
+  const table = Layer.scopedDiscard(Effect.forkScoped(watchPolls(simulator))).pipe(
+    Layer.provide(AppLayer.ServicesLayer)
   )
-  return yield* pollForever(Effect.forkScoped(watchPolls(simulator))).pipe(Effect.provide(app))
+  return yield* Layer.launch(
+    AppLayer.ServiceLayer.pipe(
+      Layer.provide(table),
+      Layer.provide(AppLayer.ConfigLayer({ stdoutIsTerminal: process.stdout.isTTY === true, keyRequired: true })),
+      Layer.provide(NodePlatform.layer),
+      Layer.provide(Layer.setConfigProvider(provider))
+    )
+  )
 }).pipe(Effect.scoped)
 
 NodeRuntime.runMain(
   Effect.as(demo, 0).pipe(Effect.catchAll((error) => Effect.as(Console.error(`demo: ${error.message}`), 1))),
-  { disableErrorReporting: true, disablePrettyLogger: true, teardown: Main.teardown }
+  { disableErrorReporting: true, disablePrettyLogger: true, teardown: Program.teardown }
 )

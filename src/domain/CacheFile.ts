@@ -4,11 +4,10 @@
  * docs/cache-format.md.
  */
 import { Schema } from "effect"
+import { FailureReason, isFailureReason } from "../ports/CarbonSource.js"
 import { BestWindow, UnavailableForecast, ZoneForecast } from "./ForecastKeys.js"
 import { Reading } from "./Reading.js"
 import { CacheTimestamp } from "./Time.js"
-
-export { CacheTimestamp } from "./Time.js"
 
 export const CacheEntry = Schema.Struct({
   // The provider's fields as it sent them, in its order.
@@ -17,8 +16,19 @@ export const CacheEntry = Schema.Struct({
 }).annotations({ identifier: "CacheEntry" })
 export type CacheEntry = typeof CacheEntry.Type
 
+/**
+ * Written as one of the reasons this version knows; in the file a plain string. Read back, a reason
+ * only a newer version writes is `Unknown` to this one, so a replica still mirrors the cache its
+ * leader published during a rolling upgrade (the bytes it mirrors are the leader's, unchanged).
+ */
+export const UnavailableReason = Schema.transform(Schema.String, FailureReason, {
+  strict: true,
+  decode: (reason) => (isFailureReason(reason) ? reason : "Unknown"),
+  encode: (reason) => reason
+})
+
 export const UnavailableZone = Schema.Struct({
-  reason: Schema.String,
+  reason: UnavailableReason,
   message: Schema.String
 }).annotations({ identifier: "UnavailableZone" })
 export type UnavailableZone = typeof UnavailableZone.Type

@@ -2,7 +2,8 @@
  * What the service knows about each zone's forecast between refreshes: the latest good series and
  * the latest failure. Plain data, so the cache keys can be computed from it by a pure function.
  */
-import type { ForecastSeries } from "./ForecastSeries.js"
+import type { FailureReason } from "../ports/CarbonSource.js"
+import type { ForecastRefusalReason, ForecastSeries } from "./ForecastSeries.js"
 
 export interface GoodForecast {
   readonly series: ForecastSeries
@@ -12,8 +13,11 @@ export interface GoodForecast {
   readonly fetchedAt: number
 }
 
+/** Why a refresh failed: the source's failure, or why the forecast it sent was refused. */
+export type ForecastFailureReason = FailureReason | ForecastRefusalReason
+
 export interface ForecastFailure {
-  readonly reason: string
+  readonly reason: ForecastFailureReason
   readonly message: string
   /** Epoch milliseconds of the failed refresh. */
   readonly at: number
@@ -32,6 +36,6 @@ export interface ForecastSnapshot {
   /** Zones whose forecast is asked for, in the configured order. */
   readonly zones: ReadonlyArray<string>
   /** Configured zones not asked for, with why (outside the plan, not in the catalogue). */
-  readonly notAsked: ReadonlyArray<{ readonly zone: string; readonly reason: string; readonly message: string }>
+  readonly notAsked: ReadonlyArray<{ readonly zone: string; readonly reason: FailureReason; readonly message: string }>
   readonly byZone: ReadonlyMap<string, ZoneForecastState>
 }

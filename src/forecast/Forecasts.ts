@@ -16,9 +16,7 @@ import { CarbonSource, type SourceError } from "../ports/CarbonSource.js"
 import { Leadership } from "../ports/Leadership.js"
 import { forecastKeysOf } from "./ForecastFileKeys.js"
 import { type ForecastRefusal, type ForecastSeries, toForecastSeries } from "./ForecastSeries.js"
-import type { ForecastSnapshot, ZoneForecastState } from "./ForecastState.js"
-
-const NOT_IN_PLAN = "NotInPlan"
+import type { ForecastFailureReason, ForecastSnapshot, ZoneForecastState } from "./ForecastState.js"
 
 /** The series of a forecast answer, or why it is refused; `updatedAt` is written to the file, so it must parse too. */
 export const checkForecast = (zone: string, forecast: Forecast): Either.Either<ForecastSeries, ForecastRefusal> => {
@@ -44,10 +42,10 @@ export const zonesToAsk = (plan: ZonePlan) => {
     notAsked: [
       ...plan.pollable.filter((zone) => without.has(zone)).map((zone) => ({
         zone,
-        reason: NOT_IN_PLAN,
+        reason: "NotInPlan" as const,
         message: "the API plan does not cover forecasts (carbon-intensity/forecast) for this zone"
       })),
-      ...plan.excluded.map((failure) => ({ zone: failure.zone, reason: failure.reason, message: failure.message }))
+      ...plan.excluded.flatMap(({ reason, said, zone }) => zone === undefined ? [] : [{ zone, reason, message: said }])
     ]
   }
 }
@@ -73,7 +71,7 @@ export class Forecasts extends Effect.Service<Forecasts>()("carbon-poller/Foreca
         byZone: new Map(snapshot.byZone).set(zone, update(snapshot.byZone.get(zone)))
       }))
 
-    const failed = (zone: string, reason: string, message: string, logLine: string) =>
+    const failed = (zone: string, reason: ForecastFailureReason, message: string, logLine: string) =>
       Effect.gen(function*() {
         const at = yield* Clock.currentTimeMillis
         yield* setZone(zone, (previous) => ({ ...previous, lastFailure: { reason, message, at } }))
@@ -88,7 +86,7 @@ export class Forecasts extends Effect.Service<Forecasts>()("carbon-poller/Foreca
         const answer = yield* Effect.either(source.forecast(zone, settings.forecastHorizonHours))
         if (Either.isLeft(answer)) {
           const error: SourceError = answer.left
-          return yield* failed(zone, error.reason, error.providerMessage ?? error.detail, error.message)
+          return yield* failed(zone, error.reason, error.said, error.message)
         }
         const series = checkForecast(zone, answer.right)
         if (Either.isLeft(series)) {
@@ -117,7 +115,7 @@ export class Forecasts extends Effect.Service<Forecasts>()("carbon-poller/Foreca
       Effect.gen(function*() {
         if (!enabled) return
         const { notAsked, zones } = zonesToAsk(plan)
-        const outsidePlan = notAsked.filter((entry) => entry.reason === NOT_IN_PLAN).map((entry) => entry.zone)
+        const outsidePlan = notAsked.filter((entry) => entry.reason === "NotInPlan").map((entry) => entry.zone)
         if (zones.length === 0 && outsidePlan.length > 0) {
           yield* Effect.logWarning(
             "FORECAST_WINDOWS_MINUTES is set, but the API plan does not cover forecasts (carbon-intensity/forecast) for any configured zone: no forecasts are asked for and the cache has no forecast keys"

@@ -21,7 +21,7 @@ import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Clock, Effect, Option, Queue, Redacted, Ref } from "effect"
 import { createHash, timingSafeEqual } from "node:crypto"
-import { ApiConfig } from "../config/ApiConfig.js"
+import { BasisConfig } from "../config/BasisConfig.js"
 import { CacheConfig } from "../config/CacheConfig.js"
 import { ConsumerConfig } from "../config/ConsumerConfig.js"
 import { ForecastConfig, forecastsEnabled } from "../config/ForecastConfig.js"
@@ -121,7 +121,7 @@ export class ConsumerApi extends Effect.Service<ConsumerApi>()("carbon-poller/Co
     const status = yield* PollStatus
     const forecasts = yield* Forecasts
     const forecastSettings = yield* ForecastConfig
-    const api = yield* ApiConfig
+    const basis = yield* BasisConfig
     const polling = yield* PollingConfig
     const { cacheFile } = yield* CacheConfig
     const { consumerToken } = yield* ConsumerConfig
@@ -129,7 +129,7 @@ export class ConsumerApi extends Effect.Service<ConsumerApi>()("carbon-poller/Co
 
     const historyFile = yield* HistoryFile.make(cacheFile, (zone) => ({
       zone,
-      emissionFactorType: api.emissionFactorType,
+      emissionFactorType: basis.emissionFactorType,
       maxReadingAgeMinutes: polling.maxReadingAgeMinutes
     }))
     const state = yield* Ref.make<State>({
@@ -257,7 +257,7 @@ export class ConsumerApi extends Effect.Service<ConsumerApi>()("carbon-poller/Co
         const request = yield* HttpServerRequest.HttpServerRequest
         const denied = unauthorized(request.headers["auth-token"])
         if (denied !== undefined) return denied
-        const parsed = route === "zones" ? undefined : parseQuery(request.url, api.emissionFactorType)
+        const parsed = route === "zones" ? undefined : parseQuery(request.url, basis.emissionFactorType)
         if (parsed?._tag === "Refused") return refusal(400, parsed.message)
         const view = yield* current
         if (Option.isNone(view)) {

@@ -1,23 +1,23 @@
 /**
  * The HTTP endpoints for the people and probes around the service: liveness, readiness,
  * Prometheus metrics and the cache itself. One route table feeds the router, the 404 text and
- * the start-up log. The server itself comes from the platform (src/platform/NodeHttpServer.ts in
- * production, a test server in tests).
+ * the start-up log. The server itself comes from the platform's `HttpListener`
+ * (src/platform/NodeHttpServer.ts in production, a loopback server or none in tests).
  */
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Clock, Duration, Effect, Layer, Option, Ref } from "effect"
-import { ApiConfig } from "../config/ApiConfig.js"
+import { HttpConfig } from "../config/HttpConfig.js"
 import { PollingConfig } from "../config/PollingConfig.js"
 import { CONTENT_TYPE as PROMETHEUS_CONTENT_TYPE, PrometheusMetrics } from "../observability/PrometheusExposition.js"
 import { PollStatus } from "../poll/PollStatus.js"
+import { CarbonSource } from "../ports/CarbonSource.js"
 import * as CachedBody from "./CachedBody.js"
 import { ConsumerApi } from "./ConsumerApi.js"
 import { expiresAt, liveness, readiness } from "./Health.js"
-
-export { expiresAt, liveness, readiness } from "./Health.js"
+import { HttpListener } from "./HttpListener.js"
 
 const json = (body: unknown, status = 200) => HttpServerResponse.unsafeJson(body, { status })
 
@@ -32,11 +32,11 @@ export const METRICS_RENDER_TTL = Duration.seconds(1)
 /** Every endpoint, in the order they are listed to people. */
 export const makeRoutes = Effect.gen(function*() {
   const polling = yield* PollingConfig
-  const api = yield* ApiConfig
+  const source = yield* CarbonSource
   const status = yield* PollStatus
   const metrics = yield* PrometheusMetrics
   const consumerApi = yield* ConsumerApi
-  const livenessAllowance = 2 * polling.pollIntervalMinutes * 60_000 + Duration.toMillis(api.requestTimeout)
+  const livenessAllowance = 2 * polling.pollIntervalMinutes * 60_000 + Duration.toMillis(source.requestTimeout)
 
   const healthz = Effect.gen(function*() {
     const check = liveness(yield* status.get, livenessAllowance, yield* Clock.currentTimeMillis)
@@ -104,6 +104,9 @@ export const makeRoutes = Effect.gen(function*() {
   ] satisfies ReadonlyArray<Route<HttpServerRequest.HttpServerRequest>>
 })
 
+/** The methods every route answers: HEAD too, which the router serves from the GET route. */
+export const ALLOWED_METHODS = "GET, HEAD"
+
 export const makeRouter = Effect.map(makeRoutes, (routes) => {
   const paths = new Set<string>(routes.map((route) => route.path))
   const known = routes.map((route) => route.path)
@@ -113,17 +116,17 @@ export const makeRouter = Effect.map(makeRoutes, (routes) => {
       Effect.catchTag("RouteNotFound", (error) =>
         Effect.succeed(
           paths.has(new URL(error.request.url, "http://localhost").pathname)
-            ? HttpServerResponse.unsafeJson({ error: "method not allowed; use GET" }, {
+            ? HttpServerResponse.unsafeJson({ error: "method not allowed; use GET or HEAD" }, {
               status: 405,
-              headers: { allow: "GET" }
+              headers: { allow: ALLOWED_METHODS }
             })
             : json({ error: `not found; try ${known.slice(0, -1).join(", ")} or ${known.at(-1)}` }, 404)
         ))
     )
 })
 
-/** Serves the route table on the platform's `HttpServer` for the life of the layer. */
-export const layer = Layer.unwrapEffect(
+/** Serves the route table on the `HttpServer` in context for the life of the layer. */
+const serveRoutes = Layer.unwrapEffect(
   Effect.gen(function*() {
     const routes = yield* makeRoutes
     const router = yield* makeRouter
@@ -136,5 +139,22 @@ export const layer = Layer.unwrapEffect(
         ))
     )
     return Layer.merge(HttpServer.serve(router), announce)
+  })
+)
+
+/**
+ * The endpoints on `HTTP_HOST:HTTP_PORT` for the life of the layer, on a server the platform
+ * opens for them; nothing at all, not even a socket, with `HTTP_PORT=0`.
+ */
+export const layer = Layer.unwrapEffect(
+  Effect.gen(function*() {
+    const { httpHost, httpPort } = yield* HttpConfig
+    if (httpPort === 0) return Layer.empty
+    const listener = yield* HttpListener
+    // The read API (and the history it records) lives with the endpoints: none with HTTP_PORT=0.
+    return serveRoutes.pipe(
+      Layer.provide(listener.listen({ host: httpHost, port: httpPort })),
+      Layer.provide(ConsumerApi.Default)
+    )
   })
 )

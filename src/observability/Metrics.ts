@@ -4,6 +4,19 @@
  * `_total` for counters.
  */
 import { Metric, MetricBoundaries, MetricLabel } from "effect"
+import type { ForecastFailureReason } from "../forecast/ForecastState.js"
+import type { FailureReason } from "../ports/CarbonSource.js"
+
+type Labels = Readonly<Record<string, string>>
+
+/**
+ * A counter whose labels have a fixed shape, each value from a known set where it names a kind
+ * (an outcome, a reason), so the series stay few and a typo cannot start a new one.
+ */
+export interface LabelledCounter<L extends Labels> extends Metric.Metric.Counter<number> {
+  /** Type-level only: the labels `increment` accepts. */
+  readonly labelsOf?: L
+}
 
 /**
  * The per-zone intensity is not kept in the registry: it is rendered at scrape time from the cache
@@ -15,15 +28,19 @@ export const CARBON_INTENSITY = {
   help: "Carbon intensity per zone in the cache last written (fresh or kept), in gCO2eq/kWh"
 } as const
 
-export const fetches = Metric.counter("carbon_poller_fetches_total", {
-  description: "Zone fetches by zone and outcome (ok or the failure reason), after retries",
-  incremental: true
-})
+export const fetches: LabelledCounter<{ readonly zone: string; readonly outcome: "ok" | FailureReason }> = Metric
+  .counter("carbon_poller_fetches_total", {
+    description: "Zone fetches by zone and outcome (ok or the failure reason), after retries",
+    incremental: true
+  })
 
-export const retries = Metric.counter("carbon_poller_fetch_retries_total", {
-  description: "Retried requests to Electricity Maps, by zone and the reason of the failed attempt",
-  incremental: true
-})
+export const retries: LabelledCounter<{ readonly zone: string; readonly reason: FailureReason }> = Metric.counter(
+  "carbon_poller_fetch_retries_total",
+  {
+    description: "Retried requests to Electricity Maps, by zone and the reason of the failed attempt",
+    incremental: true
+  }
+)
 
 export const pollDuration = Metric.histogram(
   "carbon_poller_poll_duration_seconds",
@@ -31,10 +48,11 @@ export const pollDuration = Metric.histogram(
   "Wall time of one poll: fetch every zone, rank, write"
 )
 
-export const polls = Metric.counter("carbon_poller_polls_total", {
-  description: "Polls by outcome: written, nothing_usable, write_failed",
-  incremental: true
-})
+export const polls: LabelledCounter<{ readonly outcome: "written" | "nothing_usable" | "write_failed" }> = Metric
+  .counter("carbon_poller_polls_total", {
+    description: "Polls by outcome: written, nothing_usable, write_failed",
+    incremental: true
+  })
 
 export const lastWriteTimestamp = Metric.gauge("carbon_poller_last_write_timestamp_seconds", {
   description: "Unix time of the last successful cache write"
@@ -53,7 +71,9 @@ export const zonesUsable = Metric.gauge("carbon_poller_zones_usable", {
   description: "Zones in the last written cache (fresh or still within TTL)"
 })
 
-export const forecastFetches = Metric.counter("carbon_poller_forecast_fetches_total", {
+export const forecastFetches: LabelledCounter<
+  { readonly zone: string; readonly outcome: "ok" | ForecastFailureReason }
+> = Metric.counter("carbon_poller_forecast_fetches_total", {
   description:
     "Forecast fetches by zone and outcome: ok, the failure reason, or why the forecast was refused (after retries)",
   incremental: true
@@ -75,10 +95,10 @@ export const heapUsed = Metric.gauge("carbon_poller_process_heap_used_bytes", {
   description: "V8 heap in use, sampled at scrape time"
 })
 
-/** Adds one to a counter under the given labels. */
-export const increment = (
-  counter: Metric.Metric.Counter<number>,
-  labels: Readonly<Record<string, string>>
+/** Adds one to a counter under the given labels (of the counter's shape, when it declares one). */
+export const increment = <L extends Labels>(
+  counter: LabelledCounter<L>,
+  labels: NoInfer<L>
 ) => Metric.update(Metric.taggedWithLabels(counter, Object.entries(labels).map(([k, v]) => MetricLabel.make(k, v))), 1)
 
 /** Sets a gauge under the given labels. */
@@ -93,7 +113,9 @@ export const leadershipTransitions = Metric.gauge("carbon_poller_leadership_tran
   description: "How often this replica became leader or stopped being one since it started"
 })
 
-export const publishes = Metric.counter("carbon_poller_configmap_publishes_total", {
+export const publishes: LabelledCounter<
+  { readonly outcome: "published" | "conflict" | "not_leader" | "too_large" | "failed" }
+> = Metric.counter("carbon_poller_configmap_publishes_total", {
   description: "Publishes of the cache to the ConfigMap by outcome: published, conflict, not_leader, too_large, failed",
   incremental: true
 })

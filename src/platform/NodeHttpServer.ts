@@ -1,24 +1,12 @@
 /**
- * The platform's HTTP server for the endpoints: Node's, on `HTTP_HOST:HTTP_PORT`, with bounds so
- * that clients cannot starve the poll loop or grow memory without limit: a ceiling on open
- * connections and on the time a request may take to arrive.
+ * The platform's HTTP server for the endpoints: Node's, with bounds so that clients cannot starve
+ * the poll loop or grow memory without limit: a ceiling on open connections and on the time a
+ * request may take to arrive.
  */
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import type * as HttpServer from "@effect/platform/HttpServer"
-import { Data, Effect, Layer } from "effect"
+import { Layer } from "effect"
 import { createServer } from "node:http"
-import { HttpConfig } from "../config/HttpConfig.js"
-
-export class HttpPortUnavailable extends Data.TaggedError("HttpPortUnavailable")<{
-  readonly host: string
-  readonly port: number
-  readonly cause: unknown
-}> {
-  override get message(): string {
-    const detail = this.cause instanceof Error ? this.cause.message : String(this.cause)
-    return `cannot listen on ${this.host}:${this.port} (HTTP_PORT=${this.port}, HTTP_HOST=${this.host}): ${detail}; free the port, choose another with HTTP_PORT, or set HTTP_PORT=0 to disable the endpoints`
-  }
-}
+import { HttpListener, HttpPortUnavailable, type ListenAddress } from "../http/HttpListener.js"
 
 /** Probes and a scraper need a handful; more is a misbehaving client. */
 export const MAX_CONNECTIONS = 128
@@ -35,13 +23,10 @@ const boundedServer = () => {
   return server
 }
 
-/** Node's server on `host:port` (0 = any free port). */
-export const layerOn = (host: string, port: number): Layer.Layer<HttpServer.HttpServer, HttpPortUnavailable> =>
+const listen = ({ host, port }: ListenAddress) =>
   NodeHttpServer.layer(boundedServer, { port, host }).pipe(
     Layer.mapError((error) => new HttpPortUnavailable({ host, port, cause: error.cause }))
   )
 
-/** Node's server where the configuration says. */
-export const layer: Layer.Layer<HttpServer.HttpServer, HttpPortUnavailable, HttpConfig> = Layer.unwrapEffect(
-  Effect.map(HttpConfig, (http) => layerOn(http.httpHost, http.httpPort))
-)
+/** Node's bounded server, opened where the endpoints ask. */
+export const layer = Layer.succeed(HttpListener, HttpListener.of({ listen }))

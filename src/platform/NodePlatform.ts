@@ -1,13 +1,14 @@
 /**
- * Node's platform for the service: filesystem, path, HTTP client and HTTP server. Deep imports: the
- * package barrels load every module (cluster, workers, ...) and cost start-up time.
+ * Node's platform for the service: filesystem, path, file modes, HTTP client and the endpoints'
+ * HTTP server. Deep imports: the package barrels load every module (cluster, workers, ...) and cost
+ * start-up time.
  */
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodePath from "@effect/platform-node/NodePath"
 import { Layer } from "effect"
 import * as FileModes from "../outputs/file/FileModes.js"
-import * as NodeServer from "./NodeHttpServer.js"
+import * as NodeHttpServer from "./NodeHttpServer.js"
 
 // Node's own http with a keep-alive agent rather than undici: undici is 0.2-0.5 ms cheaper per
 // request once loaded, but loading it costs 0.18 s and 50 MiB at every start (measured by the
@@ -23,11 +24,10 @@ export const layer = Layer.mergeAll(
   NodeFileSystem.layer,
   NodePath.layer,
   httpClient,
-  FileModes.nodeLayer,
+  FileModes.layer,
+  NodeHttpServer.layer,
   Layer.setTracerEnabled(false)
 )
-
-export const httpServer = NodeServer.layer
 
 /**
  * After SIGTERM or SIGINT the runtime interrupts the program and exits once its finalizers ran.

@@ -3,14 +3,15 @@
  * share a line, so a bad key does not print the same sentence once per zone), then one summary.
  */
 import { Effect, Option } from "effect"
+import type { SourceError } from "../ports/CarbonSource.js"
 import type { PollSummary } from "./PollSummary.js"
-import type { ZoneFailure } from "./Ranking.js"
+import { whenPollingAgain } from "./RunMode.js"
 
 /** Groups failures that differ only in their zone. */
-export const groupFailures = (errors: ReadonlyArray<ZoneFailure>): ReadonlyArray<ReadonlyArray<ZoneFailure>> => {
-  const groups = new Map<string, Array<ZoneFailure>>()
+export const groupFailures = (errors: ReadonlyArray<SourceError>): ReadonlyArray<ReadonlyArray<SourceError>> => {
+  const groups = new Map<string, Array<SourceError>>()
   for (const error of errors) {
-    const key = `${error.reason}\u0000${error.status ?? ""}\u0000${error.message}`
+    const key = `${error.reason}\u0000${error.status ?? ""}\u0000${error.said}`
     const group = groups.get(key)
     if (group === undefined) groups.set(key, [error])
     else group.push(error)
@@ -18,22 +19,25 @@ export const groupFailures = (errors: ReadonlyArray<ZoneFailure>): ReadonlyArray
   return [...groups.values()]
 }
 
-export const logFetchFailures = (errors: ReadonlyArray<ZoneFailure>) =>
-  Effect.forEach(groupFailures(errors), (group) => {
-    const first = group[0]!
-    const zones = group.map((error) => error.zone)
-    const detail = first.detail ?? `zone ${first.zone}: ${first.reason}: ${first.message}`
-    const message = group.length === 1
-      ? detail
-      : detail.replace(`zone ${first.zone}`, `${group.length} zones (${zones.join(", ")})`)
-    return Effect.logWarning(message).pipe(
-      Effect.annotateLogs({
-        zone: zones.join(","),
-        reason: first.reason,
-        ...(first.status !== undefined ? { status: first.status } : {})
-      })
-    )
-  }, { discard: true })
+export const logFetchFailures = (errors: ReadonlyArray<SourceError>) =>
+  Effect.forEach(groupFailures(errors), (group) =>
+    Effect.gen(function*() {
+      const first = group[0]!
+      const zones = group.map((error) => error.zone)
+      const message = group.length === 1
+        ? first.detail
+        : first.detail.replace(`zone ${first.zone}`, `${group.length} zones (${zones.join(", ")})`)
+      yield* logFailureGroup(`${message}${yield* whenPollingAgain("; tried again next poll")}`, first, zones)
+    }), { discard: true })
+
+const logFailureGroup = (message: string, first: SourceError, zones: ReadonlyArray<string | undefined>) =>
+  Effect.logWarning(message).pipe(
+    Effect.annotateLogs({
+      zone: zones.join(","),
+      reason: first.reason,
+      ...(first.status !== undefined ? { status: first.status } : {})
+    })
+  )
 
 export const summaryLine = (configured: number, summary: PollSummary): string => {
   const failed = summary.failures.length === 0

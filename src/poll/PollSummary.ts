@@ -1,7 +1,8 @@
 /** What one poll did, for the summary log line, `/readyz`, `--once` and the demo's table. */
 import type { Option } from "effect"
 import type { CacheFile } from "../domain/CacheFile.js"
-import type { FreshReading, ZoneFailure } from "./Ranking.js"
+import type { SourceError } from "../ports/CarbonSource.js"
+import type { FreshReading } from "./Ranking.js"
 
 export interface OutputFailure {
   readonly output: string
@@ -10,7 +11,7 @@ export interface OutputFailure {
 
 export interface PollSummary {
   readonly fresh: ReadonlyArray<FreshReading>
-  readonly failures: ReadonlyArray<ZoneFailure>
+  readonly failures: ReadonlyArray<SourceError>
   /** The cache this poll ranked, if any zone was usable. */
   readonly ranked: Option.Option<CacheFile>
   /** The cache written by this poll: every output took it. */

@@ -5,40 +5,35 @@
  * again.
  */
 import { Clock, Effect, Metric, Option, Ref } from "effect"
-import { ApiConfig } from "../config/ApiConfig.js"
+import { BasisConfig } from "../config/BasisConfig.js"
 import { CacheConfig } from "../config/CacheConfig.js"
 import { PollingConfig } from "../config/PollingConfig.js"
 import { type CacheFile, renderCache, type RenderedCache } from "../domain/CacheFile.js"
 import { Forecasts } from "../forecast/Forecasts.js"
 import * as Metrics from "../observability/Metrics.js"
 import { CacheOutputs } from "../ports/CacheOutput.js"
-import { CarbonSource, type SourceError } from "../ports/CarbonSource.js"
+import { CarbonSource, SourceError } from "../ports/CarbonSource.js"
 import { type PreviousCache, recallPrevious } from "./LastKnownGood.js"
 import { logFetchFailures, summaryLine } from "./PollLog.js"
 import { PollStatus } from "./PollStatus.js"
 import type { OutputFailure, PollSummary } from "./PollSummary.js"
-import { type FreshReading, nextCache, type ZoneFailure } from "./Ranking.js"
+import { type FreshReading, nextCache } from "./Ranking.js"
 import { checkReading, type Refusal } from "./ReadingRules.js"
+import { whenPollingAgain } from "./RunMode.js"
 
-const fromSourceError = (zone: string) => (error: SourceError): ZoneFailure => ({
-  zone,
-  reason: error.reason,
-  message: error.providerMessage ?? error.detail,
-  detail: error.detail,
-  status: error.status
-})
-
-const fromRefusal = (zone: string, refusal: Refusal): ZoneFailure => ({
-  zone,
-  reason: refusal.reason,
-  message: refusal.message,
-  detail: `zone ${zone}: ${refusal.reason}: ${refusal.message}; the reading was refused`
-})
+/** A reading the truthfulness rules refused, as the zone's failure: never ranked, never written. */
+const refused = (zone: string, refusal: Refusal): SourceError =>
+  new SourceError({
+    zone,
+    reason: refusal.reason,
+    providerMessage: refusal.message,
+    detail: `zone ${zone}: ${refusal.reason}: ${refusal.message}; the reading was refused`
+  })
 
 export class Poller extends Effect.Service<Poller>()("carbon-poller/Poller", {
   effect: Effect.gen(function*() {
     const polling = yield* PollingConfig
-    const api = yield* ApiConfig
+    const basis = yield* BasisConfig
     const { cacheTtlMinutes } = yield* CacheConfig
     const source = yield* CarbonSource
     const outputs = yield* CacheOutputs
@@ -46,7 +41,7 @@ export class Poller extends Effect.Service<Poller>()("carbon-poller/Poller", {
     const forecasts = yield* Forecasts
     const expectationsFor = (zone: string) => ({
       zone,
-      emissionFactorType: api.emissionFactorType,
+      emissionFactorType: basis.emissionFactorType,
       maxReadingAgeMinutes: polling.maxReadingAgeMinutes
     })
 
@@ -56,15 +51,14 @@ export class Poller extends Effect.Service<Poller>()("carbon-poller/Poller", {
     )
 
     /** One zone's reading, if it may be presented as fresh. */
-    const fetchZone = (zone: string): Effect.Effect<FreshReading, ZoneFailure> =>
+    const fetchZone = (zone: string): Effect.Effect<FreshReading, SourceError> =>
       source.latest(zone).pipe(
-        Effect.mapError(fromSourceError(zone)),
         Effect.flatMap((reading) =>
           Effect.flatMap(Clock.currentTimeMillis, (fetchedAt) => {
             const refusal = checkReading(reading, expectationsFor(zone), fetchedAt)
             return refusal === undefined
               ? Effect.succeed<FreshReading>({ zone, reading, fetchedAt })
-              : Effect.fail(fromRefusal(zone, refusal))
+              : Effect.fail(refused(zone, refusal))
           })
         ),
         Effect.tapBoth({
@@ -81,7 +75,7 @@ export class Poller extends Effect.Service<Poller>()("carbon-poller/Poller", {
     const rank = (
       zones: ReadonlyArray<string>,
       fresh: ReadonlyArray<FreshReading>,
-      failures: ReadonlyArray<ZoneFailure>
+      failures: ReadonlyArray<SourceError>
     ) =>
       Effect.gen(function*() {
         return nextCache({
@@ -114,7 +108,8 @@ export class Poller extends Effect.Service<Poller>()("carbon-poller/Poller", {
           yield* Metrics.set(Metrics.lastWriteTimestamp, {}, writtenAt / 1000)
           yield* Metrics.set(Metrics.zonesUsable, {}, rendered.cache.sorted_by_carbon.length)
         } else {
-          for (const failure of summary.outputFailures) yield* Effect.logError(failure.message)
+          const again = yield* whenPollingAgain("; tried again next poll")
+          for (const failure of summary.outputFailures) yield* Effect.logError(`${failure.message}${again}`)
           yield* status.writeFailed(summary.outputFailures.map((failure) => failure.message).join("; "))
           yield* Metrics.increment(Metrics.cacheWriteFailures, {})
           yield* Metrics.increment(Metrics.polls, { outcome: "write_failed" })
@@ -143,14 +138,14 @@ export class Poller extends Effect.Service<Poller>()("carbon-poller/Poller", {
      */
     const pollOnce = (
       pollable: ReadonlyArray<string>,
-      excluded: ReadonlyArray<ZoneFailure> = []
+      excluded: ReadonlyArray<SourceError> = []
     ): Effect.Effect<PollSummary> =>
       Effect.gen(function*() {
         const startedAt = yield* Clock.currentTimeMillis
         yield* status.pollStarted(startedAt)
         const [refused, fresh] = yield* fetchAll(pollable)
         const failures = [...refused, ...excluded]
-        const zones = [...pollable, ...excluded.map((failure) => failure.zone)]
+        const zones = [...pollable, ...excluded.flatMap((failure) => failure.zone ?? [])]
         const ranked = yield* rank(zones, fresh, failures)
         // Forecasts are read as they stand: never fetched here, so they cannot delay the poll.
         const next = ranked === undefined ? undefined : yield* forecasts.addToCache(ranked)

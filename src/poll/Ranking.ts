@@ -12,10 +12,8 @@
  */
 import type { CacheEntry, CacheFile, UnavailableZone } from "../domain/CacheFile.js"
 import type { Reading } from "../domain/Reading.js"
-import type { ZoneFailure } from "../domain/ZonePlan.js"
-
-export type { ZoneFailure } from "../domain/ZonePlan.js"
 import { formatCacheTimestamp, formatRfc3339, parseCacheTimestamp } from "../domain/Time.js"
+import type { SourceError } from "../ports/CarbonSource.js"
 
 export interface FreshReading {
   /** The configured zone key the reading was asked for. */
@@ -28,7 +26,7 @@ export interface FreshReading {
 export interface RankInput {
   readonly configuredZones: ReadonlyArray<string>
   readonly fresh: ReadonlyArray<FreshReading>
-  readonly failures: ReadonlyArray<ZoneFailure>
+  readonly failures: ReadonlyArray<SourceError>
   /** What the previous cache held (only its entries matter). */
   readonly previous: { readonly regions: Readonly<Record<string, CacheEntry>> } | undefined
   /** Epoch milliseconds when this poll's results are ranked: the file's `timestamp`. */
@@ -114,7 +112,7 @@ export const nextCache = (input: RankInput): CacheFile | undefined => {
     if (zone in regions) continue
     const failure = failureByZone.get(zone)
     unavailable[zone] = failure
-      ? { reason: failure.reason, message: failure.message }
+      ? { reason: failure.reason, message: failure.said }
       : { reason: "Unknown", message: "no result for this zone in this poll" }
   }
 

@@ -5,19 +5,12 @@
  * previous file, with the time it was fetched standing in for "now".
  */
 import { parseRfc3339Instant } from "../domain/Time.js"
+import type { RefusalReason } from "../ports/CarbonSource.js"
 
 /** The dirtiest real grids stay under about 1,200 gCO2eq/kWh; above this a value is a fault. */
 export const MAX_CARBON_INTENSITY = 5000
 /** The current hourly slot is normal, so a reading may run up to an hour ahead of the clock. */
 export const MAX_FUTURE_MINUTES = 60
-
-export type RefusalReason =
-  | "WrongZone"
-  | "ImpossibleValue"
-  | "BadDatetime"
-  | "FutureReading"
-  | "StaleReading"
-  | "WrongEmissionFactor"
 
 export interface Refusal {
   readonly reason: RefusalReason

@@ -5,11 +5,12 @@
  * so a zone that appears later is polled. Keys outside the plan are reported and still polled (a
  * plan can change). An empty or unreachable catalogue polls every configured zone.
  */
-import { Clock, Data, Effect, Option, Ref } from "effect"
+import { Clock, Context, Data, Effect, FiberRef, Option, Ref } from "effect"
 import { PollingConfig } from "../config/PollingConfig.js"
 import type { ZoneCatalogue } from "../domain/Reading.js"
 import type { ZonePlan } from "../domain/ZonePlan.js"
-import { CarbonSource } from "../ports/CarbonSource.js"
+import { CarbonSource, SourceError } from "../ports/CarbonSource.js"
+import { pollsAgain } from "./RunMode.js"
 
 export class NoValidZones extends Data.TaggedError("NoValidZones")<{ readonly details: ReadonlyArray<string> }> {
   override get message(): string {
@@ -93,21 +94,29 @@ export const describeUnknown = (entry: ZoneCheckResult["unknown"][number]): stri
     entry.suggestions.length > 0 ? `; did you mean ${entry.suggestions.join(", ")}?` : ""
   }`
 
-export type { ZonePlan } from "../domain/ZonePlan.js"
-
 /** How often the catalogue is asked again while a configured zone is missing from it. */
 export const CATALOGUE_RECHECK_MILLIS = 60 * 60 * 1000
 
-const planOf = (result: ZoneCheckResult): ZonePlan => ({
-  pollable: result.pollable,
-  withoutForecast: result.withoutForecast,
-  excluded: result.unknown.map((entry) => ({
+/**
+ * A key missing from the catalogue, as the zone's failure: its cache entry names the closest keys.
+ * `again`: whether this run asks the catalogue again (not under `--once`), as the message says.
+ */
+const notInCatalogue = (entry: ZoneCheckResult["unknown"][number], again: boolean): SourceError => {
+  const said = `not in the provider's zone catalogue${
+    entry.suggestions.length > 0 ? `; did you mean ${entry.suggestions.join(", ")}?` : ""
+  }${again ? " (asked again hourly)" : ""}`
+  return new SourceError({
     zone: entry.zone,
     reason: "ZoneNotFound",
-    message: `not in the provider's zone catalogue${
-      entry.suggestions.length > 0 ? `; did you mean ${entry.suggestions.join(", ")}?` : ""
-    } (asked again hourly)`
-  }))
+    providerMessage: said,
+    detail: `zone ${entry.zone}: ZoneNotFound: ${said}`
+  })
+}
+
+const planOf = (result: ZoneCheckResult, again: boolean): ZonePlan => ({
+  pollable: result.pollable,
+  withoutForecast: result.withoutForecast,
+  excluded: result.unknown.map((entry) => notInCatalogue(entry, again))
 })
 
 export class ZoneCheck extends Effect.Service<ZoneCheck>()("carbon-poller/ZoneCheck", {
@@ -133,8 +142,10 @@ export class ZoneCheck extends Effect.Service<ZoneCheck>()("carbon-poller/ZoneCh
 
     const report = (result: ZoneCheckResult) =>
       Effect.gen(function*() {
+        const again = yield* FiberRef.get(pollsAgain)
         for (const entry of result.unknown) {
-          yield* Effect.logError(`${describeUnknown(entry)}; left out of polling, asked again hourly; fix ZONES`).pipe(
+          const fate = again ? "left out of polling, asked again hourly" : "left out of this poll"
+          yield* Effect.logError(`${describeUnknown(entry)}; ${fate}; fix ZONES`).pipe(
             Effect.annotateLogs({ zone: entry.zone, suggestions: entry.suggestions.join(",") })
           )
         }
@@ -155,7 +166,7 @@ export class ZoneCheck extends Effect.Service<ZoneCheck>()("carbon-poller/ZoneCh
       }
       yield* report(result)
       if (result.pollable.length === 0) return yield* new NoValidZones({ details: result.unknown.map(describeUnknown) })
-      const plan = planOf(result)
+      const plan = planOf(result, yield* FiberRef.get(pollsAgain))
       yield* Ref.set(state, { plan, checkedAt: Option.some(now) })
       return plan
     })
@@ -168,10 +179,12 @@ export class ZoneCheck extends Effect.Service<ZoneCheck>()("carbon-poller/ZoneCh
       if (plan.excluded.length === 0 || !due) return plan
       const result = yield* ask
       // A catalogue that lost every zone of ours is more likely broken than right: keep polling.
-      const next = result === undefined || result.pollable.length === 0 ? everything : planOf(result)
-      for (const zone of plan.excluded) {
-        if (next.pollable.includes(zone.zone)) {
-          yield* Effect.log(`zone ${zone.zone} is now in the catalogue; polling it`)
+      const next = result === undefined || result.pollable.length === 0
+        ? everything
+        : planOf(result, yield* FiberRef.get(pollsAgain))
+      for (const { zone } of plan.excluded) {
+        if (zone !== undefined && next.pollable.includes(zone)) {
+          yield* Effect.log(`zone ${zone} is now in the catalogue; polling it`)
         }
       }
       yield* Ref.set(state, { plan: next, checkedAt: Option.some(now) })
@@ -181,6 +194,12 @@ export class ZoneCheck extends Effect.Service<ZoneCheck>()("carbon-poller/ZoneCh
     return { atStart, current } as const
   })
 }) {}
+
+/**
+ * The plan the zone check made at start. Only the start provides it, so what must begin from that
+ * plan (the forecast refresher) cannot be built before the check.
+ */
+export class StartPlan extends Context.Tag("carbon-poller/StartPlan")<StartPlan, ZonePlan>() {}
 
 /** The `zones` command: keys and names matching a word, marking those the key may query. */
 export const listZones = (search: string | undefined) =>

@@ -2,7 +2,7 @@
  * The output port: where a rendered cache goes. The poll renders the cache once and hands the same
  * bytes to every configured output; `/cache` serves those bytes too. The atomic file writer is the
  * first adapter (src/outputs/file/FileOutput.ts); adding one (a ConfigMap, an object store) is one adapter
- * layer plus one line in src/app/AppLayer.ts.
+ * plus one line in `outputs` in src/app/AppLayer.ts.
  */
 import { Context, Data, type Effect, type Option } from "effect"
 import type { RenderedCache } from "../domain/CacheFile.js"
@@ -18,7 +18,8 @@ export class OutputError extends Data.TaggedError("OutputError")<{
   readonly cause?: unknown
 }> {
   override get message(): string {
-    return `cannot write ${this.output} (${this.step}): ${this.detail} — ${this.keeps}; tried again next poll`
+    // Whether it is tried again is the poll loop's to say (a `--once` run is not).
+    return `cannot write ${this.output} (${this.step}): ${this.detail} — ${this.keeps}`
   }
 }
 

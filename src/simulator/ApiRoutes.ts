@@ -24,8 +24,6 @@ import { type EmissionFactorType, latestReading } from "./Intensity.js"
 import { API_VERSIONS, type ApiVersion, type Endpoint, type StatsRecorder } from "./Stats.js"
 import { type AccessPolicy, inPlan, type Plan, type ZoneCatalogue, zonesBody } from "./Zones.js"
 
-export { API_VERSIONS, type ApiVersion, type Endpoint } from "./Stats.js"
-
 export interface ApiDeps {
   readonly seed: string
   /** The only key accepted; `undefined` accepts any non-empty key. */

@@ -14,16 +14,10 @@ import type { PollSummary } from "../../src/poll/PollSummary.js"
 import { listZones } from "../../src/poll/ZoneCheck.js"
 import { respond } from "../support/FakeApi.js"
 import { makeHarness } from "../support/harness.js"
+import { aCacheEntry, aFailure } from "../support/samples.js"
 
-const entry = (zone: string, timestamp: string) => ({
-  zone,
-  carbonIntensity: 100,
-  datetime: "2026-11-27T12:00:00Z",
-  updatedAt: "2026-11-27T12:00:00Z",
-  emissionFactorType: "lifecycle",
-  isEstimated: false,
-  timestamp
-})
+const entry = (zone: string, timestamp: string) =>
+  aCacheEntry(zone, 100, { datetime: "2026-11-27T12:00:00Z", updatedAt: "2026-11-27T12:00:00Z", timestamp })
 
 describe("the demo", () => {
   it("marks a value fetched by this poll as fresh even when it arrived in an earlier second than the file", () => {
@@ -37,7 +31,7 @@ describe("the demo", () => {
     }
     const summary: PollSummary = {
       fresh: [{ zone: "DE", fetchedAt: 0, reading: entry("DE", "") }],
-      failures: [{ zone: "FR", reason: "ServerError", message: "503" }],
+      failures: [aFailure("FR", "ServerError", "503")],
       ranked: Option.some(cache),
       written: Option.some(cache),
       outputFailures: [],

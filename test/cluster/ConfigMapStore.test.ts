@@ -1,14 +1,8 @@
 /** The published cache in a ConfigMap, against the stand-in API server through the real client. */
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Context, Effect, Either, Fiber, Layer, Logger, LogLevel, Option, Stream } from "effect"
-import {
-  CACHE_KEY,
-  CONFIGMAP_LIMIT_BYTES,
-  ConfigMapStore,
-  dataSize,
-  layerConfigMapStore
-} from "../../src/cluster/ConfigMapStore.js"
-import { parseObjectRef } from "../../src/cluster/KubeClient.js"
+import * as ConfigMapStore from "../../src/cluster/ConfigMapStore.js"
+import { parseObjectRef } from "../../src/config/ClusterConfig.js"
 import { manifestEnv } from "../support/kube/clusterManifest.js"
 import type { FakeKubeApiServer } from "../support/kube/FakeKubeApiServer.js"
 import { type StandIn, standIn } from "../support/kube/standIn.js"
@@ -23,8 +17,8 @@ const quiet = Logger.withMinimumLogLevel(LogLevel.Error)
 /** A store of its own (a replica), over the stand-in's client. */
 const storeOf = (s: StandIn) =>
   Effect.map(
-    Layer.build(layerConfigMapStore(ref).pipe(Layer.provide(s.client))),
-    (ctx) => Context.get(ctx, ConfigMapStore)
+    Layer.build(ConfigMapStore.layer(ref).pipe(Layer.provide(s.client))),
+    (ctx) => Context.get(ctx, ConfigMapStore.ConfigMapStore)
   ).pipe(Effect.orDie)
 
 /** The ConfigMap as k8s-cluster.yaml ships it: present, labelled, no data. */
@@ -45,9 +39,9 @@ describe("ConfigMapStore", () => {
       const store = yield* storeOf(s)
       assert.isTrue(Option.isNone(yield* store.read))
       yield* store.publish(cache(1))
-      assert.deepStrictEqual(publishedData(s.fake), { [CACHE_KEY]: cache(1) })
+      assert.deepStrictEqual(publishedData(s.fake), { [ConfigMapStore.CACHE_KEY]: cache(1) })
       yield* store.publish(cache(2))
-      assert.deepStrictEqual(publishedData(s.fake), { [CACHE_KEY]: cache(2) })
+      assert.deepStrictEqual(publishedData(s.fake), { [ConfigMapStore.CACHE_KEY]: cache(2) })
       const stored = s.fake.getObject("configmaps", ref.namespace, ref.name)
       assert.deepStrictEqual(stored?.metadata["labels"], { "app.kubernetes.io/name": "carbon-poller" })
       const read = Option.getOrThrow(yield* store.read)
@@ -65,7 +59,10 @@ describe("ConfigMapStore", () => {
       yield* store.publish(cache(1))
       // Another writer (a new leader) publishes; this replica's mirror sees it.
       const other = s.fake.getObject("configmaps", ref.namespace, ref.name)!
-      s.fake.putObject("configmaps", ref.namespace, ref.name, { ...other, data: { [CACHE_KEY]: cache(9) } })
+      s.fake.putObject("configmaps", ref.namespace, ref.name, {
+        ...other,
+        data: { [ConfigMapStore.CACHE_KEY]: cache(9) }
+      })
       const mirrored = yield* store.follow("10 millis").pipe(Stream.take(1), Stream.runCollect)
       assert.strictEqual(Chunk.unsafeHead(mirrored).contents, cache(9))
       const late = yield* Effect.either(store.publish(cache(2)))
@@ -75,7 +72,7 @@ describe("ConfigMapStore", () => {
           : `not refused: ${JSON.stringify(late)}`,
         "Conflict"
       )
-      assert.deepStrictEqual(publishedData(s.fake), { [CACHE_KEY]: cache(9) })
+      assert.deepStrictEqual(publishedData(s.fake), { [ConfigMapStore.CACHE_KEY]: cache(9) })
     }).pipe(Effect.scoped, quiet))
 
   it.live("creates the ConfigMap when it is missing", () =>
@@ -83,9 +80,9 @@ describe("ConfigMapStore", () => {
       const s = yield* standIn({ rules: allowCreate })
       const store = yield* storeOf(s)
       yield* store.publish(cache(1))
-      assert.deepStrictEqual(publishedData(s.fake), { [CACHE_KEY]: cache(1) })
+      assert.deepStrictEqual(publishedData(s.fake), { [ConfigMapStore.CACHE_KEY]: cache(1) })
       yield* store.publish(cache(2))
-      assert.deepStrictEqual(publishedData(s.fake), { [CACHE_KEY]: cache(2) })
+      assert.deepStrictEqual(publishedData(s.fake), { [ConfigMapStore.CACHE_KEY]: cache(2) })
       assert.strictEqual(s.fake.writes, 2)
     }).pipe(Effect.scoped, quiet))
 
@@ -104,12 +101,12 @@ describe("ConfigMapStore", () => {
           : `not refused: ${JSON.stringify(late)}`,
         "Conflict"
       )
-      assert.deepStrictEqual(publishedData(s.fake), { [CACHE_KEY]: cache(2) })
+      assert.deepStrictEqual(publishedData(s.fake), { [ConfigMapStore.CACHE_KEY]: cache(2) })
       assert.strictEqual(s.fake.rejectedWrites, 1)
       assert.strictEqual(s.fake.unconditionalWrites, 0)
       // It re-read after the conflict, so a later publish (as a leader again) applies cleanly.
       yield* deposed.publish(cache(4))
-      assert.deepStrictEqual(publishedData(s.fake), { [CACHE_KEY]: cache(4) })
+      assert.deepStrictEqual(publishedData(s.fake), { [ConfigMapStore.CACHE_KEY]: cache(4) })
     }).pipe(Effect.scoped, quiet))
 
   it.live("refuses a cache above the 1 MiB ConfigMap limit whole, saying the size; at the limit it publishes", () =>
@@ -117,24 +114,27 @@ describe("ConfigMapStore", () => {
       const s = yield* standIn()
       seedEmpty(s.fake)
       const store = yield* storeOf(s)
-      const fits = "x".repeat(CONFIGMAP_LIMIT_BYTES - CACHE_KEY.length)
+      const fits = "x".repeat(ConfigMapStore.CONFIGMAP_LIMIT_BYTES - ConfigMapStore.CACHE_KEY.length)
       yield* store.publish(fits)
-      assert.strictEqual(dataSize({ [CACHE_KEY]: fits }), CONFIGMAP_LIMIT_BYTES)
+      assert.strictEqual(
+        ConfigMapStore.dataSize({ [ConfigMapStore.CACHE_KEY]: fits }),
+        ConfigMapStore.CONFIGMAP_LIMIT_BYTES
+      )
       const writes = s.fake.writes
       const tooBig = `${fits}y`
       const refused = yield* Effect.either(store.publish(tooBig))
       assert.isTrue(Either.isLeft(refused) && refused.left._tag === "ConfigMapTooLarge")
       if (Either.isLeft(refused) && refused.left._tag === "ConfigMapTooLarge") {
-        assert.strictEqual(refused.left.bytes, CONFIGMAP_LIMIT_BYTES + 1)
+        assert.strictEqual(refused.left.bytes, ConfigMapStore.CONFIGMAP_LIMIT_BYTES + 1)
         assert.match(refused.left.message, /1048577 bytes/)
       }
       assert.strictEqual(s.fake.writes, writes)
       assert.strictEqual(s.fake.rejectedWrites, 0)
-      assert.deepStrictEqual(publishedData(s.fake), { [CACHE_KEY]: fits })
+      assert.deepStrictEqual(publishedData(s.fake), { [ConfigMapStore.CACHE_KEY]: fits })
     }).pipe(Effect.scoped, quiet))
 
   it("counts multi-byte characters as the API server does, in UTF-8 bytes", () => {
-    assert.strictEqual(dataSize({ k: "é" }), 3)
+    assert.strictEqual(ConfigMapStore.dataSize({ k: "é" }), 3)
   })
 
   it.live("without create in the Role a missing ConfigMap is reported Forbidden", () =>

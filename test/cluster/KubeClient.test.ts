@@ -4,7 +4,8 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either, Option } from "effect"
-import { KubeClient, parseObjectRef, reasonOfStatus, statusMessage } from "../../src/cluster/KubeClient.js"
+import { KubeClient, reasonOfStatus, statusMessage } from "../../src/cluster/KubeClient.js"
+import { parseObjectRef } from "../../src/config/ClusterConfig.js"
 import { manifestEnv } from "../support/kube/clusterManifest.js"
 import { standIn } from "../support/kube/standIn.js"
 

@@ -4,7 +4,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Deferred, Effect, Layer, Logger, LogLevel, TestClock } from "effect"
-import { layerLeaderElection, LeaderElection } from "../../src/cluster/LeaderElection.js"
+import * as LeaderElection from "../../src/cluster/LeaderElection.js"
 import { memoryKubeClient } from "../support/kube/MemoryKubeClient.js"
 
 const lease = { namespace: "carbon-aware", name: "carbon-poller-leader" }
@@ -12,8 +12,8 @@ const quiet = Logger.withMinimumLogLevel(LogLevel.Error)
 
 const electionOver = (client: ReturnType<typeof memoryKubeClient>) =>
   Effect.map(
-    Layer.build(layerLeaderElection({ lease, identity: "pod-a" }).pipe(Layer.provide(client.layer))),
-    (ctx) => Context.get(ctx, LeaderElection)
+    Layer.build(LeaderElection.layer({ lease, identity: "pod-a" }).pipe(Layer.provide(client.layer))),
+    (ctx) => Context.get(ctx, LeaderElection.LeaderElection)
   )
 
 describe("LeaderElection on the TestClock", () => {

@@ -6,20 +6,16 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Clock, Context, Duration, Effect, Exit, Layer, Logger, LogLevel, Option, Scope, Stream } from "effect"
-import { type KubeClient, type KubeError, parseObjectRef } from "../../src/cluster/KubeClient.js"
-import {
-  type ElectionState,
-  layerLeaderElection,
-  LeaderElection,
-  type LeaderElectionSettings
-} from "../../src/cluster/LeaderElection.js"
+import type { KubeClient, KubeError } from "../../src/cluster/KubeClient.js"
+import * as LeaderElection from "../../src/cluster/LeaderElection.js"
 import { parseTime } from "../../src/cluster/LeaseRules.js"
+import { parseObjectRef } from "../../src/config/ClusterConfig.js"
 import { manifestEnv } from "../support/kube/clusterManifest.js"
 import { type FakeKubeApiServer, microTime } from "../support/kube/FakeKubeApiServer.js"
 import { standIn } from "../support/kube/standIn.js"
 
 const lease = Option.getOrThrow(parseObjectRef(manifestEnv("LEADER_ELECTION_LEASE")))
-const fast: Omit<LeaderElectionSettings, "identity"> = {
+const fast: Omit<LeaderElection.LeaderElectionSettings, "identity"> = {
   lease,
   leaseDurationSeconds: 2,
   renewInterval: "300 millis",
@@ -36,7 +32,7 @@ const leaseSpec = (fake: FakeKubeApiServer): Record<string, unknown> => {
 }
 
 interface Candidate {
-  readonly election: Context.Tag.Service<LeaderElection>
+  readonly election: Context.Tag.Service<LeaderElection.LeaderElection>
   /** Closes the candidate's scope, as SIGTERM would. */
   readonly stop: Effect.Effect<void>
 }
@@ -44,23 +40,23 @@ interface Candidate {
 const candidate = (
   client: Layer.Layer<KubeClient, KubeError>,
   identity: string,
-  overrides: Partial<LeaderElectionSettings> = {}
+  overrides: Partial<LeaderElection.LeaderElectionSettings> = {}
 ) =>
   Effect.gen(function*() {
     const scope = yield* Scope.make()
     yield* Effect.addFinalizer(() => Scope.close(scope, Exit.void))
     const context = yield* Layer.buildWithScope(
-      layerLeaderElection({ ...fast, identity, ...overrides }).pipe(Layer.provide(client)),
+      LeaderElection.layer({ ...fast, identity, ...overrides }).pipe(Layer.provide(client)),
       scope
     ).pipe(Effect.orDie)
     const stop = Scope.close(scope, Exit.void)
-    return { election: Context.get(context, LeaderElection), stop } satisfies Candidate
+    return { election: Context.get(context, LeaderElection.LeaderElection), stop } satisfies Candidate
   })
 
 /** The first state matching `accept`, failing the test after `within`. */
 const awaitState = (
   c: Candidate,
-  accept: (l: ElectionState) => boolean,
+  accept: (l: LeaderElection.ElectionState) => boolean,
   within: Duration.DurationInput = "5 seconds"
 ) =>
   c.election.changes.pipe(
@@ -74,7 +70,7 @@ const awaitState = (
     Effect.orDie
   )
 
-const isLeading = (l: ElectionState) => l.leader
+const isLeading = (l: LeaderElection.ElectionState) => l.leader
 
 /** The election logs every step; keep test output to errors. */
 const quiet = Logger.withMinimumLogLevel(LogLevel.Error)
@@ -175,7 +171,10 @@ describe("LeaderElection", () => {
       const { client, fake } = yield* standIn()
       seedEmptyLease(fake)
       // A long lease: without the release, b would wait 10 s.
-      const long: Partial<LeaderElectionSettings> = { leaseDurationSeconds: 10, stepDownMargin: "1 second" }
+      const long: Partial<LeaderElection.LeaderElectionSettings> = {
+        leaseDurationSeconds: 10,
+        stepDownMargin: "1 second"
+      }
       const a = yield* candidate(client, "pod-a", long)
       yield* awaitState(a, isLeading)
       const b = yield* candidate(client, "pod-b", long)

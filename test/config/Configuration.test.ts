@@ -2,12 +2,8 @@ import { FileSystem, Path } from "@effect/platform"
 import { NodeFileSystem } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Duration, Effect, Either, Exit, Layer, LogLevel, Redacted } from "effect"
-import {
-  type ConfigIssue,
-  type Configuration,
-  InvalidConfig,
-  loadConfiguration
-} from "../../src/config/Configuration.js"
+import { type Configuration, loadConfiguration } from "../../src/config/Configuration.js"
+import { type ConfigIssue, InvalidConfig } from "../../src/config/Variables.js"
 
 const KEY = "cfg-secret-3c1f0a"
 type RawEnvironment = Readonly<Record<string, string>>
@@ -40,7 +36,7 @@ describe("configuration", () => {
         "US-MIDW-MISO"
       ])
       assert.strictEqual(s.api.apiUrl, "https://api.electricitymaps.com/v4")
-      assert.strictEqual(s.api.emissionFactorType, "lifecycle")
+      assert.strictEqual(s.basis.emissionFactorType, "lifecycle")
       assert.strictEqual(s.polling.maxConcurrency, 5)
       assert.strictEqual(s.polling.maxReadingAgeMinutes, 180)
       assert.isTrue(Duration.equals(s.api.requestTimeout, Duration.seconds(10)))
@@ -144,6 +140,11 @@ describe("configuration", () => {
     ["LOG_FORMAT=xml", { LOG_FORMAT: "xml" }, "LOG_FORMAT", /json or pretty/],
     ["LOG_LEVEL=loud", { LOG_LEVEL: "loud" }, "LOG_LEVEL", /one of/],
     ["HTTP_PORT=70000", { HTTP_PORT: "70000" }, "HTTP_PORT", /0 to 65535/],
+    // Number("") is 0, Number("0x10") is 16, Number("1e1") is 10: none of them is written as digits.
+    ["an empty HTTP_PORT", { HTTP_PORT: "" }, "HTTP_PORT", /whole number from 0 to 65535/],
+    ["MAX_RETRIES in hex", { MAX_RETRIES: "0x3" }, "MAX_RETRIES", /whole number from 0/],
+    ["MAX_CONCURRENCY with an exponent", { MAX_CONCURRENCY: "1e1" }, "MAX_CONCURRENCY", /whole number from 1/],
+    ["CACHE_TTL_MINUTES with an exponent", { CACHE_TTL_MINUTES: "1e1" }, "CACHE_TTL_MINUTES", /positive number/],
     ["MAX_REQUESTS_PER_SECOND=-2", { MAX_REQUESTS_PER_SECOND: "-2" }, "MAX_REQUESTS_PER_SECOND", /positive number/],
     ["MAX_READING_AGE_MINUTES=0", { MAX_READING_AGE_MINUTES: "0" }, "MAX_READING_AGE_MINUTES", /positive number/],
     [
@@ -161,6 +162,27 @@ describe("configuration", () => {
         assert.match(issues[0]!.expected, expected)
       }))
   }
+
+  it.effect("accepts what the documentation allows: spaces around a word, a level in any case, HTTP_PORT=0", () =>
+    Effect.gen(function*() {
+      const s = yield* settingsOf({
+        ELECTRICITY_MAPS_API_KEY: KEY,
+        EMISSION_FACTOR_TYPE: " direct ",
+        LOG_FORMAT: "pretty ",
+        LOG_LEVEL: "WARNING",
+        HTTP_PORT: "0",
+        MAX_RETRIES: " 2 "
+      })
+      assert.strictEqual(s.basis.emissionFactorType, "direct")
+      assert.strictEqual(s.logging.logFormat, "pretty")
+      assert.strictEqual(s.logging.logLevel, LogLevel.Warning)
+      assert.strictEqual(s.http.httpPort, 0)
+      assert.strictEqual(s.api.maxRetries, 2)
+      assert.strictEqual(
+        (yield* settingsOf({ ELECTRICITY_MAPS_API_KEY: KEY, LOG_LEVEL: " none " })).logging.logLevel,
+        LogLevel.None
+      )
+    }))
 
   it.effect("allows a short poll interval against a loopback URL (the simulator)", () =>
     Effect.gen(function*() {

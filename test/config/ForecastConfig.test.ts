@@ -2,7 +2,8 @@
 import { NodeFileSystem } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Either } from "effect"
-import { type ConfigIssue, loadConfiguration } from "../../src/config/Configuration.js"
+import { loadConfiguration } from "../../src/config/Configuration.js"
+import type { ConfigIssue } from "../../src/config/Variables.js"
 
 type RawEnvironment = Readonly<Record<string, string>>
 const KEY = { ELECTRICITY_MAPS_API_KEY: "cfg-forecast-key" }

@@ -1,9 +1,11 @@
 /**
  * Static checks of k8s-cluster.yaml (cluster mode): every object validates against the Kubernetes
  * API schema (kubernetes-models) with no unknown fields in the parts we write by hand, nothing is
- * cluster-wide, and the objects are wired to each other: ServiceAccount, Role, RoleBinding and
- * Deployment agree on names; the Role grants exactly the Lease and ConfigMap the env names; the
- * consumer pod mounts that ConfigMap at /cache.
+ * cluster-wide but the Namespace everything lives in (first, so one `kubectl apply -f` works), and
+ * the objects are wired to each other: ServiceAccount, Role, RoleBinding and Deployment agree on
+ * names; the Role grants exactly the Lease and ConfigMap the env names; the consumer pod mounts
+ * that ConfigMap at /cache. The Secret is not in the file (re-applying it would overwrite the key):
+ * it is the one the docs tell a person to create, in that namespace.
  *
  * As in k8s.test.ts, the wiring checks return a list of problems; the "checks can fail" block
  * mutates a copy once per check and expects that check to complain.
@@ -15,6 +17,7 @@ import { type IRole, Role } from "kubernetes-models/rbac.authorization.k8s.io/v1
 import { type IRoleBinding, RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding"
 import { ConfigMap, type IConfigMap } from "kubernetes-models/v1/ConfigMap"
 import type { IContainer } from "kubernetes-models/v1/Container"
+import { type INamespace, Namespace } from "kubernetes-models/v1/Namespace"
 import { type IPod, Pod } from "kubernetes-models/v1/Pod"
 import { type ISecret, Secret } from "kubernetes-models/v1/Secret"
 import { type IServiceAccount, ServiceAccount } from "kubernetes-models/v1/ServiceAccount"
@@ -25,6 +28,7 @@ import { parseAllDocuments } from "yaml"
 import { CACHE_KEY } from "../../src/cluster/ConfigMapStore.js"
 import { clusterManifestPath, manifestRole } from "../support/kube/clusterManifest.js"
 import { allows } from "../support/kube/FakeKubeApiServer.js"
+import { documentedImageTags, documentedSecrets, readRepoFile } from "./documented.js"
 
 const manifestText = readFileSync(clusterManifestPath, "utf8")
 const POLLER = "carbon-poller"
@@ -34,6 +38,7 @@ const CACHE_FILE = `/cache/${CACHE_KEY}`
 // Loading
 
 interface Manifest {
+  namespace: INamespace
   secret: ISecret
   serviceAccount: IServiceAccount
   role: IRole
@@ -45,9 +50,11 @@ interface Manifest {
   consumer: IPod
 }
 
-/** Kinds this file may hold: all namespaced. A cluster-wide kind (ClusterRole, Namespace...) is a finding. */
+/**
+ * Kinds this file may hold besides its one Namespace: all namespaced. Another cluster-wide kind
+ * (ClusterRole, a second Namespace...) is a finding, and so is a Secret (re-applying would overwrite it).
+ */
 const NAMESPACED_KINDS = [
-  "Secret",
   "ServiceAccount",
   "Role",
   "RoleBinding",
@@ -75,9 +82,27 @@ function only<T>(objects: ReadonlyArray<unknown>, is: (o: unknown) => o is T, ki
   return first
 }
 
+/** The docs that tell a person how to deploy cluster mode, with the text they read. */
+const CLUSTER_DOCS = ["README.md", "docs/cluster.md", "k8s-cluster.yaml"] as const
+const clusterDocs = CLUSTER_DOCS.map((file) => [file, readRepoFile(file)] as const)
+
+/** The Secret as docs/cluster.md's `kubectl -n NS create secret generic NAME --from-literal=KEY=...` makes it. */
+function documentedSecret(): ISecret {
+  const [first] = documentedSecrets("docs/cluster.md")
+  if (first === undefined) throw new Error("docs/cluster.md shows no `kubectl create secret generic`")
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name: first.name, ...(first.namespace !== undefined ? { namespace: first.namespace } : {}) },
+    type: "Opaque",
+    stringData: { [first.key]: "the key" }
+  }
+}
+
 function loadManifest(objects: ReadonlyArray<unknown>): Manifest {
   return {
-    secret: only(objects, (o): o is ISecret => Secret.is(o), "Secret"),
+    namespace: only(objects, (o): o is INamespace => Namespace.is(o), "Namespace"),
+    secret: documentedSecret(),
     serviceAccount: only(objects, (o): o is IServiceAccount => ServiceAccount.is(o), "ServiceAccount"),
     role: only(objects, (o): o is IRole => Role.is(o), "Role"),
     roleBinding: only(objects, (o): o is IRoleBinding => RoleBinding.is(o), "RoleBinding"),
@@ -163,18 +188,45 @@ function quantity(q: string | number | undefined): number | undefined {
   return Number(match[1]) * (match[2] === undefined ? 1 : (factor[match[2]] ?? Number.NaN))
 }
 
-function wiringProblems(m: Manifest, all: ReadonlyArray<unknown>): Array<string> {
+function wiringProblems(
+  m: Manifest,
+  all: ReadonlyArray<unknown>,
+  docs: ReadonlyArray<readonly [string, string]> = clusterDocs
+): Array<string> {
   const problems: Array<string> = []
   const fail = (msg: string): void => {
     problems.push(msg)
   }
 
-  // --- nothing cluster-wide, one namespace for all
+  // --- nothing cluster-wide but the Namespace, first; one namespace for all
   const namespace = m.deployment.metadata?.namespace
   if (namespace === undefined) fail("Deployment has no namespace")
-  for (const o of all) {
+  if (kindOf(all[0]) !== "Namespace") fail("the Namespace must be the first object, so one kubectl apply -f works")
+  if (m.namespace.metadata?.name !== namespace) {
+    fail(`Namespace ${m.namespace.metadata?.name} is not the Deployment's ${namespace}`)
+  }
+  for (const [i, o] of all.entries()) {
     const kind = kindOf(o)
-    if (!NAMESPACED_KINDS.includes(kind)) fail(`${kind}: not an expected namespaced kind (nothing cluster-wide)`)
+    if (i === 0 && kind === "Namespace") continue
+    if (kind === "Secret") fail("a Secret in the file: re-applying it would overwrite the key")
+    else if (!NAMESPACED_KINDS.includes(kind)) fail(`${kind}: not an expected namespaced kind (nothing cluster-wide)`)
+  }
+  // --- the docs create the Secret the pods mount, and build the image they run
+  for (const [file, text] of docs) {
+    for (const s of documentedSecrets(file, text).filter((s) => s.namespace !== undefined)) {
+      if (
+        s.namespace !== namespace || s.name !== m.secret.metadata?.name ||
+        s.key !== Object.keys(m.secret.stringData ?? {})[0]
+      ) {
+        fail(
+          `${file}: creates Secret ${s.namespace}/${s.name} key ${s.key}, not ${namespace}/${m.secret.metadata?.name}`
+        )
+      }
+    }
+    for (const tag of documentedImageTags(file, text)) {
+      const image = m.deployment.spec?.template.spec?.containers.find((c) => c.name === POLLER)?.image
+      if (tag !== image) fail(`${file}: builds ${tag}, the poller runs ${image}`)
+    }
   }
   for (const o of [m.secret, m.serviceAccount, m.role, m.roleBinding, m.lease, m.configMap, m.pdb, m.consumer]) {
     const ns = o.metadata?.namespace
@@ -332,11 +384,13 @@ describe("k8s-cluster.yaml", () => {
     expect(parseDocuments(manifestText, "1.1")).toEqual(objects)
   })
 
-  it("holds exactly the expected objects", () => {
-    expect(objects.map(kindOf).sort()).toEqual([...NAMESPACED_KINDS].sort())
+  it("holds exactly the expected objects: its Namespace first, no Secret", () => {
+    expect(kindOf(objects[0])).toBe("Namespace")
+    expect(objects.slice(1).map(kindOf).sort()).toEqual([...NAMESPACED_KINDS].sort())
   })
 
   it("validates against the Kubernetes API schemas", () => {
+    expect(() => new Namespace(manifest.namespace).validate()).not.toThrow()
     expect(() => new Secret(manifest.secret).validate()).not.toThrow()
     expect(() => new ServiceAccount(manifest.serviceAccount).validate()).not.toThrow()
     expect(() => new Role(manifest.role).validate()).not.toThrow()
@@ -366,7 +420,7 @@ describe("k8s-cluster.yaml", () => {
 // ---------------------------------------------------------------------------------------------
 // Each check can fail
 
-type Mutation = (m: Manifest, all: Array<unknown>) => void
+type Mutation = (m: Manifest, all: Array<unknown>, docs: Array<readonly [string, string]>) => void
 
 const pollerOf = (m: Manifest): IContainer => {
   const c = m.deployment.spec?.template.spec?.containers.find((x) => x.name === POLLER)
@@ -394,6 +448,20 @@ const mutations: ReadonlyArray<readonly [string, Mutation, RegExp]> = [
       void all.push({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", metadata: { name: "x" } }),
     /ClusterRole: not an expected namespaced kind/
   ],
+  ["the Namespace moved to the end", (_m, all) => void all.push(all.shift()), /Namespace must be the first object/],
+  ["a Secret back in the file", (m, all) => void all.push(m.secret), /a Secret in the file/],
+  ["the docs create the Secret in another namespace", (_m, _all, docs) => {
+    docs.push([
+      "docs/cluster.md",
+      "kubectl -n default create secret generic carbon-poller-api-key --from-literal=api-key=x"
+    ])
+  }, /creates Secret default\/carbon-poller-api-key/],
+  ["the docs build another image", (_m, _all, docs) => {
+    docs.push(["docs/cluster.md", "docker build -t carbon-api:latest ."])
+  }, /builds carbon-api:latest/],
+  ["the Namespace renamed", (m) => {
+    if (m.namespace.metadata) m.namespace.metadata.name = "other"
+  }, /Namespace other is not the Deployment's carbon-aware/],
   ["an object in another namespace", (m) => {
     if (m.lease.metadata) m.lease.metadata.namespace = "default"
   }, /Lease: namespace default/],
@@ -495,8 +563,9 @@ describe("k8s-cluster.yaml checks can fail", () => {
     ({ expected, mutate }) => {
       const copy = structuredClone(manifest)
       const all = structuredClone(objects)
-      mutate(copy, all)
-      const problems = wiringProblems(copy, all)
+      const docs = [...clusterDocs]
+      mutate(copy, all, docs)
+      const problems = wiringProblems(copy, all, docs)
       expect(problems.some((p) => expected.test(p)), `problems: ${JSON.stringify(problems)}`).toBe(true)
     }
   )

@@ -2,6 +2,8 @@
  * Static checks of k8s.yaml: every object validates against the Kubernetes API schema
  * (kubernetes-models), uses no field the API does not know, and is wired the way the service needs
  * (shared cache volume, key from the Secret, probes on HTTP_PORT, native sidecar, hardening, labels).
+ * The Secret is not in the file (re-applying it would overwrite the key): it is the one the docs
+ * tell a person to create, and the image is the one they tell a person to build and load.
  *
  * The wiring checks are plain functions returning a list of problems. The real manifest must give an
  * empty list; the "each check can fail" block mutates a copy of the manifest once per check and
@@ -19,6 +21,7 @@ import path from "node:path"
 import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "vitest"
 import { parseAllDocuments } from "yaml"
+import { DEPLOY_DOCS, documentedImageTags, documentedSecrets, isUnregistered } from "./documented.js"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 const manifestText = readFileSync(path.join(root, "k8s.yaml"), "utf8")
@@ -65,18 +68,64 @@ function parseDocuments(text: string, version: "1.1" | "1.2"): Array<unknown> {
   })
 }
 
+/** The Secret as the README's `kubectl create secret generic NAME --from-literal=KEY=...` makes it. */
+function documentedSecret(): ISecret {
+  const [first] = documentedSecrets("README.md").filter((s) => s.namespace === undefined)
+  if (first === undefined) throw new Error("the README shows no `kubectl create secret generic` for k8s.yaml")
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name: first.name },
+    type: "Opaque",
+    stringData: { [first.key]: "the key" }
+  }
+}
+
 function loadManifest(objects: ReadonlyArray<unknown>): Manifest {
-  const secrets = objects.filter((o): o is ISecret => Secret.is(o))
   const deployments = objects.filter((o): o is IDeployment => Deployment.is(o))
-  const [secret] = secrets
   const [deployment] = deployments
-  if (secrets.length !== 1 || secret === undefined) throw new Error("expected exactly one Secret")
   if (deployments.length !== 1 || deployment === undefined) throw new Error("expected exactly one Deployment")
-  return { secret, deployment }
+  return { secret: documentedSecret(), deployment }
 }
 
 const objects = parseDocuments(manifestText, "1.2")
 const manifest = loadManifest(objects)
+
+/**
+ * What a person is told and what the manifest does agree: no Secret in the file (`kubectl apply`
+ * would overwrite the one they created), every documented `create secret` names the Secret and key
+ * the pod mounts, and the image is the tag every document builds, one that cannot be pulled and so
+ * is never tried from a registry.
+ */
+function instructionProblems(m: Manifest, all: ReadonlyArray<unknown>, docs: ReadonlyArray<readonly [string, string]>) {
+  const problems: Array<string> = []
+  if (all.some((o) => Secret.is(o))) problems.push("k8s.yaml holds a Secret: re-applying it would overwrite the key")
+  const pod = m.deployment.spec?.template.spec
+  const poller = pod?.initContainers?.find((c) => c.name === POLLER)
+  const keyVolume = pod?.volumes?.find((v) => v.secret !== undefined)?.secret
+  const secrets = docs.flatMap(([file, text]) => documentedSecrets(file, text)).filter((s) => s.namespace === undefined)
+  if (secrets.length === 0) problems.push("no document says how to create the Secret")
+  for (const s of secrets) {
+    const keys = keyVolume?.items?.map((i) => i.key) ?? []
+    if (s.name !== keyVolume?.secretName || !keys.includes(s.key)) {
+      problems.push(`${s.file}: creates Secret ${s.name} key ${s.key}, the pod mounts ${keyVolume?.secretName} ${keys}`)
+    }
+  }
+  const image = poller?.image ?? ""
+  const tags = docs.flatMap(([file, text]) => documentedImageTags(file, text).map((tag) => [file, tag] as const))
+  if (tags.length === 0) problems.push("no document says how to build the image")
+  for (const [file, tag] of tags) if (tag !== image) problems.push(`${file}: builds ${tag}, the pod runs ${image}`)
+  if (image.endsWith(":latest") || !image.includes(":")) problems.push(`image ${image}: use a version tag, not latest`)
+  if (image.split(":").at(-1) !== packageVersion) {
+    problems.push(`image ${image}: tag is not package.json ${packageVersion}`)
+  }
+  if (isUnregistered(image) && poller?.imagePullPolicy !== "Never") {
+    problems.push(`image ${image} is in no registry: imagePullPolicy must be Never (a pull can only fail, confusingly)`)
+  }
+  return problems
+}
+
+const deployDocs = DEPLOY_DOCS.map((file) => [file, readFileSync(path.join(root, file), "utf8")] as const)
 
 // ---------------------------------------------------------------------------------------------
 // Unknown fields: kubernetes-models' validators ignore properties the schema does not declare, so
@@ -285,7 +334,6 @@ function wiringProblems(m: Manifest, dockerfile: string): Array<string> {
       }
     }
   }
-  if (Object.keys(m.secret.stringData ?? {}).length === 0) fail(`Secret ${secretName}: key expected under stringData`)
 
   // --- security: pod and every container
   const podSc = pod.securityContext
@@ -340,7 +388,6 @@ function wiringProblems(m: Manifest, dockerfile: string): Array<string> {
 
   // --- labels
   const labelled: Array<readonly [string, Record<string, string> | undefined]> = [
-    ["Secret", m.secret.metadata?.labels],
     ["Deployment", m.deployment.metadata?.labels],
     ["pod template", m.deployment.spec?.template.metadata?.labels]
   ]
@@ -374,10 +421,13 @@ describe("k8s.yaml", () => {
     expect(parseDocuments(manifestText, "1.1")).toEqual(objects)
   })
 
-  it("holds exactly one Secret and one Deployment and nothing else", () => {
-    expect(objects).toHaveLength(2)
-    expect(manifest.secret.kind).toBe("Secret")
+  it("holds exactly one Deployment and nothing else: the Secret is created once, outside it", () => {
+    expect(objects).toHaveLength(1)
     expect(manifest.deployment.kind).toBe("Deployment")
+  })
+
+  it("is what the README, docs/ and the file's own steps say: the Secret they create, the image they build", () => {
+    expect(instructionProblems(manifest, objects, deployDocs)).toEqual([])
   })
 
   it("validates against the Kubernetes API schemas", () => {
@@ -533,10 +583,6 @@ const mutations: ReadonlyArray<readonly [string, Mutation, RegExp]> = [
   ["secret mount writable", ({ deployment: d }) => {
     for (const vm of pollerOf(d).volumeMounts ?? []) if (vm.mountPath.includes("secrets")) delete vm.readOnly
   }, /secret mount must be read-only/],
-  ["Secret with data only", ({ secret }) => {
-    secret.data = { "api-key": "cGxhY2Vob2xkZXI=" }
-    delete secret.stringData
-  }, /stringData/],
   ["pod runAsNonRoot removed", ({ deployment: d }) => {
     delete podOf(d).securityContext?.runAsNonRoot
   }, /pod securityContext.runAsNonRoot/],
@@ -603,9 +649,6 @@ const mutations: ReadonlyArray<readonly [string, Mutation, RegExp]> = [
   ["grace period large", ({ deployment: d }) => {
     podOf(d).terminationGracePeriodSeconds = 300
   }, /terminationGracePeriodSeconds/],
-  ["Secret label missing", ({ secret }) => {
-    delete secret.metadata?.labels?.["app.kubernetes.io/part-of"]
-  }, /Secret: label app.kubernetes.io\/part-of missing/],
   ["template label missing", ({ deployment: d }) => {
     delete d.spec?.template.metadata?.labels?.["app.kubernetes.io/component"]
   }, /pod template: label app.kubernetes.io\/component/],
@@ -633,6 +676,42 @@ describe("k8s.yaml checks can fail", () => {
       const copy = structuredClone({ secret: manifest.secret, deployment: manifest.deployment })
       mutate(copy)
       const problems = wiringProblems(copy, dockerfileText)
+      expect(problems.some((p) => expected.test(p)), `problems: ${JSON.stringify(problems)}`).toBe(true)
+    }
+  )
+
+  const instructionMutations: ReadonlyArray<
+    readonly [string, (m: Manifest, all: Array<unknown>, docs: Array<readonly [string, string]>) => void, RegExp]
+  > = [
+    ["a Secret back in the file", (m, all) => void all.push(m.secret), /holds a Secret/],
+    ["the README creates another Secret", (_m, _all, docs) => {
+      docs.push(["README.md", "kubectl create secret generic other-name --from-literal=api-key=\"$KEY\""])
+    }, /creates Secret other-name/],
+    ["the README creates another key", (_m, _all, docs) => {
+      docs.push(["README.md", "kubectl create secret generic carbon-poller-api-key --from-literal=token=\"$KEY\""])
+    }, /key token/],
+    ["the image back to carbon-api:latest", ({ deployment }) => {
+      pollerOf(deployment).image = "carbon-api:latest"
+    }, /builds local\/carbon-poller.*the pod runs carbon-api:latest/],
+    ["a stale tag", ({ deployment }) => {
+      pollerOf(deployment).image = "local/carbon-poller:0.0.1"
+    }, /tag is not package.json/],
+    ["an unloaded image pulled if not present", ({ deployment }) => {
+      pollerOf(deployment).imagePullPolicy = "IfNotPresent"
+    }, /imagePullPolicy must be Never/],
+    ["a document building another tag", (_m, _all, docs) => {
+      docs.push(["docs/operations.md", "docker build -t carbon-api:latest ."])
+    }, /docs\/operations.md: builds carbon-api:latest/]
+  ]
+
+  it.each(instructionMutations.map(([name, mutate, expected]) => ({ name, mutate, expected })))(
+    "instructions: $name",
+    ({ expected, mutate }) => {
+      const copy = structuredClone({ secret: manifest.secret, deployment: manifest.deployment })
+      const all = structuredClone(objects)
+      const docs = [...deployDocs]
+      mutate(copy, all, docs)
+      const problems = instructionProblems(copy, all, docs)
       expect(problems.some((p) => expected.test(p)), `problems: ${JSON.stringify(problems)}`).toBe(true)
     }
   )

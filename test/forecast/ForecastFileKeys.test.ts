@@ -118,7 +118,7 @@ describe("the forecast keys", () => {
   })
 
   it("a stale forecast's message says why the refreshes failed", () => {
-    const state = {
+    const state: Record<string, ZoneForecastState> = {
       DE: {
         ...good(),
         lastFailure: { reason: "Unauthorized", message: "Rate limit exceeded", at: FETCHED + 60 * MINUTE }
@@ -130,7 +130,7 @@ describe("the forecast keys", () => {
   })
 
   it("bridges a failed refresh with the last good forecast while it is young enough", () => {
-    const state = {
+    const state: Record<string, ZoneForecastState> = {
       DE: { ...good(), lastFailure: { reason: "ServerError", message: "boom", at: FETCHED + 60 * MINUTE } }
     }
     const keys = keysOf(snapshotOf(state), { now: FETCHED + 61 * MINUTE })

@@ -6,11 +6,13 @@ import { CarbonSource } from "../../src/ports/CarbonSource.js"
 import * as ElectricityMapsSource from "../../src/providers/electricitymaps/ElectricityMapsSource.js"
 import { type FakeApiOptions, makeFakeApi, respond } from "../support/FakeApi.js"
 import { fixtureText, forecastBody } from "../support/fixtures.js"
-import { type Settings, TEST_API_KEY, testConfigLayer } from "../support/settings.js"
+import * as TestSettings from "../support/settings.js"
 
-const setup = (options: FakeApiOptions, overrides: Partial<Settings> = {}) => {
+const setup = (options: FakeApiOptions, overrides: Partial<TestSettings.Settings> = {}) => {
   const fake = makeFakeApi(options)
-  const layer = ElectricityMapsSource.layer.pipe(Layer.provide(Layer.mergeAll(fake.layer, testConfigLayer(overrides))))
+  const layer = ElectricityMapsSource.layer.pipe(
+    Layer.provide(Layer.mergeAll(fake.layer, TestSettings.layer(overrides)))
+  )
   const forecast = (zone: string, horizonHours = 24) =>
     Effect.flatMap(CarbonSource, (source) => source.forecast(zone, horizonHours)).pipe(
       Effect.provide(layer),
@@ -31,7 +33,7 @@ describe("the Electricity Maps source: forecast", () => {
       assert.strictEqual(`${url.origin}${url.pathname}`, "https://api.test/v4/carbon-intensity/forecast")
       assert.strictEqual(url.searchParams.get("zone"), "DE")
       assert.strictEqual(url.searchParams.get("horizonHours"), "48")
-      assert.strictEqual(headers["auth-token"], TEST_API_KEY)
+      assert.strictEqual(headers["auth-token"], TestSettings.TEST_API_KEY)
     }))
 
   it.effect("decodes the recorded v3 bodies, which carry no temporalGranularity", () =>
@@ -98,14 +100,14 @@ describe("the Electricity Maps source: forecast", () => {
   it.effect("never lets the key into a refusal's message, even when the answer echoes it", () =>
     Effect.gen(function*() {
       const body = forecastBody("DE", "2024-03-06T10:00:00Z", [100, 200], {
-        forecast: [{ carbonIntensity: 100, datetime: TEST_API_KEY }]
+        forecast: [{ carbonIntensity: 100, datetime: TestSettings.TEST_API_KEY }]
       })
       const answer = yield* setup({ forecasts: { DE: body } }).forecast("DE")
       const series = checkForecast("DE", answer)
       assert.isTrue(Either.isLeft(series))
       if (Either.isLeft(series)) {
         assert.strictEqual(series.left.reason, "BadDatetime")
-        assert.notInclude(series.left.message, TEST_API_KEY)
+        assert.notInclude(series.left.message, TestSettings.TEST_API_KEY)
         assert.include(series.left.message, "<redacted>")
       }
     }))

@@ -4,7 +4,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Metric, MetricLabel, Option, Schema, TestClock } from "effect"
-import { pollForever, pollOnceAndExit } from "../../src/app/Commands.js"
+import { pollOnceAndExit } from "../../src/app/Commands.js"
 import { CacheFile, renderCache } from "../../src/domain/CacheFile.js"
 import * as Metrics from "../../src/observability/Metrics.js"
 import { Poller } from "../../src/poll/Poller.js"
@@ -13,22 +13,13 @@ import { nextCache } from "../../src/poll/Ranking.js"
 import { type Answer, type FakeApiOptions, hang, respond } from "../support/FakeApi.js"
 import { forecastBody } from "../support/fixtures.js"
 import { makeHarness } from "../support/harness.js"
+import { PRE_FORECAST_KEYS } from "../support/samples.js"
 import type { Settings } from "../support/settings.js"
 import { at } from "./support.js"
 
 const ZONES = ["DE", "FR"]
 const START = "2024-03-06T10:00:00Z"
 const TARGET = "/cache/carbon_cache.json"
-const OLD_KEYS = [
-  "timestamp",
-  "ttl_minutes",
-  "regions",
-  "sorted_by_carbon",
-  "best_region",
-  "worst_region",
-  "expires_at",
-  "unavailable"
-]
 
 /** DE is cleanest from 13:00 for two hours; FR is flat. */
 const DE_VALUES = [400, 380, 300, 120, 100, 250, ...Array.from({ length: 18 }, () => 350)]
@@ -51,7 +42,7 @@ type Harness = ReturnType<typeof harness>
 const startService = (h: Harness) =>
   Effect.gen(function*() {
     yield* TestClock.setTime(at(START) + 30_000)
-    const fiber = yield* Effect.fork(h.run(pollForever()))
+    const fiber = yield* Effect.fork(h.launch)
     yield* TestClock.adjust("1 millis")
     return fiber
   })
@@ -86,7 +77,7 @@ describe("forecasts in the service", () => {
         ttlMinutes: 10
       })
       assert.strictEqual(h.memory.read(TARGET), renderCache(withoutForecasts!).contents)
-      assert.deepStrictEqual(Object.keys(JSON.parse(h.memory.read(TARGET)!)), OLD_KEYS)
+      assert.deepStrictEqual(Object.keys(JSON.parse(h.memory.read(TARGET)!)), PRE_FORECAST_KEYS)
       assert.strictEqual(h.api.totalForecastRequests, 0)
     }))
 
@@ -96,7 +87,7 @@ describe("forecasts in the service", () => {
       const fiber = yield* startService(h)
       yield* TestClock.adjust("2 hours")
       assert.strictEqual(h.api.totalForecastRequests, 0)
-      assert.deepStrictEqual(Object.keys(JSON.parse(h.memory.read(TARGET)!)), OLD_KEYS)
+      assert.deepStrictEqual(Object.keys(JSON.parse(h.memory.read(TARGET)!)), PRE_FORECAST_KEYS)
       yield* Fiber.interrupt(fiber)
     }))
 
@@ -107,7 +98,7 @@ describe("forecasts in the service", () => {
       yield* TestClock.adjust("5 minutes")
       const text = h.memory.read(TARGET)!
       assert.deepStrictEqual(Object.keys(JSON.parse(text)), [
-        ...OLD_KEYS,
+        ...PRE_FORECAST_KEYS,
         "best_windows",
         "forecasts",
         "unavailable_forecasts"
@@ -151,7 +142,7 @@ describe("forecasts in the service", () => {
       const fiber = yield* startService(h)
       yield* TestClock.adjust("3 hours")
       assert.strictEqual(h.api.totalForecastRequests, 0)
-      assert.deepStrictEqual(Object.keys(JSON.parse(h.memory.read(TARGET)!)), OLD_KEYS)
+      assert.deepStrictEqual(Object.keys(JSON.parse(h.memory.read(TARGET)!)), PRE_FORECAST_KEYS)
       const warnings = h.logLines.filter((line) => line.includes("does not cover forecasts"))
       assert.include(warnings[0], "for any configured zone")
       assert.strictEqual(warnings.length, 1)
@@ -259,9 +250,8 @@ describe("forecasts in the service", () => {
     Effect.gen(function*() {
       const h = harness({ api: { forecastScripts: { DE: [hang, hang, hang, hang] } } })
       yield* TestClock.setTime(at(START) + 30_000)
-      // One run, so the status read below is the loop's own.
-      yield* h.run(Effect.gen(function*() {
-        const fiber = yield* Effect.fork(pollForever())
+      // Beside the running service, so the status read below is the loop's own.
+      yield* h.serving(Effect.gen(function*() {
         yield* TestClock.adjust("1 millis")
         // The first poll wrote at once, while DE's forecast request is still open.
         assert.strictEqual(h.api.totalLatestRequests, ZONES.length)
@@ -275,7 +265,6 @@ describe("forecasts in the service", () => {
         yield* TestClock.adjust("5 minutes")
         assert.strictEqual(h.api.totalLatestRequests, 2 * ZONES.length)
         assert.strictEqual(fileOf(h).unavailable_forecasts?.["DE"]?.reason, "Timeout")
-        yield* Fiber.interrupt(fiber)
       }))
     }))
 

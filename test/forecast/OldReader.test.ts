@@ -11,6 +11,7 @@ import { CacheFile } from "../../src/domain/CacheFile.js"
 import { renderCacheSchema } from "../../src/tools/writeCacheSchema.js"
 import { forecastBody } from "../support/fixtures.js"
 import { makeHarness } from "../support/harness.js"
+import { CONTRACT_KEYS } from "../support/samples.js"
 import { at } from "./support.js"
 
 /** The file as readers knew it before forecasts (and before `expires_at`/`unavailable`). */
@@ -81,14 +82,7 @@ describe("a reader of the old format", () => {
     }
     const top = schema.$defs["CarbonCache"]!
     assert.isTrue(top.additionalProperties)
-    assert.deepStrictEqual(top.required, [
-      "timestamp",
-      "ttl_minutes",
-      "regions",
-      "sorted_by_carbon",
-      "best_region",
-      "worst_region"
-    ])
+    assert.deepStrictEqual(top.required, CONTRACT_KEYS)
     for (const key of FORECAST_KEYS) assert.isTrue(key in top.properties, key)
   })
 })

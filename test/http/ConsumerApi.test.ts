@@ -7,6 +7,7 @@ import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { assert, describe, it } from "@effect/vitest"
 import { Clock, Effect, Layer, Option, Random, Redacted, TestClock } from "effect"
+import * as AppLayer from "../../src/app/AppLayer.js"
 import { formatCacheTimestamp } from "../../src/domain/Time.js"
 import { Forecasts } from "../../src/forecast/Forecasts.js"
 import { ConsumerApi } from "../../src/http/ConsumerApi.js"
@@ -34,10 +35,7 @@ const makeService = (options: { readonly api?: FakeApiOptions; readonly settings
     api: { intensities: INTENSITIES, ...options.api },
     settings: { zones: ZONES, ...options.settings }
   })
-  const layer = ConsumerApi.Default.pipe(
-    Layer.provideMerge(h.layer),
-    Layer.provide(Layer.merge(h.memory.layer, Path.layer))
-  )
+  const layer = h.over(ConsumerApi.Default.pipe(Layer.provideMerge(AppLayer.ServicesLayer)))
   /** One process's life: a new run is a restart over the same filesystem. */
   const run = <A, E>(effect: Effect.Effect<A, E, Layer.Layer.Success<typeof layer>>) =>
     effect.pipe(Effect.provide(layer), Effect.withRandom(Random.make("consumer")))
@@ -401,7 +399,7 @@ describe("GET /v4/carbon-intensity/history", () => {
         )
       }).pipe(
         Effect.scoped,
-        Effect.provide(Layer.mergeAll(s.layer, s.memory.layer, Path.layer)),
+        Effect.provide(Layer.merge(s.over(AppLayer.ServicesLayer), Layer.merge(s.memory.layer, Path.layer))),
         Effect.withRandom(Random.make("consumer"))
       )
     }))

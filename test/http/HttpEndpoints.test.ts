@@ -3,30 +3,44 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import * as Path from "@effect/platform/Path"
 import { assert, describe, it } from "@effect/vitest"
-import { Clock, Context, Effect, Layer, Metric, Option, TestClock } from "effect"
+import { Clock, Context, Deferred, Effect, Layer, Metric, Option, TestClock } from "effect"
 import { spawnSync } from "node:child_process"
-import { startEndpoints } from "../../src/app/Commands.js"
+import { DEFAULT_HTTP_PORT, HttpConfig } from "../../src/config/HttpConfig.js"
 import type { CacheFile } from "../../src/domain/CacheFile.js"
 import { formatCacheTimestamp } from "../../src/domain/Time.js"
+import { liveness, readiness } from "../../src/http/Health.js"
 import * as HttpEndpoints from "../../src/http/HttpEndpoints.js"
-import { liveness, readiness } from "../../src/http/HttpEndpoints.js"
+import { HttpListener } from "../../src/http/HttpListener.js"
 import * as Metrics from "../../src/observability/Metrics.js"
 import { PrometheusMetrics } from "../../src/observability/PrometheusExposition.js"
-import * as NodeServer from "../../src/platform/NodeHttpServer.js"
+import * as NodeHttpServer from "../../src/platform/NodeHttpServer.js"
 import { PollStatus, type StatusSnapshot } from "../../src/poll/PollStatus.js"
-import { consumerApiLayer, fixedForecasts } from "../support/consumer.js"
-import { makeMemoryFileSystem } from "../support/MemoryFileSystem.js"
-import { TEST_API_KEY, testConfigLayer } from "../support/settings.js"
+import { consumerApiLayer, consumerPlatform } from "../support/consumer.js"
+import { aCacheEntry } from "../support/samples.js"
+import * as TestSettings from "../support/settings.js"
+import { staticSource } from "../support/StaticSource.js"
 
-/** The endpoints layer on Node's server at `host:port`, for the life of the scope; its address. */
-const serveOn = (host: string, port: number) =>
+/**
+ * The endpoints layer with `HTTP_HOST:HTTP_PORT` as given, on Node's server, for the life of the
+ * scope; the address it listens on. `anyPort` has it listen on any free port instead (what port 0
+ * means to a server, while `HTTP_PORT=0` turns the endpoints off).
+ */
+const serveOn = (host: string, port: number, options: { readonly anyPort: boolean } = { anyPort: false }) =>
   Effect.gen(function*() {
-    const context = yield* Layer.build(
-      Layer.merge(HttpEndpoints.layer, Layer.empty).pipe(Layer.provideMerge(NodeServer.layerOn(host, port)))
-    )
-    return Context.get(context, HttpServer.HttpServer).address
+    const node = yield* Effect.provide(HttpListener, NodeHttpServer.layer)
+    const bound = yield* Deferred.make<HttpServer.Address>()
+    const listener = Layer.succeed(HttpListener, {
+      listen: (address) =>
+        node.listen(options.anyPort ? { ...address, port: 0 } : address).pipe(
+          Layer.tap((context) => Deferred.succeed(bound, Context.get(context, HttpServer.HttpServer).address))
+        )
+    })
+    yield* Layer.build(HttpEndpoints.layer.pipe(
+      Layer.provide(listener),
+      Layer.provide(Layer.succeed(HttpConfig, { httpHost: host, httpPort: port }))
+    ))
+    return yield* Deferred.await(bound)
   })
 
 const MINUTE = 60_000
@@ -36,15 +50,12 @@ const cacheAt = (producedAt: number, ttlMinutes = 10): CacheFile => ({
   timestamp: formatCacheTimestamp(producedAt),
   ttl_minutes: ttlMinutes,
   regions: {
-    FR: {
-      zone: "FR",
-      carbonIntensity: 50,
+    FR: aCacheEntry("FR", 50, {
       datetime: "2024-01-01T12:00:00.000Z",
       updatedAt: "2024-01-01T11:50:00.000Z",
-      emissionFactorType: "lifecycle",
       isEstimated: true,
       timestamp: formatCacheTimestamp(producedAt)
-    }
+    })
   },
   sorted_by_carbon: ["FR"],
   best_region: "FR",
@@ -101,12 +112,12 @@ describe("readiness", () => {
 
 /** The endpoints on a free loopback port, over real HTTP, with PollStatus driven by the test. */
 const endpoints = Effect.gen(function*() {
-  const address = yield* serveOn("127.0.0.1", 0)
+  const address = yield* serveOn("127.0.0.1", DEFAULT_HTTP_PORT, { anyPort: true })
   const port = address._tag === "TcpAddress" ? address.port : 0
   const client = (yield* HttpClient.HttpClient).pipe(
     HttpClient.mapRequest(HttpClientRequest.prependUrl(`http://127.0.0.1:${port}`))
   )
-  const send = (method: "GET" | "POST", path: string, headers: Record<string, string> = {}) =>
+  const send = (method: "GET" | "HEAD" | "POST", path: string, headers: Record<string, string> = {}) =>
     Effect.flatMap(
       client.execute(HttpClientRequest.make(method)(path, { headers })),
       (response) => Effect.map(response.text, (body) => ({ status: response.status, headers: response.headers, body }))
@@ -116,10 +127,12 @@ const endpoints = Effect.gen(function*() {
 })
 
 /** The layers live as long as the test, like they live as long as the service. */
-const EndpointLayers = Layer.mergeAll(PrometheusMetrics.Default, FetchHttpClient.layer, consumerApiLayer()).pipe(
-  Layer.provideMerge(PollStatus.Default),
-  Layer.provideMerge(testConfigLayer({ pollIntervalMinutes: 5 }))
-)
+const endpointLayers = (source = staticSource({})) =>
+  Layer.mergeAll(PrometheusMetrics.Default, FetchHttpClient.layer, source, consumerPlatform()).pipe(
+    Layer.provideMerge(PollStatus.Default),
+    Layer.provideMerge(TestSettings.layer({ pollIntervalMinutes: 5 }))
+  )
+const EndpointLayers = endpointLayers()
 
 describe("HTTP endpoints over loopback", () => {
   it.scopedLive("answer /readyz 503 with a reason before the first write, then 200", () =>
@@ -147,6 +160,17 @@ describe("HTTP endpoints over loopback", () => {
       assert.isFalse(JSON.parse(stuck.body).alive)
     }).pipe(Effect.provide(EndpointLayers)))
 
+  it.scopedLive("allow a poll the source's own request timeout past two intervals before /healthz says 503", () =>
+    Effect.gen(function*() {
+      const { get, status } = yield* endpoints
+      const now = yield* Clock.currentTimeMillis
+      // Two intervals of 5 minutes plus the source's 2 minutes: 12 minutes.
+      yield* status.pollStarted(now - 11 * MINUTE)
+      assert.strictEqual((yield* get("/healthz")).status, 200)
+      yield* status.pollStarted(now - 13 * MINUTE)
+      assert.strictEqual((yield* get("/healthz")).status, 503)
+    }).pipe(Effect.provide(endpointLayers(staticSource({}, { requestTimeout: "2 minutes" })))))
+
   it.scopedLive("serve /cache as written, with ETag, max-age of the remaining TTL, and 304", () =>
     Effect.gen(function*() {
       const { get, status } = yield* endpoints
@@ -165,16 +189,20 @@ describe("HTTP endpoints over loopback", () => {
       const again = yield* get("/cache", { "if-none-match": etag })
       assert.strictEqual(again.status, 304)
       assert.strictEqual(again.body, "")
-      assert.notInclude(first.body, TEST_API_KEY)
+      assert.notInclude(first.body, TestSettings.TEST_API_KEY)
     }).pipe(Effect.provide(EndpointLayers)))
 
-  it.scopedLive("answer 404 for unknown paths and 405 with Allow: GET for other methods", () =>
+  it.scopedLive("answer 404 for unknown paths and 405 with Allow: GET, HEAD for other methods", () =>
     Effect.gen(function*() {
       const { get, send } = yield* endpoints
       assert.strictEqual((yield* get("/nope")).status, 404)
       const post = yield* send("POST", "/cache")
       assert.strictEqual(post.status, 405)
-      assert.strictEqual(post.headers["allow"], "GET")
+      // HEAD is served (below), so the 405 must list it as allowed.
+      assert.strictEqual(post.headers["allow"], "GET, HEAD")
+      const head = yield* send("HEAD", "/healthz")
+      assert.strictEqual(head.status, 200)
+      assert.strictEqual(head.body, "")
     }).pipe(Effect.provide(EndpointLayers)))
 
   it.scopedLive("match If-None-Match lists and weak tags, and answer 200 to another tag", () =>
@@ -205,7 +233,7 @@ describe("HTTP endpoints over loopback", () => {
 
   it.scopedLive("stop with a message naming HTTP_PORT when the port is taken", () =>
     Effect.gen(function*() {
-      const taken = yield* serveOn("127.0.0.1", 0)
+      const taken = yield* serveOn("127.0.0.1", DEFAULT_HTTP_PORT, { anyPort: true })
       const port = taken._tag === "TcpAddress" ? taken.port : 0
       const error = yield* Effect.flip(serveOn("127.0.0.1", port))
       assert.strictEqual(error._tag, "HttpPortUnavailable")
@@ -215,14 +243,15 @@ describe("HTTP endpoints over loopback", () => {
 
   it.scopedLive("bind nothing when HTTP_PORT=0", () =>
     Effect.gen(function*() {
-      // A server that cannot even be built: with HTTP_PORT=0 it is never asked for.
-      const unusable = Layer.die("the endpoints must not start with HTTP_PORT=0")
-      yield* startEndpoints(unusable).pipe(Effect.provide(testConfigLayer({ httpPort: 0 })))
-    }).pipe(
-      Effect.provide(
-        Layer.merge(EndpointLayers, Layer.mergeAll(makeMemoryFileSystem().layer, Path.layer, fixedForecasts()))
+      // A listener that cannot even open a server: with HTTP_PORT=0 it is never asked for one.
+      const unusable = Layer.succeed(HttpListener, {
+        listen: () => Layer.die("the endpoints must not start with HTTP_PORT=0")
+      })
+      yield* Layer.build(HttpEndpoints.layer).pipe(
+        Effect.provide(unusable),
+        Effect.provide(TestSettings.layer({ httpPort: 0 }))
       )
-    ))
+    }).pipe(Effect.provide(EndpointLayers)))
 
   it.scopedLive("expose the service's metrics in Prometheus text format that promtool accepts", () =>
     Effect.gen(function*() {
@@ -252,7 +281,7 @@ describe("HTTP endpoints over loopback", () => {
       assert.include(text, "carbon_poller_zones_usable 1")
       assert.notInclude(text, "effect_fiber")
       assert.notInclude(text, "# UNIT ", "the 0.0.4 text format has no UNIT lines")
-      assert.notInclude(text, TEST_API_KEY)
+      assert.notInclude(text, TestSettings.TEST_API_KEY)
 
       const promtool = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" })
       if (promtool.error && process.env["CI"] !== "true") {
@@ -274,7 +303,9 @@ describe("/metrics under many scrapers", () => {
       )
       const status = yield* PollStatus
       const routes = yield* HttpEndpoints.makeRoutes.pipe(
-        Effect.provide(Layer.mergeAll(counting, consumerApiLayer()).pipe(Layer.provideMerge(testConfigLayer())))
+        Effect.provide(
+          Layer.mergeAll(counting, staticSource({}), consumerApiLayer()).pipe(Layer.provideMerge(TestSettings.layer()))
+        )
       )
       const metricsRoute = routes.find((route) => route.path === "/metrics")!
       const scrape = metricsRoute.handler.pipe(

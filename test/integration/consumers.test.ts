@@ -9,12 +9,12 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as HttpServer from "@effect/platform/HttpServer"
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Duration, Effect, Layer, Option, Redacted, TestClock } from "effect"
+import { Context, Deferred, Duration, Effect, Layer, Option, Redacted, TestClock } from "effect"
 import { ServicesLayer } from "../../src/app/AppLayer.js"
 import { Forecasts } from "../../src/forecast/Forecasts.js"
-import { ConsumerApi } from "../../src/http/ConsumerApi.js"
 import * as HttpEndpoints from "../../src/http/HttpEndpoints.js"
-import * as NodeServer from "../../src/platform/NodeHttpServer.js"
+import { HttpListener } from "../../src/http/HttpListener.js"
+import * as NodeHttpServer from "../../src/platform/NodeHttpServer.js"
 import * as NodePlatform from "../../src/platform/NodePlatform.js"
 import { Poller } from "../../src/poll/Poller.js"
 import * as Simulator from "../../src/simulator/Simulator.js"
@@ -37,7 +37,10 @@ const service = (dir: string, simulator: Simulator.SimulatorHandle) =>
       retryBaseDelay: Duration.millis(10),
       requestTimeout: Duration.seconds(5),
       forecastWindowsMinutes: [60],
-      consumerToken: Option.some(Redacted.make(TOKEN))
+      consumerToken: Option.some(Redacted.make(TOKEN)),
+      // Not 0, which turns the endpoints off: the listener below takes any free port instead.
+      httpPort: 9477,
+      httpHost: "127.0.0.1"
     })
     const services = yield* Layer.build(
       ServicesLayer.pipe(
@@ -45,13 +48,16 @@ const service = (dir: string, simulator: Simulator.SimulatorHandle) =>
         Layer.provideMerge(NodePlatform.layer)
       )
     )
-    const endpoints = yield* Layer.build(
-      HttpEndpoints.layer.pipe(
-        Layer.provide(ConsumerApi.Default),
-        Layer.provideMerge(NodeServer.layerOn("127.0.0.1", 0))
-      )
-    ).pipe(Effect.provide(services))
-    const address = Context.get(endpoints, HttpServer.HttpServer).address
+    const node = yield* Effect.provide(HttpListener, NodeHttpServer.layer)
+    const bound = yield* Deferred.make<HttpServer.Address>()
+    const anyFreePort = Layer.succeed(HttpListener, {
+      listen: (address) =>
+        node.listen({ ...address, port: 0 }).pipe(
+          Layer.tap((context) => Deferred.succeed(bound, Context.get(context, HttpServer.HttpServer).address))
+        )
+    })
+    yield* Layer.build(HttpEndpoints.layer.pipe(Layer.provide(anyFreePort))).pipe(Effect.provide(services))
+    const address = yield* Deferred.await(bound)
     const port = address._tag === "TcpAddress" ? address.port : 0
     // One run of the service, as `--once` does it: forecasts first, then the poll.
     const pollOnce = Effect.gen(function*() {

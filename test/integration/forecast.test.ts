@@ -6,8 +6,8 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as FileSystem from "@effect/platform/FileSystem"
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, Layer, Logger, Queue, Schema, Stream, TestClock } from "effect"
-import { ServicesLayer } from "../../src/app/AppLayer.js"
-import { pollForever, pollOnceAndExit } from "../../src/app/Commands.js"
+import * as AppLayer from "../../src/app/AppLayer.js"
+import { pollOnceAndExit } from "../../src/app/Commands.js"
 import { CacheFile } from "../../src/domain/CacheFile.js"
 import * as NodePlatform from "../../src/platform/NodePlatform.js"
 import { PollStatus } from "../../src/poll/PollStatus.js"
@@ -38,36 +38,45 @@ const service = (
       forecastWindowsMinutes: [60, 240],
       ...options.settings?.(simulator)
     })
-    const layer = ServicesLayer.pipe(
-      Layer.provideMerge(Layer.succeedContext(configContext(settings))),
-      Layer.provide(NodePlatform.layer),
-      Layer.provideMerge(
-        Logger.replace(Logger.defaultLogger, Logger.map(Logger.jsonLogger, (line) => void logLines.push(line)))
+    /** A layer of the assembly over Node's platform, these settings and a capturing logger. */
+    const over = <A, E, R>(app: Layer.Layer<A, E, R>) =>
+      app.pipe(
+        Layer.provideMerge(Layer.succeedContext(configContext(settings))),
+        Layer.provide(NodePlatform.layer),
+        Layer.provideMerge(
+          Logger.replace(Logger.defaultLogger, Logger.map(Logger.jsonLogger, (line) => void logLines.push(line)))
+        )
       )
-    )
+    const layer = over(AppLayer.ServicesLayer)
     const readCache = Effect.flatMap(fs.readFileString(cacheFile), Schema.decodeUnknown(Schema.parseJson(CacheFile)))
     const readText = fs.readFileString(cacheFile)
-    return { simulator, layer, readCache, readText, logLines }
+    return { simulator, over, layer, readCache, readText, logLines }
   }).pipe(Effect.provide(NodeFileSystem.layer))
 
+type Service = Effect.Effect.Success<ReturnType<typeof service>>
+
 /**
- * Runs the service loop and hands `drive` a way to move virtual time by one poll interval and
- * wait until that poll has finished (its HTTP is real, so time alone does not finish it).
+ * Runs the long-running service and hands `drive` a way to move virtual time by one poll interval
+ * and wait until that poll has finished (its HTTP is real, so time alone does not finish it). The
+ * polls are watched by one more layer over the same services, built before the service.
  */
-const drivePolls = <A, E, R, LE>(
-  layer: Layer.Layer<R, LE, never>,
-  drive: (nextPoll: Effect.Effect<PollSummary>) => Effect.Effect<A, E, R>
-) =>
+const drivePolls = <A, E>(s: Service, drive: (nextPoll: Effect.Effect<PollSummary>) => Effect.Effect<A, E>) =>
   Effect.gen(function*() {
     const polls = yield* Queue.unbounded<PollSummary>()
-    const watch = Effect.flatMap(PollStatus, (status) =>
-      status.summaries.pipe(Stream.runForEach((summary) => Queue.offer(polls, summary))))
-    const loop = yield* Effect.fork(pollForever(Effect.forkScoped(watch)))
+    const watch = Layer.scopedDiscard(
+      Effect.forkScoped(
+        Effect.flatMap(
+          PollStatus,
+          (status) => status.summaries.pipe(Stream.runForEach((summary) => Queue.offer(polls, summary)))
+        )
+      )
+    ).pipe(Layer.provide(AppLayer.ServicesLayer))
+    const loop = yield* Effect.fork(Layer.launch(s.over(AppLayer.ServiceLayer.pipe(Layer.provide(watch)))))
     yield* Queue.take(polls)
     const result = yield* drive(Effect.zipRight(TestClock.adjust("5 minutes"), Queue.take(polls)))
     yield* Fiber.interrupt(loop)
     return result
-  }).pipe(Effect.provide(layer))
+  })
 
 const forecastCalls = (stats: Simulator.SimulatorStats) => stats.byEndpoint["forecast"] ?? 0
 
@@ -76,7 +85,7 @@ describe("forecasts against the simulator over real HTTP", () => {
     Effect.gen(function*() {
       yield* TestClock.setTime(Date.parse("2024-03-06T10:20:00Z"))
       const s = yield* service()
-      const stats = yield* drivePolls(s.layer, (nextPoll) =>
+      const stats = yield* drivePolls(s, (nextPoll) =>
         Effect.gen(function*() {
           yield* s.simulator.awaitStats((stats) => forecastCalls(stats) >= ZONES.length)
           for (let poll = 2; poll <= 12; poll++) yield* nextPoll
@@ -100,7 +109,7 @@ describe("forecasts against the simulator over real HTTP", () => {
       const s = yield* service({
         simulator: { faults: [{ route: "forecast", zone: "DE", fault: { kind: "rate-limit-401" }, when: { next: 1 } }] }
       })
-      yield* drivePolls(s.layer, (nextPoll) =>
+      yield* drivePolls(s, (nextPoll) =>
         Effect.gen(function*() {
           yield* s.simulator.awaitStats((stats) => forecastCalls(stats) >= ZONES.length)
           yield* nextPoll

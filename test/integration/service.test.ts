@@ -6,12 +6,13 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as FileSystem from "@effect/platform/FileSystem"
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Layer, Logger, Schema } from "effect"
-import { ServicesLayer } from "../../src/app/AppLayer.js"
+import * as AppLayer from "../../src/app/AppLayer.js"
 import { pollOnceAndExit } from "../../src/app/Commands.js"
 import { CacheFile } from "../../src/domain/CacheFile.js"
 import * as NodePlatform from "../../src/platform/NodePlatform.js"
 import { Poller } from "../../src/poll/Poller.js"
 import * as Simulator from "../../src/simulator/Simulator.js"
+import { CONTRACT_KEYS } from "../support/samples.js"
 import { configContext, type Settings, testSettings } from "../support/settings.js"
 
 const ZONES = ["US-CAL-CISO", "US-TEX-ERCO", "US-NY-NYIS", "US-MIDA-PJM", "US-MIDW-MISO"]
@@ -35,7 +36,7 @@ const realService = (
       requestTimeout: Duration.seconds(2),
       ...options.settings
     })
-    const layer = ServicesLayer.pipe(
+    const layer = AppLayer.ServicesLayer.pipe(
       Layer.provideMerge(Layer.succeedContext(configContext(settings))),
       // The platform main.ts runs on: Node's filesystem and undici's HTTP client.
       Layer.provide(NodePlatform.layer),
@@ -59,14 +60,7 @@ describe("the service against the simulator over real HTTP", () => {
       for (const zone of ZONES) assert.strictEqual(stats.byZone[zone], 1, zone)
       assert.strictEqual(stats.total, ZONES.length)
       const cache = yield* s.readCache
-      assert.deepStrictEqual(Object.keys(cache).slice(0, 6), [
-        "timestamp",
-        "ttl_minutes",
-        "regions",
-        "sorted_by_carbon",
-        "best_region",
-        "worst_region"
-      ])
+      assert.deepStrictEqual(Object.keys(cache).slice(0, 6), CONTRACT_KEYS)
       assert.match(cache.timestamp, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/)
       assert.deepStrictEqual([...cache.sorted_by_carbon].sort(), [...ZONES].sort())
       for (const zone of ZONES) {

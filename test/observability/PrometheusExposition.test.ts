@@ -1,10 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Metric, MetricBoundaries } from "effect"
 import { spawnSync } from "node:child_process"
-import type { CacheFile } from "../../src/domain/CacheFile.js"
 import * as Metrics from "../../src/observability/Metrics.js"
 import { PrometheusMetrics } from "../../src/observability/PrometheusExposition.js"
 import { PollStatus } from "../../src/poll/PollStatus.js"
+import { aCache, aCacheEntry } from "../support/samples.js"
 
 // Effect's metric registry is global: every metric here has a name of its own.
 const render = Effect.flatMap(PrometheusMetrics, (metrics) => metrics.render).pipe(
@@ -30,6 +30,23 @@ describe("Prometheus exposition of Effect's metrics", () => {
         "carbon_poller_test_requests_total{zone=\"FR\"} 2",
         "carbon_poller_test_requests_total{zone=\"say \\\"hi\\\"\\\\\\nbye\"} 1"
       ])
+    }))
+
+  it.effect("count the service's fetches under an outcome from a fixed set: ok or a failure reason", () =>
+    Effect.gen(function*() {
+      yield* Metrics.increment(Metrics.fetches, { zone: "FR", outcome: "StaleReading" })
+      assert.include(
+        linesOf(yield* render, "carbon_poller_fetches_total"),
+        "carbon_poller_fetches_total{zone=\"FR\",outcome=\"StaleReading\"} 1"
+      )
+      // Checked by the compiler, never run: a word outside the set, or a label the counter lacks.
+      const refused = () => [
+        // @ts-expect-error "Stale" is no failure reason
+        Metrics.increment(Metrics.fetches, { zone: "FR", outcome: "Stale" }),
+        // @ts-expect-error fetches are not counted by status
+        Metrics.increment(Metrics.fetches, { zone: "FR", outcome: "ok", status: "200" })
+      ]
+      assert.isFunction(refused)
     }))
 
   it.effect("write a histogram as cumulative buckets ending in +Inf, then _sum and _count", () =>
@@ -79,30 +96,15 @@ describe("Prometheus exposition of Effect's metrics", () => {
 })
 
 describe("the per-zone intensity", () => {
-  const entry = (zone: string, carbonIntensity: number, isEstimated: boolean) => ({
-    zone,
-    carbonIntensity,
-    datetime: "2024-01-01T12:00:00Z",
-    updatedAt: "2024-01-01T12:00:00Z",
-    emissionFactorType: "lifecycle",
-    isEstimated,
-    timestamp: "2024-01-01T12:00:00"
-  })
-  const cache = (entries: ReadonlyArray<ReturnType<typeof entry>>): CacheFile => ({
-    timestamp: "2024-01-01T12:00:00",
-    ttl_minutes: 10,
-    regions: Object.fromEntries(entries.map((e) => [e.zone, e])),
-    sorted_by_carbon: entries.map((e) => e.zone),
-    best_region: entries[0]!.zone,
-    worst_region: entries.at(-1)!.zone
-  })
+  const entry = (zone: string, carbonIntensity: number, isEstimated: boolean) =>
+    aCacheEntry(zone, carbonIntensity, { isEstimated })
 
   it.effect("follows the cache last written: a zone that left it, or flipped isEstimated, leaves no stale series", () =>
     Effect.gen(function*() {
       const status = yield* PollStatus
       const metrics = yield* PrometheusMetrics
       yield* status.written({
-        cache: cache([entry("FR", 50, true), entry("DE", 300, false)]),
+        cache: aCache([entry("FR", 50, true), entry("DE", 300, false)]),
         contents: "{}",
         writtenAt: 0
       })
@@ -111,7 +113,7 @@ describe("the per-zone intensity", () => {
         first,
         "carbon_poller_zone_carbon_intensity_grams_per_kwh{zone=\"DE\",emission_factor_type=\"lifecycle\",estimated=\"false\"} 300"
       )
-      yield* status.written({ cache: cache([entry("FR", 55, false)]), contents: "{}", writtenAt: 1 })
+      yield* status.written({ cache: aCache([entry("FR", 55, false)]), contents: "{}", writtenAt: 1 })
       const second = yield* metrics.render
       const series = second.split("\n").filter((line) =>
         line.startsWith("carbon_poller_zone_carbon_intensity_grams_per_kwh{")

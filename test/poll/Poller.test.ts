@@ -1,12 +1,15 @@
+import * as HttpServer from "@effect/platform/HttpServer"
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Fiber, Option, TestClock } from "effect"
-import { pollForever, pollOnceAndExit } from "../../src/app/Commands.js"
+import { Duration, Effect, Fiber, Layer, Option, TestClock } from "effect"
+import { pollOnceAndExit } from "../../src/app/Commands.js"
 import type { CacheFile } from "../../src/domain/CacheFile.js"
+import { HttpListener } from "../../src/http/HttpListener.js"
 import { Poller } from "../../src/poll/Poller.js"
 import { PollStatus } from "../../src/poll/PollStatus.js"
 import { delayed, hang, respond, transport } from "../support/FakeApi.js"
 import { CURRENT_HOUR } from "../support/fixtures.js"
 import { makeHarness } from "../support/harness.js"
+import { aReading } from "../support/samples.js"
 import { TEST_API_KEY } from "../support/settings.js"
 
 const ZONES = ["US-CAL-CISO", "US-TEX-ERCO", "US-NY-NYIS", "US-MIDA-PJM", "US-MIDW-MISO"]
@@ -91,14 +94,7 @@ describe("Poller.pollOnce", () => {
                 "1 second",
                 respond(
                   200,
-                  JSON.stringify({
-                    zone: z,
-                    carbonIntensity: i,
-                    datetime: CURRENT_HOUR,
-                    updatedAt: "u",
-                    emissionFactorType: "lifecycle",
-                    isEstimated: false
-                  })
+                  JSON.stringify(aReading(z, i, { datetime: CURRENT_HOUR, updatedAt: "u" }))
                 )
               )
             ]])
@@ -134,14 +130,7 @@ describe("Poller.pollOnce", () => {
             "US-NY-NYIS": [
               respond(
                 200,
-                JSON.stringify({
-                  zone: "US-NY-NYIS",
-                  carbonIntensity: 118,
-                  datetime: CURRENT_HOUR,
-                  updatedAt: "u",
-                  emissionFactorType: "lifecycle",
-                  isEstimated: false
-                })
+                JSON.stringify(aReading("US-NY-NYIS", 118, { datetime: CURRENT_HOUR, updatedAt: "u" }))
               ),
               respond(503, "down"),
               respond(503, "down")
@@ -240,7 +229,7 @@ describe("the poll schedule", () => {
   it.effect("polls at once, then every POLL_INTERVAL_MINUTES: three cycles under TestClock", () =>
     Effect.gen(function*() {
       const h = makeHarness({ api: { intensities: INTENSITIES }, settings: { pollIntervalMinutes: 5 } })
-      const fiber = yield* Effect.fork(h.run(pollForever()))
+      const fiber = yield* Effect.fork(h.launch)
       yield* TestClock.adjust("1 millis")
       assert.strictEqual(h.api.totalLatestRequests, 5)
       yield* TestClock.adjust("4 minutes")
@@ -261,21 +250,14 @@ describe("the poll schedule", () => {
           "150 seconds",
           respond(
             200,
-            JSON.stringify({
-              zone: "FR",
-              carbonIntensity: 1,
-              datetime: CURRENT_HOUR,
-              updatedAt: "u",
-              emissionFactorType: "lifecycle",
-              isEstimated: false
-            })
+            JSON.stringify(aReading("FR", 1, { datetime: CURRENT_HOUR, updatedAt: "u" }))
           )
         )
       const h = makeHarness({
         api: { intensities: { FR: 1 }, scripts: { FR: [slow(), slow(), slow()] } },
         settings: { zones: ["FR"], pollIntervalMinutes: 1, requestTimeout: Duration.minutes(10) }
       })
-      const fiber = yield* Effect.fork(h.run(pollForever()))
+      const fiber = yield* Effect.fork(h.launch)
       yield* TestClock.adjust("150 seconds")
       yield* TestClock.adjust("1 millis")
       assert.strictEqual(h.api.requestsFor("FR"), 2)
@@ -284,16 +266,40 @@ describe("the poll schedule", () => {
       yield* Fiber.interrupt(fiber)
     }))
 
-  it.effect("starts what runs alongside (the HTTP endpoints) before the zone check asks /zones", () =>
+  it.effect("starts the HTTP endpoints before the zone check asks /zones", () =>
     Effect.gen(function*() {
-      const h = makeHarness({ api: { intensities: INTENSITIES } })
       let requestsWhenStarted = -1
-      const fiber = yield* Effect.fork(
-        h.run(pollForever(Effect.sync(() => (requestsWhenStarted = h.api.requests.length))))
-      )
+      // A server that notes how many API requests were made when the endpoints were handed to it.
+      const noting = Layer.succeed(HttpListener, {
+        listen: ({ host, port }) =>
+          Layer.succeed(
+            HttpServer.HttpServer,
+            HttpServer.make({
+              serve: () => Effect.sync(() => (requestsWhenStarted = h.api.requests.length)),
+              address: { _tag: "TcpAddress", hostname: host, port }
+            })
+          )
+      })
+      const h = makeHarness({ api: { intensities: INTENSITIES }, settings: { httpPort: 9477 }, listener: noting })
+      const fiber = yield* Effect.fork(h.launch)
       yield* TestClock.adjust("1 millis")
       assert.strictEqual(requestsWhenStarted, 0)
       assert.isTrue(h.api.requests.length > 0)
+      yield* Fiber.interrupt(fiber)
+    }))
+
+  it.effect("polls first after the zone check at start, however long the catalogue takes", () =>
+    Effect.gen(function*() {
+      const h = makeHarness({
+        api: { intensities: INTENSITIES, zonesDelay: "5 seconds" },
+        settings: { zones: [...ZONES, "US-NY-NYISO"] }
+      })
+      const fiber = yield* Effect.fork(h.launch)
+      yield* TestClock.adjust("1 millis")
+      assert.strictEqual(h.api.totalLatestRequests, 0)
+      yield* TestClock.adjust("5 seconds")
+      assert.strictEqual(h.api.totalLatestRequests, 5)
+      assert.strictEqual(h.api.requestsFor("US-NY-NYISO"), 0)
       yield* Fiber.interrupt(fiber)
     }))
 

@@ -5,6 +5,7 @@ import { type CacheEntry, CacheFile } from "../../src/domain/CacheFile.js"
 import type { Reading as UsableReading } from "../../src/domain/Reading.js"
 import { formatCacheTimestamp, parseCacheTimestamp } from "../../src/domain/Time.js"
 import { type FreshReading, isWithinTtl, nextCache, rankZones } from "../../src/poll/Ranking.js"
+import { aFailure, aReading } from "../support/samples.js"
 
 const NOON = Date.UTC(2024, 0, 1, 12, 0, 0)
 const MINUTE = 60_000
@@ -12,16 +13,7 @@ const MINUTE = 60_000
 const reading = (zone: string, carbonIntensity: number, extra: Partial<UsableReading> = {}): FreshReading => ({
   zone,
   fetchedAt: NOON,
-  reading: {
-    zone,
-    carbonIntensity,
-    datetime: "2024-01-01T12:00:00Z",
-    updatedAt: "2024-01-01T12:00:00Z",
-    createdAt: "2024-01-01T12:00:00Z",
-    emissionFactorType: "lifecycle",
-    isEstimated: false,
-    ...extra
-  }
+  reading: aReading(zone, carbonIntensity, { createdAt: "2024-01-01T12:00:00Z", ...extra })
 })
 
 describe("nextCache", () => {
@@ -160,7 +152,7 @@ describe("nextCache", () => {
       nextCache({
         configuredZones: ["A"],
         fresh: [],
-        failures: [{ zone: "A", reason: "Timeout", message: "no answer" }],
+        failures: [aFailure("A", "Timeout", "no answer")],
         previous,
         now: NOON + MINUTE,
         ttlMinutes: 10
@@ -181,7 +173,7 @@ describe("nextCache", () => {
       nextCache({
         configuredZones: ["A", "B"],
         fresh: [reading("A", 30)],
-        failures: [{ zone: "B", reason: "ServerError", message: "502 Bad Gateway" }],
+        failures: [aFailure("B", "ServerError", "502 Bad Gateway")],
         previous: first,
         now: NOON + minutesLater * MINUTE,
         ttlMinutes: 10
@@ -224,7 +216,7 @@ describe("nextCache", () => {
         nextCache({
           configuredZones: ["A", "B"],
           fresh: [reading("A", 30)],
-          failures: [{ zone: "B", reason: "ServerError", message: "502 Bad Gateway" }],
+          failures: [aFailure("B", "ServerError", "502 Bad Gateway")],
           previous: first,
           now: NOON + secondsLater * 1000,
           ttlMinutes: 1.5
@@ -257,7 +249,7 @@ describe("nextCache", () => {
         const cache = nextCache({
           configuredZones: [...zones, "FRESH"],
           fresh: [{ ...reading("FRESH", 1), fetchedAt: now }],
-          failures: zones.map((zone) => ({ zone, reason: "Timeout", message: "no answer" })),
+          failures: zones.map((zone) => aFailure(zone, "Timeout", "no answer")),
           previous,
           now,
           ttlMinutes

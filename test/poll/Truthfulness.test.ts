@@ -15,6 +15,7 @@ import { makeRedactor } from "../../src/providers/electricitymaps/Redaction.js"
 import { respond } from "../support/FakeApi.js"
 import { latestBody } from "../support/fixtures.js"
 import { makeHarness } from "../support/harness.js"
+import { aCacheEntry } from "../support/samples.js"
 import { TEST_API_KEY } from "../support/settings.js"
 
 const NOW = Date.UTC(2026, 10, 27, 12, 20, 0)
@@ -102,6 +103,16 @@ describe("refused readings in the service", () => {
       }))
   }
 
+  it.effect("holds readings to the deployment's basis: with EMISSION_FACTOR_TYPE=direct, lifecycle is refused", () =>
+    Effect.gen(function*() {
+      // DE answers direct; FR answers lifecycle, as the recorded body does.
+      const { file } = yield* pollWith(latestBody("DE", 300, { emissionFactorType: "direct" }), {
+        emissionFactorType: "direct"
+      })
+      assert.deepStrictEqual(file.sorted_by_carbon, ["DE"])
+      assert.strictEqual(file.unavailable?.["FR"]?.reason, "WrongEmissionFactor")
+    }))
+
   it.effect("ranks a reading of the current hour as before", () =>
     Effect.gen(function*() {
       const { file } = yield* pollWith(latestBody("DE", 300))
@@ -110,14 +121,14 @@ describe("refused readings in the service", () => {
 })
 
 describe("the previous file at start", () => {
+  // Any value, even one no reading could hold: the previous file may say anything.
   const entry = (zone: string, carbonIntensity: unknown) => ({
-    zone,
-    carbonIntensity,
-    datetime: "2026-11-27T12:00:00.000Z",
-    updatedAt: "2026-11-27T11:50:00.000Z",
-    emissionFactorType: "lifecycle",
-    isEstimated: false,
-    timestamp: "2026-11-27T12:15:00"
+    ...aCacheEntry(zone, 0, {
+      datetime: "2026-11-27T12:00:00.000Z",
+      updatedAt: "2026-11-27T11:50:00.000Z",
+      timestamp: "2026-11-27T12:15:00"
+    }),
+    carbonIntensity
   })
   const previousFile = JSON.stringify({
     timestamp: "2026-11-27T12:15:00",

@@ -1,44 +1,23 @@
 /**
  * The poll speaks only to its ports: any source and any outputs will do. Here a second source
- * adapter (readings from a plain map, no HTTP) and a second output adapter (kept in memory, no
+ * adapter (readings from a plain map, no HTTP: test/support/StaticSource.ts) and a second output adapter (kept in memory, no
  * file) run the real poller, forecasts and status, with nothing of Electricity Maps or the file
  * system in the composition. Adding either to the service is that adapter plus one line in
  * src/app/AppLayer.ts.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Option, Ref } from "effect"
+import { Effect, Layer, Option, Ref, Stream } from "effect"
 import { renderCache } from "../../src/domain/CacheFile.js"
-import type { Reading } from "../../src/domain/Reading.js"
 import { Forecasts } from "../../src/forecast/Forecasts.js"
 import { Poller } from "../../src/poll/Poller.js"
 import { PollStatus } from "../../src/poll/PollStatus.js"
 import { CacheOutputs } from "../../src/ports/CacheOutput.js"
-import { CarbonSource, SourceError } from "../../src/ports/CarbonSource.js"
-import * as Leadership from "../../src/ports/Leadership.js"
-import { testConfigLayer } from "../support/settings.js"
+import { Leadership } from "../../src/ports/Leadership.js"
+import * as TestSettings from "../support/settings.js"
+import { staticSource } from "../support/StaticSource.js"
 
-/** A second source: fixed readings, as a provider without an HTTP API might hand them over. */
-const staticSource = (intensities: Readonly<Record<string, number>>) =>
-  Layer.succeed(CarbonSource, {
-    provider: "electricitymaps",
-    name: "static",
-    basis: { signal: "average", emissionFactorType: "lifecycle" },
-    latest: (zone) =>
-      zone in intensities
-        ? Effect.succeed<Reading>({
-          zone,
-          carbonIntensity: intensities[zone]!,
-          datetime: "1970-01-01T00:00:00Z",
-          updatedAt: "1970-01-01T00:00:00Z",
-          emissionFactorType: "lifecycle",
-          isEstimated: false
-        })
-        : Effect.fail(
-          new SourceError({ zone, reason: "ZoneNotFound", detail: `zone ${zone}: not in the static table` })
-        ),
-    catalogue: Effect.succeed(Object.keys(intensities).map((zone) => ({ zone, access: undefined }))),
-    forecast: (zone) => Effect.fail(new SourceError({ zone, reason: "NoData", detail: "no forecasts here" }))
-  })
+/** A replica alone: always the leader. */
+const alone = Layer.succeed(Leadership, { isLeader: Effect.succeed(true), becameLeader: Stream.empty })
 
 describe("the ports", () => {
   it.effect("run the real poller over a second source and a second output, with no HTTP and no file", () =>
@@ -52,9 +31,9 @@ describe("the ports", () => {
       const poller = Poller.Default.pipe(
         Layer.provide(Forecasts.Default),
         Layer.provide(
-          Layer.mergeAll(staticSource({ A: 300, B: 50 }), memoryOutput, PollStatus.Default, Leadership.always)
+          Layer.mergeAll(staticSource({ A: 300, B: 50 }), memoryOutput, PollStatus.Default, alone)
         ),
-        Layer.provide(testConfigLayer({ zones: ["A", "B", "C"] }))
+        Layer.provide(TestSettings.layer({ zones: ["A", "B", "C"] }))
       )
       const summary = yield* Effect.flatMap(Poller, (p) => p.pollOnce(["A", "B", "C"])).pipe(Effect.provide(poller))
       const [contents] = yield* Ref.get(published)

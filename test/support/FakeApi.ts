@@ -40,6 +40,8 @@ export interface FakeApiOptions {
   readonly scripts?: Readonly<Record<string, ReadonlyArray<Answer>>>
   /** The body of `GET /zones`. */
   readonly zonesBody?: string
+  /** How long `GET /zones` takes to answer (a slow catalogue). */
+  readonly zonesDelay?: Duration.DurationInput
   /** Healthy forecast bodies per zone (see `forecastBody`); zones not listed answer 404. */
   readonly forecasts?: Readonly<Record<string, string>>
   /** Scripted forecast answers per zone, one per request before the healthy answer. */
@@ -105,7 +107,8 @@ export const makeFakeApi = (options: FakeApiOptions = {}) => {
     requests.push({ url, headers: { ...request.headers } })
     if (url.pathname.endsWith("/zones")) {
       zonesRequests++
-      return play(request, respond(200, zonesBody ?? fixtureText("zones.json")))
+      const zones = respond(200, zonesBody ?? fixtureText("zones.json"))
+      return play(request, options.zonesDelay === undefined ? zones : delayed(options.zonesDelay, zones))
     }
     const zone = url.searchParams.get("zone") ?? ""
     if (url.pathname.endsWith("/carbon-intensity/forecast")) {

@@ -24,8 +24,10 @@ export const fixedForecasts = (snapshot: ForecastSnapshot = NO_FORECASTS) =>
     })
   )
 
+/** What `ConsumerApi` needs beside the configuration and `PollStatus`: a fresh in-memory filesystem per build. */
+export const consumerPlatform = (snapshot: ForecastSnapshot = NO_FORECASTS) =>
+  Layer.mergeAll(Layer.suspend(() => makeMemoryFileSystem().layer), Path.layer, fixedForecasts(snapshot))
+
 /** `ConsumerApi` with its history in memory; still needs the configuration and `PollStatus`. */
 export const consumerApiLayer = (snapshot: ForecastSnapshot = NO_FORECASTS) =>
-  ConsumerApi.Default.pipe(
-    Layer.provide(Layer.mergeAll(makeMemoryFileSystem().layer, Path.layer, fixedForecasts(snapshot)))
-  )
+  ConsumerApi.Default.pipe(Layer.provide(consumerPlatform(snapshot)))

@@ -1,6 +1,7 @@
 /** Settings for tests: the documented defaults with a distinctive key and a test URL, one layer per concern. */
 import { Context, Duration, Layer, LogLevel, Option, Redacted } from "effect"
 import { ApiConfig, type ApiSettings } from "../../src/config/ApiConfig.js"
+import { BasisConfig, type BasisSettings } from "../../src/config/BasisConfig.js"
 import { CacheConfig, type CacheSettings } from "../../src/config/CacheConfig.js"
 import { ClusterConfig, type ClusterSettings } from "../../src/config/ClusterConfig.js"
 import { ConfigWarnings } from "../../src/config/Configuration.js"
@@ -14,6 +15,7 @@ export const TEST_API_KEY = "test-key-9f8e7d6c5b4a-must-never-leak"
 
 /** Every concern's settings side by side (their field names are distinct), for overriding in one object. */
 export type Settings =
+  & BasisSettings
   & ApiSettings
   & CacheSettings
   & PollingSettings
@@ -33,6 +35,7 @@ export const testSettings = (overrides: Partial<Settings> = {}): Settings => ({
   cacheFile: "/cache/carbon_cache.json",
   zones: ["US-CAL-CISO", "US-TEX-ERCO", "US-NY-NYIS", "US-MIDA-PJM", "US-MIDW-MISO"],
   apiUrl: "https://api.test/v4",
+  signal: "average",
   emissionFactorType: "lifecycle",
   maxConcurrency: 5,
   maxReadingAgeMinutes: 180,
@@ -57,7 +60,8 @@ export const testSettings = (overrides: Partial<Settings> = {}): Settings => ({
 
 /** The settings as the services that the configuration layer provides. */
 export const configContext = (settings: Settings) =>
-  Context.make(ApiConfig, settings).pipe(
+  Context.make(BasisConfig, settings).pipe(
+    Context.add(ApiConfig, settings),
     Context.add(CacheConfig, settings),
     Context.add(PollingConfig, settings),
     Context.add(HttpConfig, settings),
@@ -68,5 +72,5 @@ export const configContext = (settings: Settings) =>
     Context.add(ConfigWarnings, settings.warnings)
   )
 
-export const testConfigLayer = (overrides: Partial<Settings> = {}) =>
-  Layer.succeedContext(configContext(testSettings(overrides)))
+/** The settings, as the configuration layer would provide them. */
+export const layer = (overrides: Partial<Settings> = {}) => Layer.succeedContext(configContext(testSettings(overrides)))

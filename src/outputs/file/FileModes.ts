@@ -12,7 +12,8 @@ export class FileModes extends Context.Tag("carbon-poller/FileModes")<FileModes,
   readonly setMode: (file: FileSystem.File, mode: number) => Effect.Effect<void, Error>
 }>() {}
 
-export const nodeLayer = Layer.succeed(FileModes, {
+/** Node's: `fchmod` on the open descriptor. */
+export const layer = Layer.succeed(FileModes, {
   setMode: (file, mode) =>
     Effect.async<void, Error>((resume) => {
       fchmod(file.fd, mode, (error) => resume(error === null ? Effect.void : Effect.fail(error)))

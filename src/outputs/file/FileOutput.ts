@@ -3,15 +3,32 @@
  * (src/outputs/file/AtomicFile.ts). A SIGKILL can leave a temporary file behind, so building this
  * adapter sweeps them.
  */
+import * as PlatformError from "@effect/platform/Error"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import { Context, Effect, Layer, Option } from "effect"
 import { CacheConfig } from "../../config/CacheConfig.js"
-import { InvalidConfig } from "../../config/Configuration.js"
+import { InvalidConfig } from "../../config/Variables.js"
 import type { RenderedCache } from "../../domain/CacheFile.js"
 import type { CacheOutputShape } from "../../ports/CacheOutput.js"
 import { OutputError } from "../../ports/CacheOutput.js"
 import * as AtomicFile from "./AtomicFile.js"
+
+const describe = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause))
+
+/**
+ * The user may not write there: typically a local run as a non-root user with the default
+ * `/cache`, the container's volume. Said outright, with a path that works.
+ */
+const cannotWriteHere = (cause: unknown): boolean =>
+  cause instanceof PlatformError.SystemError &&
+  (cause.reason === "PermissionDenied" || /\b(?:EACCES|EPERM|EROFS)\b/.test(cause.description ?? ""))
+
+const WRITABLE_PATH_ADVICE =
+  "this user cannot write there: set CACHE_FILE to a writable path, e.g. CACHE_FILE=./carbon_cache.json (or make the directory writable for this user)"
+
+const detailOf = (cause: unknown): string =>
+  cannotWriteHere(cause) ? `${describe(cause)}; ${WRITABLE_PATH_ADVICE}` : describe(cause)
 
 export interface FileOutput extends CacheOutputShape {
   readonly target: string
@@ -38,7 +55,7 @@ export const make = Effect.gen(function*() {
         new OutputError({
           output: name,
           step: error.step,
-          detail: error.detail,
+          detail: detailOf(error.cause),
           keeps: "the previous file is left as it was",
           cause: error.cause
         })

@@ -1,65 +1,83 @@
 /**
- * The Electricity Maps adapter's error, before it crosses the port as a `SourceError`: which zone, what kind, what the API said, and whether
- * trying again within this poll can help. The log line comes from `message`, so it must be a
- * sentence an operator can act on.
+ * The Electricity Maps adapter's failures, built as the port's `SourceError`: which zone, what
+ * kind, what the API said, and the one line an operator reads (with this provider's hint), plus
+ * whether trying again within this poll can help.
  */
-import { Data, Duration, Option } from "effect"
+import { Duration, Option } from "effect"
+import { hasVersionSegment } from "../../config/ApiConfig.js"
+import { type FailureReason, SourceError, type SourceFailureReason } from "../../ports/CarbonSource.js"
 
-export type ApiFailureReason =
-  | "Unauthorized" // 401: bad key, rate limit, or zone outside the plan; never stops the service
-  | "Forbidden" // 403
-  | "BadRequest" // 400
-  | "ZoneNotFound" // 404 without "no recent data"
-  | "NoData" // 404 "No recent data", or carbonIntensity null
-  | "RateLimited" // 429
-  | "ServerError" // 5xx, including a proxy's HTML 502
-  | "RequestTimeout" // 408
-  | "Timeout" // our own per-request timeout
-  | "Transport" // connection refused, reset, DNS
-  | "BadResponse" // undecodable body, unexpected status
-  | "BodyTooLarge" // over MAX_RESPONSE_BYTES
-
-const TRANSIENT: ReadonlySet<ApiFailureReason> = new Set([
-  "RateLimited",
-  "ServerError",
-  "RequestTimeout",
-  "Timeout",
-  "Transport"
+const TRANSIENT: ReadonlySet<FailureReason> = new Set<SourceFailureReason>([
+  "RateLimited", // 429
+  "ServerError", // 5xx, including a proxy's HTML 502
+  "RequestTimeout", // 408
+  "Timeout", // our own per-request timeout
+  "Transport" // connection refused, reset, DNS
 ])
 
-const HINTS: Partial<Record<ApiFailureReason, string>> = {
-  Unauthorized: "check the key, the plan's zones and the rate limit; tried again next poll",
+/**
+ * What to do about each reason. Whether the request is made again (next poll, or never in
+ * `--once`) is for the caller to say: the same error ends a one-shot run.
+ */
+const HINTS: Partial<Record<SourceFailureReason, string>> = {
+  Unauthorized: "check the key, the plan's zones and the rate limit",
   Forbidden: "the key was refused; check ELECTRICITY_MAPS_API_KEY",
   ZoneNotFound: "check the zone key (case-sensitive), e.g. with `carbon-poller zones <word>`",
-  NoData: "Electricity Maps has no recent value for this zone; tried again next poll",
+  NoData: "Electricity Maps has no recent value for this zone",
   BodyTooLarge: "the answer exceeded MAX_RESPONSE_BYTES",
   Timeout: "no complete answer within REQUEST_TIMEOUT_SECONDS"
 }
 
-export const isTransientReason = (reason: ApiFailureReason): boolean => TRANSIENT.has(reason)
+/** True for the failures a retry within the same poll can cure. */
+export const isTransientReason = (reason: FailureReason): boolean => TRANSIENT.has(reason)
 
-export class ApiError extends Data.TaggedError("ApiError")<{
+export const isTransient = (error: SourceError): boolean => isTransientReason(error.reason)
+
+export interface ApiFailure {
   /** The zone asked for, or undefined for the `/zones` catalogue. */
   readonly zone: string | undefined
-  readonly reason: ApiFailureReason
+  readonly reason: SourceFailureReason
   readonly status?: number | undefined
-  /** What the API said, trimmed to one line. */
-  readonly apiMessage?: string | undefined
+  /** What the API said, trimmed to one line and redacted. */
+  readonly providerMessage?: string | undefined
   /** From a `Retry-After` header, already capped. */
   readonly retryAfter?: Duration.Duration | undefined
+  /** The base URL asked (`ELECTRICITY_MAPS_API_URL`), when the hint depends on it. */
+  readonly baseUrl?: string | undefined
   readonly cause?: unknown
-}> {
-  get isTransient(): boolean {
-    return TRANSIENT.has(this.reason)
-  }
+}
 
-  override get message(): string {
-    const subject = this.zone === undefined ? "zones catalogue" : `zone ${this.zone}`
-    const status = this.status === undefined ? "" : ` (HTTP ${this.status})`
-    const said = this.apiMessage ? `: ${this.apiMessage}` : ""
-    const hint = HINTS[this.reason]
-    return `${subject}: ${this.reason}${status}${said}${hint ? ` — ${hint}` : ""}`
+const hintOf = (failure: ApiFailure): string | undefined => {
+  const base = failure.baseUrl
+  if (base !== undefined && failure.reason === "ZoneNotFound") {
+    // Without a version every route is missing, so every zone (and the catalogue) is "not found":
+    // the zone key is not what to check.
+    if (!hasVersionSegment(base)) {
+      return `check ELECTRICITY_MAPS_API_URL ends in /v4 (it is ${base}): without the version every zone is "not found"`
+    }
+    if (failure.zone === undefined) {
+      return `the API has no zone catalogue at ${base}/zones; check ELECTRICITY_MAPS_API_URL`
+    }
   }
+  if (base !== undefined && failure.reason === "Transport") {
+    return `the API at ${base} could not be reached: check the network (DNS, proxy, firewall) and ELECTRICITY_MAPS_API_URL`
+  }
+  return HINTS[failure.reason]
+}
+
+/** The log line: the zone, the reason, the status, what the API said and what to do about it. */
+const describe = (failure: ApiFailure): string => {
+  const subject = failure.zone === undefined ? "zones catalogue" : `zone ${failure.zone}`
+  const status = failure.status === undefined ? "" : ` (HTTP ${failure.status})`
+  const said = failure.providerMessage ? `: ${failure.providerMessage}` : ""
+  const hint = hintOf(failure)
+  return `${subject}: ${failure.reason}${status}${said}${hint ? ` — ${hint}` : ""}`
+}
+
+/** A failure of this adapter as the port's error, with the sentence an operator can act on. */
+export const apiFailure = (failure: ApiFailure): SourceError => {
+  const { baseUrl: _baseUrl, ...fields } = failure
+  return new SourceError({ ...fields, detail: describe(failure) })
 }
 
 const MAX_MESSAGE_LENGTH = 300
@@ -89,7 +107,7 @@ export const summarizeErrorBody = (body: string): string | undefined => {
 }
 
 /** The reason for a non-2xx status, with the body's text where the status alone is ambiguous. */
-export const reasonForStatus = (status: number, apiMessage: string | undefined): ApiFailureReason => {
+export const reasonForStatus = (status: number, apiMessage: string | undefined): SourceFailureReason => {
   if (status === 400) return "BadRequest"
   if (status === 401) return "Unauthorized"
   if (status === 403) return "Forbidden"

@@ -8,17 +8,19 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Clock, Duration, Effect, Either, Layer, Option, Redacted, Schedule, ScheduleDecision } from "effect"
 import { ApiConfig } from "../../config/ApiConfig.js"
+import { BasisConfig } from "../../config/BasisConfig.js"
 import type { Forecast } from "../../domain/Forecast.js"
 import type { Reading, ZoneCatalogue } from "../../domain/Reading.js"
 import * as Metrics from "../../observability/Metrics.js"
 import { NAME, VERSION } from "../../platform/Version.js"
-import { CarbonSource, SourceError } from "../../ports/CarbonSource.js"
-import { ApiError, parseRetryAfter, reasonForStatus, summarizeErrorBody } from "./ApiError.js"
+import { CarbonSource, type SourceError } from "../../ports/CarbonSource.js"
+import { apiFailure, parseRetryAfter, reasonForStatus, summarizeErrorBody } from "./ApiError.js"
 import { coversForecast, coversLatest } from "./PlanAccess.js"
 import { makeRedactor, type Redactor } from "./Redaction.js"
 import { RequestRateLimiter } from "./RequestRateLimiter.js"
 import { decodeJson, readBoundedText } from "./ResponseBody.js"
 import { retryPolicy } from "./RetryPolicy.js"
+import { describeTransport } from "./TransportProblem.js"
 import { ForecastAnswer, LatestAnswer, type ZonesAnswer, ZonesAnswer as ZonesAnswerSchema } from "./Wire.js"
 
 /** Error bodies are only read for their message; a small cap keeps a hostile one cheap. */
@@ -70,17 +72,10 @@ export const toCatalogue = (answer: ZonesAnswer): ZoneCatalogue => {
   }))
 }
 
-const toSourceError = (error: ApiError): SourceError =>
-  new SourceError({
-    zone: error.zone,
-    reason: error.reason,
-    detail: error.message,
-    providerMessage: error.apiMessage,
-    status: error.status
-  })
-
 export const make = Effect.gen(function*() {
   const settings = yield* ApiConfig
+  // Asked for the deployment's emission factor, so every value it gives is of the ranked basis.
+  const { emissionFactorType } = yield* BasisConfig
   const redactor = makeRedactor(Redacted.value(settings.apiKey))
   const limiter = yield* RequestRateLimiter
   const client = (yield* HttpClient.HttpClient).pipe(
@@ -105,17 +100,20 @@ export const make = Effect.gen(function*() {
   const attempt = <A>(
     zone: string | undefined,
     request: HttpClientRequest.HttpClientRequest,
-    onBody: (text: string, status: number) => Either.Either<A, ApiError>
-  ): Effect.Effect<A, ApiError> =>
+    onBody: (text: string, status: number) => Either.Either<A, SourceError>
+  ): Effect.Effect<A, SourceError> =>
     Effect.gen(function*() {
       const response = yield* client.execute(request).pipe(
         Effect.mapError((cause) =>
-          new ApiError({
+          apiFailure({
             zone,
             reason: "Transport",
-            apiMessage: redactor.text(
-              cause.reason === "Transport" ? String(cause.cause ?? cause.message) : cause.message
+            providerMessage: redactor.text(
+              cause.reason === "Transport"
+                ? describeTransport(cause.cause, settings.apiUrl, String(cause.cause ?? cause.message))
+                : cause.message
             ),
+            baseUrl: settings.apiUrl,
             cause
           })
         )
@@ -127,30 +125,31 @@ export const make = Effect.gen(function*() {
       const errorText = yield* readBoundedText(response, MAX_ERROR_BODY_BYTES, zone).pipe(
         Effect.orElseSucceed(() => "")
       )
-      const apiMessage = Option.getOrUndefined(
+      const providerMessage = Option.getOrUndefined(
         Option.map(Option.fromNullable(summarizeErrorBody(errorText)), redactor.text)
       )
       const now = yield* Clock.currentTimeMillis
-      return yield* new ApiError({
+      return yield* apiFailure({
         zone,
-        reason: reasonForStatus(response.status, apiMessage),
+        reason: reasonForStatus(response.status, providerMessage),
         status: response.status,
-        apiMessage,
+        providerMessage,
+        baseUrl: settings.apiUrl,
         retryAfter: Option.getOrUndefined(parseRetryAfter(response.headers["retry-after"], now, settings.retryMaxDelay))
       })
     }).pipe(
       Effect.timeoutFail({
         duration: settings.requestTimeout,
         onTimeout: () =>
-          new ApiError({
+          apiFailure({
             zone,
             reason: "Timeout",
-            apiMessage: `no complete answer within ${Duration.format(settings.requestTimeout)}`
+            providerMessage: `no complete answer within ${Duration.format(settings.requestTimeout)}`
           })
       })
     )
 
-  const withRetries = <A>(zone: string | undefined, effect: Effect.Effect<A, ApiError>) =>
+  const withRetries = <A>(zone: string | undefined, effect: Effect.Effect<A, SourceError>) =>
     limiter.throttle(effect).pipe(
       Effect.retry(
         retryPolicy(settings).pipe(
@@ -168,7 +167,7 @@ export const make = Effect.gen(function*() {
     )
 
   const badResponse = (zone: string | undefined, status: number, problem: string) =>
-    new ApiError({ zone, reason: "BadResponse", status, apiMessage: redactor.text(`unexpected answer: ${problem}`) })
+    apiFailure({ zone, reason: "BadResponse", status, providerMessage: redactor.text(`unexpected answer: ${problem}`) })
 
   const latest = (zone: string): Effect.Effect<Reading, SourceError> =>
     withRetries(
@@ -176,18 +175,20 @@ export const make = Effect.gen(function*() {
       attempt(
         zone,
         HttpClientRequest.get("/carbon-intensity/latest", {
-          urlParams: { zone, emissionFactorType: settings.emissionFactorType }
+          urlParams: { zone, emissionFactorType }
         }),
         (text, status) =>
           Either.flatMap(
             Either.mapLeft(decodeLatest(text), (problem) => badResponse(zone, status, problem)),
             (answer) =>
               answer.carbonIntensity === null
-                ? Either.left(new ApiError({ zone, reason: "NoData", status, apiMessage: "carbonIntensity is null" }))
+                ? Either.left(
+                  apiFailure({ zone, reason: "NoData", status, providerMessage: "carbonIntensity is null" })
+                )
                 : Either.right(redactor.reading(toReading(answer, answer.carbonIntensity)))
           )
       )
-    ).pipe(Effect.mapError(toSourceError))
+    )
 
   const catalogue: Effect.Effect<ZoneCatalogue, SourceError> = withRetries(
     undefined,
@@ -196,7 +197,7 @@ export const make = Effect.gen(function*() {
         Either.mapLeft(decodeZones(text), (problem) => badResponse(undefined, status, problem)),
         toCatalogue
       ))
-  ).pipe(Effect.mapError(toSourceError))
+  )
 
   const forecast = (zone: string, horizonHours: number): Effect.Effect<Forecast, SourceError> =>
     withRetries(
@@ -204,7 +205,7 @@ export const make = Effect.gen(function*() {
       attempt(
         zone,
         HttpClientRequest.get("/carbon-intensity/forecast", {
-          urlParams: { zone, horizonHours: String(horizonHours), emissionFactorType: settings.emissionFactorType }
+          urlParams: { zone, horizonHours: String(horizonHours), emissionFactorType }
         }),
         (text, status) =>
           Either.map(
@@ -212,18 +213,19 @@ export const make = Effect.gen(function*() {
             (answer) => toForecast(answer, redactor)
           )
       )
-    ).pipe(Effect.mapError(toSourceError))
+    )
 
   return CarbonSource.of({
     provider: "electricitymaps",
     name: "Electricity Maps",
     // Electricity Maps gives average values of the factor it is asked for.
-    basis: { signal: "average", emissionFactorType: settings.emissionFactorType },
+    basis: { signal: "average", emissionFactorType },
+    requestTimeout: settings.requestTimeout,
     latest,
     forecast,
     catalogue
   })
 })
 
-/** The adapter over an `HttpClient` (provided by the platform) and the API settings. */
+/** The adapter over an `HttpClient` (provided by the platform), the API settings and the deployment's basis. */
 export const layer = Layer.effect(CarbonSource, make).pipe(Layer.provide(RequestRateLimiter.Default))

@@ -5,7 +5,8 @@
  */
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { Chunk, Effect, Either, ParseResult, Schema, Stream } from "effect"
-import { ApiError, summarizeErrorBody } from "./ApiError.js"
+import type { SourceError } from "../../ports/CarbonSource.js"
+import { apiFailure, summarizeErrorBody } from "./ApiError.js"
 
 const decoder = new TextDecoder()
 
@@ -14,35 +15,35 @@ export const readBoundedText = (
   response: HttpClientResponse.HttpClientResponse,
   maxBytes: number,
   zone: string | undefined
-): Effect.Effect<string, ApiError> => {
+): Effect.Effect<string, SourceError> => {
   const encoding = (response.headers["content-encoding"] ?? "identity").trim().toLowerCase()
   if (encoding !== "identity" && encoding !== "") {
     return Effect.fail(
-      new ApiError({
+      apiFailure({
         zone,
         reason: "BadResponse",
         status: response.status,
-        apiMessage: `compressed answer (content-encoding: ${
+        providerMessage: `compressed answer (content-encoding: ${
           encoding.replace(/[^a-z0-9, -]/g, "?").slice(0, 40)
         }) though identity was asked for`
       })
     )
   }
   const tooLarge = () =>
-    new ApiError({
+    apiFailure({
       zone,
       reason: "BodyTooLarge",
       status: response.status,
-      apiMessage: `answer larger than ${maxBytes} bytes`
+      providerMessage: `answer larger than ${maxBytes} bytes`
     })
   const declared = Number(response.headers["content-length"])
   if (Number.isFinite(declared) && declared > maxBytes) return Effect.fail(tooLarge())
   const lostConnection = (cause: unknown) =>
-    new ApiError({
+    apiFailure({
       zone,
       reason: "Transport",
       status: response.status,
-      apiMessage: "connection lost while reading the answer",
+      providerMessage: "connection lost while reading the answer",
       cause
     })
   // A declared length is enforced by HTTP framing, so the whole body can be read at once: a third

@@ -5,19 +5,20 @@
  */
 import { Duration, Schedule } from "effect"
 import type { ApiSettings } from "../../config/ApiConfig.js"
-import type { ApiError } from "./ApiError.js"
+import type { SourceError } from "../../ports/CarbonSource.js"
+import { isTransient } from "./ApiError.js"
 
 type RetrySettings = Pick<ApiSettings, "maxRetries" | "retryBaseDelay" | "retryMaxDelay">
 
 /** Outputs the failure it decided on, so a caller can say what is retried, and only then. */
-export const retryPolicy = (settings: RetrySettings): Schedule.Schedule<ApiError, ApiError> =>
+export const retryPolicy = (settings: RetrySettings): Schedule.Schedule<SourceError, SourceError> =>
   Schedule.exponential(settings.retryBaseDelay, 2).pipe(
     // Jitter reads the `Random` service, so tests make it deterministic by providing one.
     Schedule.jittered,
     Schedule.modifyDelay((_, delay) => Duration.min(delay, settings.retryMaxDelay)),
     Schedule.intersect(Schedule.recurs(settings.maxRetries)),
-    Schedule.intersect(Schedule.identity<ApiError>()),
-    Schedule.whileInput((error: ApiError) => error.isTransient),
+    Schedule.intersect(Schedule.identity<SourceError>()),
+    Schedule.whileInput(isTransient),
     Schedule.modifyDelay(([, error], delay) => error.retryAfter ?? delay),
     Schedule.map(([, error]) => error)
   )

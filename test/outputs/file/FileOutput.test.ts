@@ -11,34 +11,18 @@ const CacheStore = FileOutput.CacheFileOutput
 const CacheStoreLayer = Layer.effect(CacheStore, FileOutput.make)
 const renderCache = (value: CacheFile) => Effect.succeed(render(value).contents)
 import { makeMemoryFileSystem, type MemoryFileSystemOptions } from "../../support/MemoryFileSystem.js"
-import { testConfigLayer } from "../../support/settings.js"
+import { aCache, aCacheEntry, CONTRACT_KEYS } from "../../support/samples.js"
+import * as TestSettings from "../../support/settings.js"
 
 const TARGET = "/cache/carbon_cache.json"
 const TEMP_PREFIX = "/cache/.carbon_cache.json.tmp-"
 
-const cache = (best: string): CacheFile => ({
-  timestamp: "2024-01-01T12:00:00",
-  ttl_minutes: 10,
-  regions: {
-    [best]: {
-      zone: best,
-      carbonIntensity: 100,
-      datetime: "2024-01-01T12:00:00Z",
-      updatedAt: "2024-01-01T12:00:00Z",
-      emissionFactorType: "lifecycle",
-      isEstimated: false,
-      timestamp: "2024-01-01T12:00:00"
-    }
-  },
-  sorted_by_carbon: [best],
-  best_region: best,
-  worst_region: best
-})
+const cache = (best: string): CacheFile => aCache([aCacheEntry(best, 100)])
 
 const withMemoryStore = (options: MemoryFileSystemOptions = {}) => {
   const memory = makeMemoryFileSystem(options)
   const layer = CacheStoreLayer.pipe(
-    Layer.provide(Layer.mergeAll(memory.layer, Path.layer, testConfigLayer({ cacheFile: TARGET })))
+    Layer.provide(Layer.mergeAll(memory.layer, Path.layer, TestSettings.layer({ cacheFile: TARGET })))
   )
   return { memory, layer }
 }
@@ -61,7 +45,9 @@ describe("the cache file output with a fake FileSystem", () => {
     Effect.gen(function*() {
       const memory = makeMemoryFileSystem()
       const layer = CacheStoreLayer.pipe(
-        Layer.provide(Layer.mergeAll(memory.layer, Path.layer, testConfigLayer({ cacheFile: "/new/dir/cache.json" })))
+        Layer.provide(
+          Layer.mergeAll(memory.layer, Path.layer, TestSettings.layer({ cacheFile: "/new/dir/cache.json" }))
+        )
       )
       yield* Effect.flatMap(Effect.provide(CacheStore, layer), (store) => store.publish(render(cache("FR"))))
       assert.isDefined(memory.read("/new/dir/cache.json"))
@@ -164,14 +150,7 @@ describe("renderCache", () => {
         timestamp: "2024-01-01T12:00:00"
       }
       const rendered = JSON.parse(yield* renderCache(scrambled)) as { regions: { A: object } }
-      assert.deepStrictEqual(Object.keys(rendered), [
-        "timestamp",
-        "ttl_minutes",
-        "regions",
-        "sorted_by_carbon",
-        "best_region",
-        "worst_region"
-      ])
+      assert.deepStrictEqual(Object.keys(rendered), CONTRACT_KEYS)
       assert.deepStrictEqual(Object.keys(rendered.regions.A), [
         "zone",
         "carbonIntensity",
@@ -193,7 +172,7 @@ describe("the cache file output on the real filesystem", () => {
       const target = `${dir}/nested/carbon_cache.json`
       const layer = CacheStoreLayer.pipe(
         Layer.provide(
-          Layer.mergeAll(NodeFileSystem.layer, FileModes.nodeLayer, Path.layer, testConfigLayer({ cacheFile: target }))
+          Layer.mergeAll(NodeFileSystem.layer, FileModes.layer, Path.layer, TestSettings.layer({ cacheFile: target }))
         )
       )
       const store = yield* Effect.provide(CacheStore, layer)

@@ -5,14 +5,14 @@ import { isTransientReason } from "../../../src/providers/electricitymaps/ApiErr
 import * as ElectricityMapsSource from "../../../src/providers/electricitymaps/ElectricityMapsSource.js"
 import { delayed, type FakeApiOptions, hang, makeFakeApi, respond, transport } from "../../support/FakeApi.js"
 import { fixtureJson, fixtureNames, fixtureText, latestBody } from "../../support/fixtures.js"
-import { type Settings, TEST_API_KEY, testConfigLayer } from "../../support/settings.js"
+import * as TestSettings from "../../support/settings.js"
 
 const ZONE = "US-CAL-CISO"
 
 /** A fresh fake API and client per test; jitter made deterministic with a seeded `Random`. */
-const setup = (options: FakeApiOptions, overrides: Partial<Settings> = {}) => {
+const setup = (options: FakeApiOptions, overrides: Partial<TestSettings.Settings> = {}) => {
   const fake = makeFakeApi({ intensities: { [ZONE]: 250.5 }, ...options })
-  const config = testConfigLayer(overrides)
+  const config = TestSettings.layer(overrides)
   const layer = ElectricityMapsSource.layer.pipe(Layer.provide(Layer.mergeAll(fake.layer, config)))
   const latest = (zone = ZONE) =>
     Effect.flatMap(CarbonSource, (source) => source.latest(zone)).pipe(
@@ -33,7 +33,15 @@ describe("the Electricity Maps source: latest", () => {
       assert.strictEqual(`${url.origin}${url.pathname}`, "https://api.test/v4/carbon-intensity/latest")
       assert.strictEqual(url.searchParams.get("zone"), ZONE)
       assert.strictEqual(url.searchParams.get("emissionFactorType"), "direct")
-      assert.strictEqual(headers["auth-token"], TEST_API_KEY)
+      assert.strictEqual(headers["auth-token"], TestSettings.TEST_API_KEY)
+    }))
+
+  it.effect("tells the port the deployment's basis (average values) and its own request timeout", () =>
+    Effect.gen(function*() {
+      const { layer } = setup({}, { emissionFactorType: "direct", requestTimeout: Duration.seconds(7) })
+      const source = yield* Effect.provide(CarbonSource, layer)
+      assert.deepStrictEqual(source.basis, { signal: "average", emissionFactorType: "direct" })
+      assert.isTrue(Duration.equals(source.requestTimeout, Duration.seconds(7)))
     }))
 
   for (const name of fixtureNames("latest.")) {
@@ -115,7 +123,7 @@ describe("the Electricity Maps source: latest", () => {
   it.effect("never carries the key into a reading, even when a successful answer echoes it", () =>
     Effect.gen(function*() {
       const { latest } = setup({
-        scripts: { [ZONE]: [respond(200, latestBody(ZONE, 1, { estimationMethod: TEST_API_KEY }))] }
+        scripts: { [ZONE]: [respond(200, latestBody(ZONE, 1, { estimationMethod: TestSettings.TEST_API_KEY }))] }
       })
       const reading = yield* latest()
       assert.strictEqual(reading.estimationMethod, "<redacted>")
@@ -255,10 +263,10 @@ describe("the Electricity Maps source: latest", () => {
   it.effect("never lets the key into an error message, even when the API echoes it", () =>
     Effect.gen(function*() {
       const { latest } = setup({
-        scripts: { [ZONE]: [respond(401, JSON.stringify({ error: `bad token ${TEST_API_KEY}` }))] }
+        scripts: { [ZONE]: [respond(401, JSON.stringify({ error: `bad token ${TestSettings.TEST_API_KEY}` }))] }
       })
       const error = yield* Effect.flip(latest())
-      assert.notInclude(error.message, TEST_API_KEY)
+      assert.notInclude(error.message, TestSettings.TEST_API_KEY)
       assert.include(error.message, "bad token <redacted>")
     }))
 })

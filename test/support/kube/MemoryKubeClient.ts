@@ -6,7 +6,8 @@
  */
 import type { V1ConfigMap, V1Lease, V1MicroTime } from "@kubernetes/client-node"
 import { Effect, Layer } from "effect"
-import { formatRef, KubeClient, KubeError, type ObjectApi, type ObjectRef } from "../../../src/cluster/KubeClient.js"
+import { KubeClient, KubeError, type ObjectApi } from "../../../src/cluster/KubeClient.js"
+import { formatRef, type ObjectRef } from "../../../src/config/ClusterConfig.js"
 
 export interface MemoryKubeControls {
   /** While set, every call first runs this effect (e.g. `Effect.never`, a Deferred to await). */

@@ -1,6 +1,6 @@
 /** A stand-in API server plus a KubeClient layer that talks to it through the real client. */
 import { type Duration, Effect, Layer, Option, type Scope } from "effect"
-import { type KubeClient, type KubeError, layerKubeClient } from "../../../src/cluster/KubeClient.js"
+import * as KubeClient from "../../../src/cluster/KubeClient.js"
 import {
   type FakeKubeApiServer,
   fakeKubeApiServer,
@@ -8,15 +8,15 @@ import {
   kubeconfigFile
 } from "./FakeKubeApiServer.js"
 
-export const clientLayerFor = (
+const clientLayerFor = (
   fake: FakeKubeApiServer,
-  callTimeout: Duration.DurationInput = "1 second"
-): Effect.Effect<Layer.Layer<KubeClient, KubeError>, never, Scope.Scope> =>
-  Effect.map(kubeconfigFile(fake.url), (file) => layerKubeClient({ kubeconfigPath: Option.some(file), callTimeout }))
+  callTimeout: Duration.DurationInput
+): Effect.Effect<Layer.Layer<KubeClient.KubeClient, KubeClient.KubeError>, never, Scope.Scope> =>
+  Effect.map(kubeconfigFile(fake.url), (file) => KubeClient.layer({ kubeconfigPath: Option.some(file), callTimeout }))
 
 export interface StandIn {
   readonly fake: FakeKubeApiServer
-  readonly client: Layer.Layer<KubeClient, KubeError>
+  readonly client: Layer.Layer<KubeClient.KubeClient, KubeClient.KubeError>
 }
 
 export const standIn = (
