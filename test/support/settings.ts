@@ -5,6 +5,7 @@ import { BasisConfig, type BasisSettings } from "../../src/config/BasisConfig.js
 import { CacheConfig, type CacheSettings } from "../../src/config/CacheConfig.js"
 import { ClusterConfig, type ClusterSettings } from "../../src/config/ClusterConfig.js"
 import { ConfigWarnings } from "../../src/config/Configuration.js"
+import { ConsumerConfig, type ConsumerSettings } from "../../src/config/ConsumerConfig.js"
 import { ForecastConfig, type ForecastSettings } from "../../src/config/ForecastConfig.js"
 import { HttpConfig, type HttpSettings } from "../../src/config/HttpConfig.js"
 import { LoggingConfig, type LoggingSettings } from "../../src/config/LoggingConfig.js"
@@ -22,6 +23,7 @@ export type Settings =
   & LoggingSettings
   & ForecastSettings
   & ClusterSettings
+  & ConsumerSettings
   & {
     readonly warnings: ReadonlyArray<string>
   }
@@ -51,6 +53,7 @@ export const testSettings = (overrides: Partial<Settings> = {}): Settings => ({
   forecastHorizonHours: 24,
   forecastRefreshMinutes: 60,
   cluster: Option.none(),
+  consumerToken: Option.none(),
   warnings: [],
   ...overrides
 })
@@ -65,6 +68,7 @@ export const configContext = (settings: Settings) =>
     Context.add(LoggingConfig, settings),
     Context.add(ForecastConfig, settings),
     Context.add(ClusterConfig, settings),
+    Context.add(ConsumerConfig, settings),
     Context.add(ConfigWarnings, settings.warnings)
   )
 
