@@ -42,7 +42,8 @@ export interface ClusterSettings {
 
 export class ClusterConfig extends Context.Tag("carbon-poller/ClusterConfig")<ClusterConfig, ClusterSettings>() {}
 
-const objectRef = (name: string) =>
+/** An optional `namespace/name` variable. */
+export const objectRef = (name: string) =>
   Config.string(name).pipe(
     Config.mapOrFail((raw) =>
       Option.match(parseObjectRef(raw.trim()), {

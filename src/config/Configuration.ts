@@ -22,16 +22,26 @@ import {
   clusterConfig,
   type ClusterSettings,
   CONFIGMAP_VARIABLE,
+  formatRef,
   LEASE_VARIABLE
 } from "./ClusterConfig.js"
 import {
   ForecastConfig,
   forecastConfig,
+  forecastsEnabled,
   type ForecastSettings,
   WINDOWS_VARIABLE,
   windowsLongerThanHorizon
 } from "./ForecastConfig.js"
 import { HttpConfig, httpConfig, type HttpSettings } from "./HttpConfig.js"
+import {
+  KEDA_CONFIGMAP_VARIABLE,
+  KEDA_ZONE_VARIABLE,
+  KedaConfig,
+  kedaConfig,
+  kedaProblems,
+  type KedaSettings
+} from "./KedaConfig.js"
 import { LoggingConfig, loggingConfig, type LoggingSettings } from "./LoggingConfig.js"
 import {
   MIN_REMOTE_POLL_INTERVAL_MINUTES,
@@ -68,7 +78,9 @@ export const VARIABLES = [
   LEASE_VARIABLE,
   CONFIGMAP_VARIABLE,
   "POD_NAME",
-  "KUBECONFIG"
+  "KUBECONFIG",
+  KEDA_CONFIGMAP_VARIABLE,
+  KEDA_ZONE_VARIABLE
 ] as const
 
 export interface ConfigIssue {
@@ -106,6 +118,7 @@ export interface Configuration {
   readonly logging: LoggingSettings
   readonly forecast: ForecastSettings
   readonly cluster: ClusterSettings
+  readonly keda: KedaSettings
   readonly warnings: ReadonlyArray<string>
 }
 
@@ -207,8 +220,17 @@ const orderOf = (variable: string): number => {
 
 const crossChecks = (settings: Omit<Configuration, "warnings">): ReadonlyArray<ConfigIssue> => [
   ...pollIntervalCheck(settings),
-  ...windowLengthCheck(settings)
+  ...windowLengthCheck(settings),
+  ...kedaCheck(settings)
 ]
+
+const kedaCheck = (settings: Omit<Configuration, "warnings">): ReadonlyArray<ConfigIssue> =>
+  kedaProblems(settings.keda, settings.polling.zones, forecastsEnabled(settings.forecast)).map((problem) => ({
+    ...problem,
+    value: problem.variable === KEDA_ZONE_VARIABLE
+      ? Option.getOrUndefined(Option.map(settings.keda.keda, (target) => target.zone))
+      : Option.getOrUndefined(Option.map(settings.keda.keda, (target) => formatRef(target.configMap)))
+  }))
 
 const windowLengthCheck = (settings: Omit<Configuration, "warnings">): ReadonlyArray<ConfigIssue> => {
   const tooLong = windowsLongerThanHorizon(settings.forecast)
@@ -268,7 +290,8 @@ export const loadConfiguration = (options: LoadOptions) =>
       http: httpConfig,
       logging: loggingConfig(options),
       forecast: forecastConfig,
-      cluster: clusterConfig
+      cluster: clusterConfig,
+      keda: kedaConfig
     }))
     const problems: Array<ConfigIssue> = Either.isLeft(described) ? [...yield* toIssues(leaves(described.left))] : []
     // The key is resolved even when other variables are bad, so its problems join the same message.
@@ -304,6 +327,7 @@ export const layer = (options: LoadOptions) =>
         Context.add(LoggingConfig, settings.logging),
         Context.add(ForecastConfig, settings.forecast),
         Context.add(ClusterConfig, settings.cluster),
+        Context.add(KedaConfig, settings.keda),
         Context.add(ConfigWarnings, settings.warnings)
       ))
   )

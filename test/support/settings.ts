@@ -6,6 +6,7 @@ import { ClusterConfig, type ClusterSettings } from "../../src/config/ClusterCon
 import { ConfigWarnings } from "../../src/config/Configuration.js"
 import { ForecastConfig, type ForecastSettings } from "../../src/config/ForecastConfig.js"
 import { HttpConfig, type HttpSettings } from "../../src/config/HttpConfig.js"
+import { KedaConfig, type KedaSettings } from "../../src/config/KedaConfig.js"
 import { LoggingConfig, type LoggingSettings } from "../../src/config/LoggingConfig.js"
 import { PollingConfig, type PollingSettings } from "../../src/config/PollingConfig.js"
 
@@ -20,6 +21,7 @@ export type Settings =
   & LoggingSettings
   & ForecastSettings
   & ClusterSettings
+  & KedaSettings
   & {
     readonly warnings: ReadonlyArray<string>
   }
@@ -48,6 +50,7 @@ export const testSettings = (overrides: Partial<Settings> = {}): Settings => ({
   forecastHorizonHours: 24,
   forecastRefreshMinutes: 60,
   cluster: Option.none(),
+  keda: Option.none(),
   warnings: [],
   ...overrides
 })
@@ -61,6 +64,7 @@ export const configContext = (settings: Settings) =>
     Context.add(LoggingConfig, settings),
     Context.add(ForecastConfig, settings),
     Context.add(ClusterConfig, settings),
+    Context.add(KedaConfig, settings),
     Context.add(ConfigWarnings, settings.warnings)
   )
 
