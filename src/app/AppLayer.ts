@@ -17,6 +17,7 @@ import * as HttpEndpoints from "../http/HttpEndpoints.js"
 import * as Logging from "../observability/Logging.js"
 import { PrometheusMetrics } from "../observability/PrometheusExposition.js"
 import * as FileOutput from "../outputs/file/FileOutput.js"
+import * as KedaOutput from "../outputs/keda/KedaOutput.js"
 import { Poller } from "../poll/Poller.js"
 import { PollStatus } from "../poll/PollStatus.js"
 import { ZoneCheck } from "../poll/ZoneCheck.js"
@@ -29,15 +30,15 @@ export const SourceLayer = ElectricityMapsSource.layer
 export const OutputsLayer = Layer.effect(
   CacheOutputs,
   Effect.map(
-    Effect.all([ClusterMode.ClusterOutputs, FileOutput.CacheFileOutput]),
-    ([cluster, file]) => [...cluster, file]
+    Effect.all([ClusterMode.ClusterOutputs, FileOutput.CacheFileOutput, KedaOutput.KedaOutputs]),
+    ([cluster, file, keda]) => [...cluster, file, ...keda]
   )
-)
+).pipe(Layer.provide(KedaOutput.layer))
 
 /** Everything but the configuration and the platform. */
 export const ServicesLayer = Layer.mergeAll(Poller.Default, ZoneCheck.Default).pipe(
-  Layer.provideMerge(Forecasts.Default),
   Layer.provideMerge(OutputsLayer),
+  Layer.provideMerge(Forecasts.Default),
   Layer.provideMerge(ClusterMode.layer),
   Layer.provideMerge(Layer.mergeAll(FileOutput.layer, SourceLayer, PrometheusMetrics.Default)),
   Layer.provideMerge(PollStatus.Default)

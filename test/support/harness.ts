@@ -6,6 +6,7 @@
 import { Path } from "@effect/platform"
 import { Effect, Layer, Logger, Random } from "effect"
 import { ServicesLayer } from "../../src/app/AppLayer.js"
+import type { KubeClient } from "../../src/cluster/KubeClient.js"
 import { jsonLogger } from "../../src/observability/Logging.js"
 import { type FakeApiOptions, makeFakeApi } from "./FakeApi.js"
 import { makeMemoryFileSystem, type MemoryFileSystemOptions } from "./MemoryFileSystem.js"
@@ -15,6 +16,8 @@ export const makeHarness = (options: {
   readonly api?: FakeApiOptions
   readonly fs?: MemoryFileSystemOptions
   readonly settings?: Partial<Settings>
+  /** A Kubernetes client for what needs one outside cluster mode (the KEDA ConfigMap). */
+  readonly kube?: Layer.Layer<KubeClient>
 }) => {
   const api = makeFakeApi(options.api)
   const memory = makeMemoryFileSystem(options.fs)
@@ -25,7 +28,7 @@ export const makeHarness = (options: {
   const config = testConfigLayer(options.settings)
   const layer = ServicesLayer.pipe(
     Layer.provideMerge(config),
-    Layer.provide(Layer.mergeAll(api.layer, memory.layer, Path.layer)),
+    Layer.provide(Layer.mergeAll(api.layer, memory.layer, Path.layer, options.kube ?? Layer.empty)),
     Layer.provideMerge(Logger.replace(Logger.defaultLogger, captureLogger))
   )
   /** Runs an effect against the harness, with deterministic jitter. */
