@@ -16,7 +16,7 @@
  * goes on as if this output were not there (the cache file and `/readyz` do not depend on it).
  */
 import type { V1ConfigMap } from "@kubernetes/client-node"
-import { Clock, Context, Data, Effect, Layer, Option, Ref, Schedule, Stream } from "effect"
+import { Clock, Context, Data, Effect, Layer, Option, Ref, Stream } from "effect"
 import { CONFIGMAP_LIMIT_BYTES, dataSize, readConfigMap, writeConfigMap } from "../../cluster/ConfigMapStore.js"
 import {
   formatRef,
@@ -177,7 +177,7 @@ export const makeKedaPublisher = (target: KedaTarget) =>
       const { refresh } = zoneForecast(yield* forecasts.snapshot, target.zone, now)
       if (refresh !== (yield* Ref.get(state)).refresh) yield* publishLogged
     })
-    yield* Effect.forkScoped(Effect.repeat(refreshed, Schedule.spaced(REFRESH_CHECK)))
+    yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep(REFRESH_CHECK), refreshed)))
     // A replica that leads again starts from what the ConfigMap holds now, not what it wrote then.
     yield* Effect.forkScoped(
       Stream.runForEach(leadership.becameLeader, () =>
