@@ -6,7 +6,9 @@
  *
  * To add a source provider: write its adapter layer and choose it in `SourceLayer`. To add an
  * output: write its adapter and add it to `OutputsLayer`'s list. Cluster mode (src/cluster/) adds
- * the ConfigMap output and decides leadership; as a sidecar it adds nothing.
+ * the ConfigMap output and decides leadership; as a sidecar it adds nothing. The KEDA forecast
+ * ConfigMap (src/outputs/keda/), when configured, comes last: it reads the forecasts, so the
+ * outputs are built after them.
  */
 import type * as HttpServer from "@effect/platform/HttpServer"
 import { Effect, Layer } from "effect"

@@ -4,8 +4,8 @@
  * ConfigMap filled with the zone's forecast, in the format of the Kubernetes carbon intensity
  * exporter. Unset, nothing of it is built and no Kubernetes client is loaded for it.
  */
-import { Config, ConfigError, Context, Either, Option } from "effect"
-import { type ObjectRef, objectRef } from "./ClusterConfig.js"
+import { Config, type ConfigError, Context, Either, Option } from "effect"
+import { bothOrNeither, kubeconfigPathOf, type ObjectRef, objectRef } from "./ClusterConfig.js"
 
 export const KEDA_CONFIGMAP_VARIABLE = "KEDA_CONFIGMAP"
 export const KEDA_ZONE_VARIABLE = "KEDA_ZONE"
@@ -30,26 +30,21 @@ export const kedaConfig: Config.Config<KedaSettings> = Config.all({
   zone: Config.option(Config.string(KEDA_ZONE_VARIABLE)),
   kubeconfig: Config.option(Config.string("KUBECONFIG"))
 }).pipe(
-  Config.mapOrFail(({ configMap, kubeconfig, zone }): Either.Either<KedaSettings, ConfigError.ConfigError> => {
-    const zoneKey = Option.filter(Option.map(zone, (z) => z.trim()), (z) => z !== "")
-    if (Option.isNone(configMap) && Option.isNone(zoneKey)) return Either.right({ keda: Option.none() })
-    if (Option.isNone(configMap) || Option.isNone(zoneKey)) {
-      const missing = Option.isNone(configMap) ? KEDA_CONFIGMAP_VARIABLE : KEDA_ZONE_VARIABLE
-      return Either.left(
-        ConfigError.MissingData(
-          [missing],
-          `the KEDA forecast ConfigMap needs both ${KEDA_CONFIGMAP_VARIABLE} (namespace/name) and ${KEDA_ZONE_VARIABLE} (one of ZONES); set both, or neither`
+  Config.mapOrFail(({ configMap, kubeconfig, zone }): Either.Either<KedaSettings, ConfigError.ConfigError> =>
+    Either.map(
+      bothOrNeither(
+        { variable: KEDA_CONFIGMAP_VARIABLE, value: configMap },
+        { variable: KEDA_ZONE_VARIABLE, value: Option.filter(Option.map(zone, (z) => z.trim()), (z) => z !== "") },
+        `the KEDA forecast ConfigMap needs both ${KEDA_CONFIGMAP_VARIABLE} (namespace/name) and ${KEDA_ZONE_VARIABLE} (one of ZONES); set both, or neither`
+      ),
+      (both) => ({
+        keda: Option.map(
+          both,
+          ([configMap, zone]) => ({ configMap, zone, kubeconfigPath: kubeconfigPathOf(kubeconfig) })
         )
-      )
-    }
-    return Either.right({
-      keda: Option.some({
-        configMap: configMap.value,
-        zone: zoneKey.value,
-        kubeconfigPath: Option.filter(kubeconfig, (path) => path.trim() !== "")
       })
-    })
-  })
+    )
+  )
 )
 
 /**

@@ -153,6 +153,12 @@ const INTENSITY = "carbon_poller_zone_carbon_intensity_grams_per_kwh"
 const RECORDED = `zone:${INTENSITY}:max`
 
 const series = (labels: string, values: string) => ({ series: `${INTENSITY}{${labels}}`, values })
+const firing = (evalTime: string, alertname: string, labels: Record<string, string>, summary: string) => ({
+  eval_time: evalTime,
+  alertname,
+  exp_alerts: [{ exp_labels: labels, exp_annotations: { summary } }]
+})
+const silent = (evalTime: string, alertname: string) => ({ eval_time: evalTime, alertname, exp_alerts: [] })
 const unitTests = {
   rule_files: ["rules.yml"],
   evaluation_interval: "1m",
@@ -174,16 +180,14 @@ const unitTests = {
         }]
       }],
       alert_rule_test: [
-        { eval_time: "20m", alertname: "CarbonIntensityHigh", exp_alerts: [] },
-        {
-          eval_time: "45m",
-          alertname: "CarbonIntensityHigh",
-          exp_alerts: [{
-            exp_labels: { severity: "info", zone: "US-CAL-CISO" },
-            exp_annotations: { summary: "The grid of US-CAL-CISO is above 400 gCO2eq/kWh" }
-          }]
-        },
-        { eval_time: "45m", alertname: "CarbonIntensityMissing", exp_alerts: [] }
+        silent("20m", "CarbonIntensityHigh"),
+        firing(
+          "45m",
+          "CarbonIntensityHigh",
+          { severity: "info", zone: "US-CAL-CISO" },
+          "The grid of US-CAL-CISO is above 400 gCO2eq/kWh"
+        ),
+        silent("45m", "CarbonIntensityMissing")
       ]
     },
     {
@@ -195,23 +199,19 @@ const unitTests = {
         { series: `carbon_poller_keda_publishes_total{outcome="published"}`, values: "0x30 1+1x30" }
       ],
       alert_rule_test: [
-        {
-          eval_time: "30m",
-          alertname: "CarbonIntensityMissing",
-          exp_alerts: [{
-            exp_labels: { severity: "warning", zone: "US-CAL-CISO" },
-            exp_annotations: { summary: "No carbon intensity for US-CAL-CISO in the cache" }
-          }]
-        },
-        {
-          eval_time: "29m",
-          alertname: "CarbonPollerKedaPublishFailing",
-          exp_alerts: [{
-            exp_labels: { severity: "warning", outcome: "Forbidden" },
-            exp_annotations: { summary: "The KEDA forecast ConfigMap is not being updated (Forbidden)" }
-          }]
-        },
-        { eval_time: "60m", alertname: "CarbonPollerKedaPublishFailing", exp_alerts: [] }
+        firing(
+          "30m",
+          "CarbonIntensityMissing",
+          { severity: "warning", zone: "US-CAL-CISO" },
+          "No carbon intensity for US-CAL-CISO in the cache"
+        ),
+        firing(
+          "29m",
+          "CarbonPollerKedaPublishFailing",
+          { severity: "warning", outcome: "Forbidden" },
+          "The KEDA forecast ConfigMap is not being updated (Forbidden)"
+        ),
+        silent("60m", "CarbonPollerKedaPublishFailing")
       ]
     }
   ]

@@ -28,7 +28,8 @@
  * records for a day of 5-minute points), six `data` keys `lastHeartbeatTime` and `forecastDateTime`
  * (Go's `time.Time.String()`, e.g. `2023-03-31 00:00:00 +0000 UTC`; the heartbeat with a monotonic
  * `m=+…` suffix), `message` (empty, or why the data is old), `numOfRecords` (decimal),
- * `minForecast`/`maxForecast` (`%f`, six decimals); `immutable: true`, in `kube-system`, refreshed
+ * `minForecast`/`maxForecast` (`%f`, six decimals; the operator's README spells them `minForcast`,
+ * the exporter's code does not, and the operator reads neither); `immutable: true`, in `kube-system`, refreshed
  * by deleting and creating it again every 12 hours, under a ClusterRoleBinding to `cluster-admin`.
  */
 
