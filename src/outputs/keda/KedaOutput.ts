@@ -82,9 +82,12 @@ const sizeOf = (contents: ExporterContents): number =>
   )
 
 interface State {
-  /** The ConfigMap as last read or written, for the resourceVersion of the next replace. */
+  /**
+   * The ConfigMap as last written, for the resourceVersion of the next replace; None: read it
+   * first (at start, after a takeover, after a failed write that may or may not have landed).
+   */
   readonly seen: Option.Option<V1ConfigMap>
-  /** The records last published; None until the ConfigMap has been read (at start, after a takeover). */
+  /** The records last published; None: take them from the ConfigMap (at start, after a takeover). */
   readonly slots: Option.Option<ReadonlyArray<Slot>>
   /** The zone's refresh the last publish saw (see `ZoneForecast.refresh`). */
   readonly refresh: string
@@ -104,14 +107,21 @@ export const makeKedaPublisher = (target: KedaTarget) =>
     const refused = (error: KubeError) =>
       new KedaPublishError({ configMap: where, reason: error.reason, detail: error.message, cause: error })
 
-    /** What is there now, and the records of it worth keeping. */
-    const recall = Effect.map(readConfigMap(kube, ref), (seen) => ({
-      seen,
-      slots: Option.getOrElse(
-        Option.flatMap(seen, (cm) => recallSlots(cm.binaryData?.[RECORDS_KEY], target.zone)),
-        (): ReadonlyArray<Slot> => []
+    /** What the ConfigMap holds now, and the records this process knows, from memory or from it. */
+    const current = (known: State) =>
+      Effect.map(
+        Option.isSome(known.seen) ? Effect.succeed(known.seen) : readConfigMap(kube, ref),
+        (seen) => ({
+          seen,
+          slots: Option.getOrElse(
+            Option.orElse(
+              known.slots,
+              () => Option.flatMap(seen, (cm) => recallSlots(cm.binaryData?.[RECORDS_KEY], target.zone))
+            ),
+            (): ReadonlyArray<Slot> => []
+          )
+        })
       )
-    }))
 
     /** A replace over what was seen; after someone else's edit or delete, once more over what is there now. */
     const write = (seen: Option.Option<V1ConfigMap>, contents: ExporterContents) =>
@@ -125,10 +135,7 @@ export const makeKedaPublisher = (target: KedaTarget) =>
     const publishNow: Effect.Effect<PublishOutcome, KedaPublishError> = Effect.gen(function*() {
       if (!(yield* leadership.isLeader)) return "not_leader"
       const now = yield* Clock.currentTimeMillis
-      const known = yield* Ref.get(state)
-      const before = Option.isSome(known.slots)
-        ? { seen: known.seen, slots: known.slots.value }
-        : yield* Effect.mapError(recall, refused)
+      const before = yield* Effect.mapError(current(yield* Ref.get(state)), refused)
       const forecast = zoneForecast(yield* forecasts.snapshot, target.zone, now)
       const slots = Option.match(forecast.slots, {
         onNone: () => before.slots,
@@ -148,7 +155,7 @@ export const makeKedaPublisher = (target: KedaTarget) =>
         })
       }
       const written = yield* write(before.seen, contents).pipe(
-        // A failed write may or may not have landed: read again before the next one.
+        // A failed write may or may not have landed: read before the next one (never a blind create).
         Effect.tapError(() => Ref.set(state, { seen: Option.none(), slots: Option.some(before.slots), refresh: "" })),
         Effect.mapError(refused)
       )
@@ -180,14 +187,15 @@ export const makeKedaPublisher = (target: KedaTarget) =>
     yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep(REFRESH_CHECK), refreshed)))
     // A replica that leads again starts from what the ConfigMap holds now, not what it wrote then.
     yield* Effect.forkScoped(
-      Stream.runForEach(leadership.becameLeader, () =>
-        Ref.update(state, (s) => ({ ...s, seen: Option.none(), slots: Option.none() })))
+      Stream.runForEach(
+        leadership.becameLeader,
+        () => Ref.update(state, (s) => ({ ...s, seen: Option.none(), slots: Option.none() }))
+      )
     )
 
     const output: CacheOutputShape = {
       name: `KEDA ConfigMap ${where}`,
-      publish: () =>
-        publishLogged,
+      publish: () => publishLogged,
       // It holds a forecast, not a cache: nothing to seed last-known-good values from.
       recall: Effect.succeedNone
     }
