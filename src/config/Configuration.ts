@@ -27,6 +27,7 @@ import {
   clusterConfig,
   type ClusterSettings,
   CONFIGMAP_VARIABLE,
+  formatRef,
   LEASE_VARIABLE
 } from "./ClusterConfig.js"
 import {
@@ -40,11 +41,20 @@ import {
 import {
   ForecastConfig,
   forecastConfig,
+  forecastsEnabled,
   type ForecastSettings,
   WINDOWS_VARIABLE,
   windowsLongerThanHorizon
 } from "./ForecastConfig.js"
 import { HttpConfig, httpConfig, type HttpSettings } from "./HttpConfig.js"
+import {
+  KEDA_CONFIGMAP_VARIABLE,
+  KEDA_ZONE_VARIABLE,
+  KedaConfig,
+  kedaConfig,
+  kedaProblems,
+  type KedaSettings
+} from "./KedaConfig.js"
 import { LoggingConfig, loggingConfig, type LoggingSettings } from "./LoggingConfig.js"
 import { lookalikesInEnvironment } from "./Lookalikes.js"
 import {
@@ -86,7 +96,9 @@ export const VARIABLES = [
   LEASE_VARIABLE,
   CONFIGMAP_VARIABLE,
   "POD_NAME",
-  "KUBECONFIG"
+  "KUBECONFIG",
+  KEDA_CONFIGMAP_VARIABLE,
+  KEDA_ZONE_VARIABLE
 ] as const
 
 /** Conditions that are allowed but deserve a line in the log at start. */
@@ -104,6 +116,7 @@ export interface Configuration {
   readonly forecast: ForecastSettings
   readonly cluster: ClusterSettings
   readonly consumer: ConsumerSettings
+  readonly keda: KedaSettings
   readonly warnings: ReadonlyArray<string>
 }
 
@@ -208,8 +221,17 @@ const orderOf = (variable: string): number => {
 
 const crossChecks = (settings: Omit<Configuration, "warnings">): ReadonlyArray<ConfigIssue> => [
   ...pollIntervalCheck(settings),
-  ...windowLengthCheck(settings)
+  ...windowLengthCheck(settings),
+  ...kedaCheck(settings)
 ]
+
+const kedaCheck = (settings: Omit<Configuration, "warnings">): ReadonlyArray<ConfigIssue> =>
+  kedaProblems(settings.keda, settings.polling.zones, forecastsEnabled(settings.forecast)).map((problem) => ({
+    ...problem,
+    value: problem.variable === KEDA_ZONE_VARIABLE
+      ? Option.getOrUndefined(Option.map(settings.keda.keda, (target) => target.zone))
+      : Option.getOrUndefined(Option.map(settings.keda.keda, (target) => formatRef(target.configMap)))
+  }))
 
 const windowLengthCheck = (settings: Omit<Configuration, "warnings">): ReadonlyArray<ConfigIssue> => {
   const tooLong = windowsLongerThanHorizon(settings.forecast)
@@ -282,7 +304,8 @@ export const loadConfiguration = (options: LoadOptions) =>
       http: httpConfig,
       logging: loggingConfig(options),
       forecast: forecastConfig,
-      cluster: clusterConfig
+      cluster: clusterConfig,
+      keda: kedaConfig
     }))
     const problems: Array<ConfigIssue> = Either.isLeft(described) ? [...yield* toIssues(leaves(described.left))] : []
     // The key is resolved even when other variables are bad, so its problems join the same message.
@@ -331,6 +354,7 @@ export const layer = (options: LoadOptions) =>
         Context.add(ForecastConfig, settings.forecast),
         Context.add(ClusterConfig, settings.cluster),
         Context.add(ConsumerConfig, settings.consumer),
+        Context.add(KedaConfig, settings.keda),
         Context.add(ConfigWarnings, settings.warnings)
       ))
   )

@@ -8,6 +8,7 @@ import { ConfigWarnings } from "../../src/config/Configuration.js"
 import { ConsumerConfig, type ConsumerSettings } from "../../src/config/ConsumerConfig.js"
 import { ForecastConfig, type ForecastSettings } from "../../src/config/ForecastConfig.js"
 import { HttpConfig, type HttpSettings } from "../../src/config/HttpConfig.js"
+import { KedaConfig, type KedaSettings } from "../../src/config/KedaConfig.js"
 import { LoggingConfig, type LoggingSettings } from "../../src/config/LoggingConfig.js"
 import { PollingConfig, type PollingSettings } from "../../src/config/PollingConfig.js"
 
@@ -24,6 +25,7 @@ export type Settings =
   & ForecastSettings
   & ClusterSettings
   & ConsumerSettings
+  & KedaSettings
   & {
     readonly warnings: ReadonlyArray<string>
   }
@@ -54,6 +56,7 @@ export const testSettings = (overrides: Partial<Settings> = {}): Settings => ({
   forecastRefreshMinutes: 60,
   cluster: Option.none(),
   consumerToken: Option.none(),
+  keda: Option.none(),
   warnings: [],
   ...overrides
 })
@@ -69,6 +72,7 @@ export const configContext = (settings: Settings) =>
     Context.add(ForecastConfig, settings),
     Context.add(ClusterConfig, settings),
     Context.add(ConsumerConfig, settings),
+    Context.add(KedaConfig, settings),
     Context.add(ConfigWarnings, settings.warnings)
   )
 
