@@ -4,6 +4,7 @@
  * the start-up log. The server itself comes from the platform's `HttpListener`
  * (src/platform/NodeHttpServer.ts in production, a loopback server or none in tests).
  */
+import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
@@ -145,7 +146,9 @@ const serveRoutes = Layer.unwrapEffect(
           }`
         ))
     )
-    return Layer.merge(HttpServer.serve(router), announce)
+    // No span per request: nothing exports traces, and building one (the URL parsed, the headers
+    // redacted and copied into attributes) cost more than answering a read-API request.
+    return Layer.merge(HttpServer.serve(router).pipe(HttpMiddleware.withTracerDisabledWhen(() => true)), announce)
   })
 )
 
