@@ -11,6 +11,7 @@ import * as Path from "@effect/platform/Path"
 import { Effect, Either, Schema } from "effect"
 import { CacheEntry } from "../domain/CacheFile.js"
 import * as AtomicFile from "../outputs/file/AtomicFile.js"
+import { nameProblem } from "../outputs/file/WritablePath.js"
 import { checkReading, type ReadingExpectations } from "../poll/ReadingRules.js"
 import { emptyHistory, type HistoryPoint, pointOf, prune, type ReadingHistory } from "./ReadingHistory.js"
 
@@ -91,9 +92,18 @@ export const make = (cacheFile: string, expectations: (zone: string) => ReadingE
     const path = yield* Path.Path
     const file = yield* AtomicFile.make(historyPathFor(path, cacheFile))
     const target = file.target
+    // Its name is longer than the cache file's, which the start checked: a name the filesystem
+    // cannot hold is said once, and the history kept in memory only, not tried at every poll.
+    const unnamable = nameProblem(target, AtomicFile.tempNameFor(path, target), path)
 
     const load = (now: number): Effect.Effect<ReadingHistory> =>
       Effect.gen(function*() {
+        if (unnamable !== undefined) {
+          yield* Effect.logWarning(
+            `reading history ${target}: ${unnamable}; the history is kept in memory only and starts afresh at each restart`
+          )
+          return emptyHistory
+        }
         yield* file.removeLeftovers
         const contents = yield* Effect.either(fs.readFileString(target))
         if (Either.isLeft(contents)) {
@@ -116,7 +126,7 @@ export const make = (cacheFile: string, expectations: (zone: string) => ReadingE
       })
 
     const save = (history: ReadingHistory): Effect.Effect<void> =>
-      file.write(renderHistory(history)).pipe(
+      unnamable !== undefined ? Effect.void : file.write(renderHistory(history)).pipe(
         Effect.catchAll((error) =>
           Effect.logWarning(
             `reading history ${target}: cannot write it (${error.step}: ${error.detail}); the history is kept in memory and written again after the next poll`

@@ -27,8 +27,8 @@ const entry = (zone: string, hours: number, carbonIntensity: number, emissionFac
 const expectations = (zone: string) => ({ zone, emissionFactorType: "lifecycle", maxReadingAgeMinutes: 180 })
 
 /** A history file over this in-memory filesystem. */
-const historyFileOn = (memory: ReturnType<typeof makeMemoryFileSystem>) =>
-  HistoryFile.make(CACHE_FILE, expectations).pipe(
+const historyFileOn = (memory: ReturnType<typeof makeMemoryFileSystem>, cacheFile = CACHE_FILE) =>
+  HistoryFile.make(cacheFile, expectations).pipe(
     Effect.provide(Layer.merge(memory.layer, Path.layer)),
     Effect.withRandom(Random.make("history"))
   )
@@ -136,6 +136,24 @@ describe("the history file", () => {
         assert.deepStrictEqual(memory.paths(), [])
         assert.strictEqual(logLines.length, 1)
         assert.include(logLines[0], "cannot write it (write:")
+      })
+    )
+  )
+
+  it.effect(
+    "beside a cache file whose name leaves no room for its own, is said once and kept in memory only",
+    withLogs((logLines) =>
+      Effect.gen(function*() {
+        // A 235-byte name: the cache's temporary name fits in 255 bytes, the history's does not.
+        const cacheFile = `/cache/${"c".repeat(230)}.json`
+        const memory = makeMemoryFileSystem()
+        const file = yield* historyFileOn(memory, cacheFile)
+        assert.strictEqual((yield* file.load(T0)).size, 0)
+        yield* file.save(record(emptyHistory, { DE: entry("DE", 1, 400) }, T0 + HOUR))
+        yield* file.save(record(emptyHistory, { DE: entry("DE", 2, 400) }, T0 + 2 * HOUR))
+        assert.deepStrictEqual(memory.everCreated(), [])
+        assert.strictEqual(logLines.length, 1)
+        assert.match(logLines[0] ?? "", /over the 255-byte limit on a file name.*kept in memory only/)
       })
     )
   )

@@ -34,6 +34,10 @@ export interface AtomicFile {
 /** The random part of a temporary file's name: 12 hex digits. */
 export const RANDOM_SUFFIX_LENGTH = 12
 
+/** The name of a temporary file for `target`: what a name check must allow. */
+export const tempNameFor = (path: Path.Path, target: string): string =>
+  `.${path.basename(target)}.tmp-${"0".repeat(RANDOM_SUFFIX_LENGTH)}`
+
 const randomSuffix = Effect.map(
   Effect.all([Random.nextIntBetween(0, 0x1000000), Random.nextIntBetween(0, 0x1000000)]),
   ([a, b]) => `${a.toString(16).padStart(6, "0")}${b.toString(16).padStart(6, "0")}`

@@ -93,8 +93,7 @@ export const checkTarget = Effect.gen(function*() {
   const path = yield* Path.Path
   const { cacheFile } = yield* CacheConfig
   const target = path.resolve(cacheFile)
-  const longestTempName = `.${path.basename(target)}.tmp-${"0".repeat(AtomicFile.RANDOM_SUFFIX_LENGTH)}`
-  const unnamable = nameProblem(target, longestTempName, path)
+  const unnamable = nameProblem(target, AtomicFile.tempNameFor(path, target), path)
   if (unnamable !== undefined) return yield* refuse(cacheFile, unnamable)
   const directory = yield* prepareDirectory(path.dirname(target))
   if (directory._tag === "Never") {
