@@ -94,19 +94,32 @@ const hold = (port: number, count: number, greeting: string, deadline: number) =
   }
 }
 
+/**
+ * The service on a free port, polling every 0.6 s with the deployed heap settings, once it answers
+ * `/readyz` with 200 (its first cache written).
+ */
+const startService = async (label: string) => {
+  const port = await freePort()
+  const service = spawnService(
+    baseEnv(simulator.baseUrl, join(tempDir(label), "carbon_cache.json"), {
+      ZONES: "DE,FR,PL",
+      POLL_INTERVAL_MINUTES: String(POLL_INTERVAL_MINUTES),
+      HTTP_PORT: String(port),
+      NODE_OPTIONS: "--max-old-space-size=64 --max-semi-space-size=1"
+    })
+  )
+  const ready = await waitUntil(async () => (await probe(port, "/readyz")).outcome === 200, 15_000)
+  if (!ready) {
+    await stop(service)
+    throw new Error("the service never answered /readyz with 200")
+  }
+  return { port, service }
+}
+
 describe("11. an idle-connection hold", () => {
   it(`answers every probe while ${SILENT} silent and ${HALF_REQUESTS} half-sent connections are held`, async () => {
-    const port = await freePort()
-    const service = spawnService(
-      baseEnv(simulator.baseUrl, join(tempDir("idle"), "carbon_cache.json"), {
-        ZONES: "DE,FR,PL",
-        POLL_INTERVAL_MINUTES: String(POLL_INTERVAL_MINUTES),
-        HTTP_PORT: String(port),
-        NODE_OPTIONS: "--max-old-space-size=64 --max-semi-space-size=1"
-      })
-    )
+    const { port, service } = await startService("idle")
     try {
-      expect(await waitUntil(async () => (await probe(port, "/readyz")).outcome === 200, 15_000)).toBe(true)
       const heldFrom = performance.now()
       const deadline = heldFrom + HOLD_MILLIS
       const pollsBefore = pollLines(service).length
@@ -158,17 +171,8 @@ describe("11. an idle-connection hold", () => {
   })
 
   it(`answers every probe from another address while ${FLOOD_CLIENTS} clients in another process hammer /metrics`, async () => {
-    const port = await freePort()
-    const service = spawnService(
-      baseEnv(simulator.baseUrl, join(tempDir("flood-probes"), "carbon_cache.json"), {
-        ZONES: "DE,FR,PL",
-        POLL_INTERVAL_MINUTES: String(POLL_INTERVAL_MINUTES),
-        HTTP_PORT: String(port),
-        NODE_OPTIONS: "--max-old-space-size=64 --max-semi-space-size=1"
-      })
-    )
+    const { port, service } = await startService("flood-probes")
     try {
-      expect(await waitUntil(async () => (await probe(port, "/readyz")).outcome === 200, 15_000)).toBe(true)
       // The flood runs in a process of its own, so the probes' timings are the service's, not this
       // process's (3,000 sockets in the test process would delay its own probes).
       const flood = spawn(process.execPath, [
