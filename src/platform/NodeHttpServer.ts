@@ -18,11 +18,10 @@ import { guardConnections } from "./ConnectionGuard.js"
  * it is read unless one of that client's connections has idled `IDLE_EVICTABLE_AFTER_MILLIS` (see
  * `ConnectionGuard`). Measured on a loaded 2-core machine (reliability scenarios 9 and 11): with no
  * refusal, a bound of 2,048 or 4,096 let a flood of 3,000 busy /metrics clients hold the poll loop
- * up for 3-4 s; with the fairness rule, 512 still served enough of the flood to stall polls 2.1-3.8 s
- * (and let a probe time out), 256 kept the longest gap between poll starts at 1.3-1.4 s while every
- * probe from another address was answered, under 2,000 held connections as under the flood. Without
- * the fairness rule, 256 let 2,000 held connections reopened as fast as they were closed crowd out 9
- * of 40 probes.
+ * up for 3-4 s; with the fairness rule, 512 still served enough of the flood to stall polls
+ * 2.1-3.8 s in four runs, 256 1.3-2.2 s, while 2,000 held connections never kept a probe from
+ * another address from an answer. Without the fairness rule, 256 let 2,000 held connections
+ * reopened as fast as they were closed crowd out 9 of 40 probes.
  */
 export const MAX_CONNECTIONS = 256
 /** A client's connection idle this long may be replaced by that client's own newcomer at the bound. */
