@@ -36,7 +36,7 @@ export interface GuardOptions {
 export interface GuardCounts {
   /** Connections closed to make room for a newcomer. */
   readonly evicted: number
-  /** Newcomers closed at once because their own client held the most connections and none of them was idle. */
+  /** Newcomers closed at once: their own client held the most connections and none had idled long enough. */
   readonly refused: number
 }
 
