@@ -14,6 +14,7 @@ import { PrometheusMetrics } from "../../src/observability/PrometheusExposition.
 import { guardConnections, type GuardCounts } from "../../src/platform/ConnectionGuard.js"
 import * as NodeServer from "../../src/platform/NodeHttpServer.js"
 import { PollStatus } from "../../src/poll/PollStatus.js"
+import { consumerPlatform } from "../support/consumer.js"
 import { loopbackEndpoints } from "../support/loopbackEndpoints.js"
 import * as TestSettings from "../support/settings.js"
 import { staticSource } from "../support/StaticSource.js"
@@ -69,7 +70,7 @@ const closedSoon = (socket: Socket) =>
 /** The endpoints on Node's bounded server on a free loopback port, for the life of the scope. */
 const endpointsPort = loopbackEndpoints.pipe(
   Effect.provide(
-    Layer.mergeAll(PrometheusMetrics.Default, staticSource({})).pipe(
+    Layer.mergeAll(PrometheusMetrics.Default, staticSource({}), consumerPlatform()).pipe(
       Layer.provideMerge(PollStatus.Default),
       Layer.provideMerge(TestSettings.layer({ pollIntervalMinutes: 5, httpHost: "127.0.0.1", httpPort: 1 }))
     )
