@@ -4,7 +4,6 @@
  * come from the current `ConfigProvider` (tests swap it) and the key file through `FileSystem`;
  * nothing else in the code reads the environment.
  */
-import * as FileSystem from "@effect/platform/FileSystem"
 import { Config, ConfigError, Context, Effect, Either, Layer, Option, Redacted } from "effect"
 import type { ProviderId } from "../domain/Provider.js"
 import { parseZoneChains, providersOf } from "../domain/ZoneChain.js"
@@ -31,16 +30,34 @@ import {
   clusterConfig,
   type ClusterSettings,
   CONFIGMAP_VARIABLE,
+  formatRef,
   LEASE_VARIABLE
 } from "./ClusterConfig.js"
 import {
+  ConsumerConfig,
+  type ConsumerSettings,
+  consumerTokenSource,
+  resolveConsumerToken,
+  TOKEN_FILE_VARIABLE,
+  TOKEN_VARIABLE
+} from "./ConsumerConfig.js"
+import {
   ForecastConfig,
   forecastConfig,
+  forecastsEnabled,
   type ForecastSettings,
   WINDOWS_VARIABLE,
   windowsLongerThanHorizon
 } from "./ForecastConfig.js"
 import { HttpConfig, httpConfig, type HttpSettings } from "./HttpConfig.js"
+import {
+  KEDA_CONFIGMAP_VARIABLE,
+  KEDA_ZONE_VARIABLE,
+  KedaConfig,
+  kedaConfig,
+  kedaProblems,
+  type KedaSettings
+} from "./KedaConfig.js"
 import { LoggingConfig, loggingConfig, type LoggingSettings } from "./LoggingConfig.js"
 import { lookalikesInEnvironment } from "./Lookalikes.js"
 import {
@@ -50,6 +67,7 @@ import {
   pollingConfig,
   type PollingSettings
 } from "./PollingConfig.js"
+import { readSecretFile } from "./SecretFile.js"
 import { UKCI_URL_VARIABLE, UkciConfig, type UkciSettings, ukciUrlConfig } from "./UkciConfig.js"
 import { type ConfigIssue, InvalidConfig, redactUrl } from "./Variables.js"
 import {
@@ -98,10 +116,14 @@ export const VARIABLES = [
   "LOG_LEVEL",
   "HTTP_PORT",
   "HTTP_HOST",
+  TOKEN_VARIABLE,
+  TOKEN_FILE_VARIABLE,
   LEASE_VARIABLE,
   CONFIGMAP_VARIABLE,
   "POD_NAME",
-  "KUBECONFIG"
+  "KUBECONFIG",
+  KEDA_CONFIGMAP_VARIABLE,
+  KEDA_ZONE_VARIABLE
 ] as const
 
 /** Conditions that are allowed but deserve a line in the log at start. */
@@ -120,10 +142,12 @@ export interface Configuration {
   readonly logging: LoggingSettings
   readonly forecast: ForecastSettings
   readonly cluster: ClusterSettings
+  readonly consumer: ConsumerSettings
+  readonly keda: KedaSettings
   readonly warnings: ReadonlyArray<string>
 }
 
-const SECRET_VARIABLES: ReadonlySet<string> = new Set([KEY_VARIABLE, USERNAME_VARIABLE, PASSWORD_VARIABLE])
+const SECRET_VARIABLES: ReadonlySet<string> = new Set([KEY_VARIABLE, TOKEN_VARIABLE, USERNAME_VARIABLE, PASSWORD_VARIABLE])
 const URL_VARIABLES: ReadonlySet<string> = new Set([
   "ELECTRICITY_MAPS_API_URL",
   UKCI_URL_VARIABLE,
@@ -206,43 +230,11 @@ const checkKey = (variable: string, key: string): Either.Either<Redacted.Redacte
 const resolveKey = (source: KeySource) =>
   Effect.gen(function*() {
     if (source._tag === "Inline") return checkKey(KEY_VARIABLE, Redacted.value(source.key))
-    const fs = yield* FileSystem.FileSystem
-    // Only a regular file is read (a Kubernetes secret mount is a symlink to one): reading a FIFO
-    // would block in a thread the process cannot exit past.
-    const info = yield* Effect.option(fs.stat(source.path))
-    if (Option.isSome(info) && info.value.type !== "File") {
-      return Either.left<ConfigIssue>({
-        variable: KEY_FILE_VARIABLE,
-        value: source.path,
-        expected: `must be a regular file holding the API key, not a ${info.value.type.toLowerCase()}`
-      })
+    const text = yield* readSecretFile(source.path, { what: "the API key", short: "key" }, MAX_KEY_FILE_BYTES)
+    if (Either.isLeft(text)) {
+      return Either.left<ConfigIssue>({ variable: KEY_FILE_VARIABLE, value: source.path, expected: text.left })
     }
-    // At most one byte past the bound is read, whatever the file's size.
-    const contents = yield* Effect.either(
-      Effect.scoped(
-        Effect.flatMap(fs.open(source.path, { flag: "r" }), (file) => file.readAlloc(MAX_KEY_FILE_BYTES + 1))
-      )
-    )
-    if (Either.isLeft(contents)) {
-      const error = contents.left
-      const reason = error._tag === "SystemError" ? `${error.reason}: ${source.path}` : error.message
-      return Either.left<ConfigIssue>({
-        variable: KEY_FILE_VARIABLE,
-        value: source.path,
-        expected: `cannot read the key file (${reason})`
-      })
-    }
-    const bytes = Option.getOrElse(contents.right, () => new Uint8Array())
-    if (bytes.length > MAX_KEY_FILE_BYTES) {
-      return Either.left<ConfigIssue>({
-        variable: KEY_FILE_VARIABLE,
-        value: source.path,
-        expected:
-          `the file is larger than ${MAX_KEY_FILE_BYTES} bytes; it must hold only the API key (check that the right file is mounted)`
-      })
-    }
-    const text = new TextDecoder().decode(bytes)
-    return Either.mapLeft(checkKey(KEY_FILE_VARIABLE, text), (issue) => ({ ...issue, value: source.path }))
+    return Either.mapLeft(checkKey(KEY_FILE_VARIABLE, text.right), (issue) => ({ ...issue, value: source.path }))
   })
 
 const orderOf = (variable: string): number => {
@@ -252,8 +244,17 @@ const orderOf = (variable: string): number => {
 
 const crossChecks = (settings: Omit<Configuration, "warnings">): ReadonlyArray<ConfigIssue> => [
   ...pollIntervalCheck(settings),
-  ...windowLengthCheck(settings)
+  ...windowLengthCheck(settings),
+  ...kedaCheck(settings)
 ]
+
+const kedaCheck = (settings: Omit<Configuration, "warnings">): ReadonlyArray<ConfigIssue> =>
+  kedaProblems(settings.keda, settings.polling.zones, forecastsEnabled(settings.forecast)).map((problem) => ({
+    ...problem,
+    value: problem.variable === KEDA_ZONE_VARIABLE
+      ? Option.getOrUndefined(Option.map(settings.keda.keda, (target) => target.zone))
+      : Option.getOrUndefined(Option.map(settings.keda.keda, (target) => formatRef(target.configMap)))
+  }))
 
 const windowLengthCheck = (settings: Omit<Configuration, "warnings">): ReadonlyArray<ConfigIssue> => {
   const tooLong = windowsLongerThanHorizon(settings.forecast)
@@ -315,6 +316,13 @@ const warningsOf = (settings: Omit<Configuration, "warnings">): ReadonlyArray<st
 const providersNamed = (zones: string): ReadonlySet<ProviderId> =>
   Either.match(parseZoneChains(zones), { onLeft: () => new Set<ProviderId>(["electricitymaps"]), onRight: providersOf })
 
+/** The consumer token's settings, or its problems (joined to the others in one message). */
+const resolveConsumer = Effect.gen(function*() {
+  const source = yield* Effect.either(consumerTokenSource)
+  if (Either.isLeft(source)) return Either.left(yield* toIssues(leaves(source.left)))
+  return Either.mapLeft(yield* resolveConsumerToken(source.right), (issue): ReadonlyArray<ConfigIssue> => [issue])
+})
+
 /** Every concern's settings, or one `InvalidConfig` naming every problem. */
 export interface LoadOptions {
   readonly stdoutIsTerminal: boolean
@@ -349,7 +357,8 @@ export const loadConfiguration = (options: LoadOptions) =>
       http: httpConfig,
       logging: loggingConfig(options),
       forecast: forecastConfig,
-      cluster: clusterConfig
+      cluster: clusterConfig,
+      keda: kedaConfig
     }))
     const problems: Array<ConfigIssue> = Either.isLeft(described) ? [...yield* toIssues(leaves(described.left))] : []
     // Credentials are resolved even when other variables are bad, so their problems join the same
@@ -367,19 +376,24 @@ export const loadConfiguration = (options: LoadOptions) =>
       if (Either.isLeft(key)) problems.push(key.left)
       else apiKey = Option.some(key.right)
     }
+    const consumer = yield* resolveConsumer
+    if (Either.isLeft(consumer)) {
+      for (const issue of consumer.left) problems.push(issue)
+    }
     const login = yield* resolveWattTimeCredentials
     if (Either.isLeft(login)) { for (const issue of login.left) problems.push(issue) }
     else if (Option.isNone(login.right) && options.keyRequired && named.has("watttime")) {
       for (const issue of credentialsRequired()) problems.push(issue)
     }
-    if (Either.isRight(described) && Option.isSome(apiKey) && Either.isRight(login)) {
+    if (Either.isRight(described) && Option.isSome(apiKey) && Either.isRight(login) && Either.isRight(consumer)) {
       const { ukciUrl, wattTimeUrl, ...rest } = described.right
       const call = callSettingsOf(rest.api)
       const settings = {
         ...rest,
         api: { ...rest.api, apiKey: apiKey.value },
         ukci: { apiUrl: ukciUrl, ...call },
-        watttime: { apiUrl: wattTimeUrl, credentials: login.right, ...call }
+        watttime: { apiUrl: wattTimeUrl, credentials: login.right, ...call },
+        consumer: consumer.right
       }
       for (const issue of crossChecks(settings)) problems.push(issue)
       if (problems.length === 0) {
@@ -406,6 +420,8 @@ export const layer = (options: LoadOptions) =>
         Context.add(LoggingConfig, settings.logging),
         Context.add(ForecastConfig, settings.forecast),
         Context.add(ClusterConfig, settings.cluster),
+        Context.add(ConsumerConfig, settings.consumer),
+        Context.add(KedaConfig, settings.keda),
         Context.add(ConfigWarnings, settings.warnings)
       ))
   )

@@ -17,6 +17,7 @@ export type ApiVersion = typeof API_VERSIONS[number]
 export type Endpoint =
   | "latest"
   | "forecast"
+  | "history"
   | "zones"
   | "ukci-latest"
   | "ukci-forecast"
@@ -44,7 +45,7 @@ export interface SimulatorStats {
   readonly ukciByZone: Readonly<Record<string, number>>
   /** UK Carbon Intensity forward-route requests per zone: `national` or the id. */
   readonly ukciForecastByZone: Readonly<Record<string, number>>
-  /** Requests per endpoint: `latest`, `forecast`, `zones`, the `ukci-*` and `watttime-*` ones, `other`. */
+  /** Requests per endpoint: `latest`, `forecast`, `history`, `zones`, the `ukci-*` and `watttime-*` ones, `other`. */
   readonly byEndpoint: Readonly<Record<string, number>>
   /** Requests per API version prefix, whatever the path after it; other paths count in neither. */
   readonly byVersion: { readonly v3: number; readonly v4: number }

@@ -5,8 +5,10 @@ import { BasisConfig, type BasisSettings } from "../../src/config/BasisConfig.js
 import { CacheConfig, type CacheSettings } from "../../src/config/CacheConfig.js"
 import { ClusterConfig, type ClusterSettings } from "../../src/config/ClusterConfig.js"
 import { ConfigWarnings } from "../../src/config/Configuration.js"
+import { ConsumerConfig, type ConsumerSettings } from "../../src/config/ConsumerConfig.js"
 import { ForecastConfig, type ForecastSettings } from "../../src/config/ForecastConfig.js"
 import { HttpConfig, type HttpSettings } from "../../src/config/HttpConfig.js"
+import { KedaConfig, type KedaSettings } from "../../src/config/KedaConfig.js"
 import { LoggingConfig, type LoggingSettings } from "../../src/config/LoggingConfig.js"
 import { PollingConfig, type PollingSettings } from "../../src/config/PollingConfig.js"
 import { UkciConfig } from "../../src/config/UkciConfig.js"
@@ -24,6 +26,8 @@ export type Settings =
   & LoggingSettings
   & ForecastSettings
   & ClusterSettings
+  & ConsumerSettings
+  & KedaSettings
   & {
     readonly warnings: ReadonlyArray<string>
   }
@@ -53,6 +57,8 @@ export const testSettings = (overrides: Partial<Settings> = {}): Settings => ({
   forecastHorizonHours: 24,
   forecastRefreshMinutes: 60,
   cluster: Option.none(),
+  consumerToken: Option.none(),
+  keda: Option.none(),
   warnings: [],
   ...overrides
 })
@@ -70,6 +76,8 @@ export const configContext = (settings: Settings) =>
     Context.add(LoggingConfig, settings),
     Context.add(ForecastConfig, settings),
     Context.add(ClusterConfig, settings),
+    Context.add(ConsumerConfig, settings),
+    Context.add(KedaConfig, settings),
     Context.add(ConfigWarnings, settings.warnings)
   )
 
