@@ -147,7 +147,12 @@ export interface Configuration {
   readonly warnings: ReadonlyArray<string>
 }
 
-const SECRET_VARIABLES: ReadonlySet<string> = new Set([KEY_VARIABLE, TOKEN_VARIABLE, USERNAME_VARIABLE, PASSWORD_VARIABLE])
+const SECRET_VARIABLES: ReadonlySet<string> = new Set([
+  KEY_VARIABLE,
+  TOKEN_VARIABLE,
+  USERNAME_VARIABLE,
+  PASSWORD_VARIABLE
+])
 const URL_VARIABLES: ReadonlySet<string> = new Set([
   "ELECTRICITY_MAPS_API_URL",
   UKCI_URL_VARIABLE,

@@ -4,8 +4,8 @@
  * deployment without WattTime zones sets neither, and the source then says what to set when it is
  * asked for something. Problems are `ConfigIssue`s, so they join the one start-up message.
  */
-import * as FileSystem from "@effect/platform/FileSystem"
-import { Config, Context, Effect, Either, Layer, Option, Redacted, Stream } from "effect"
+import type * as FileSystem from "@effect/platform/FileSystem"
+import { Config, Context, Effect, Either, Layer, Option, Redacted } from "effect"
 import {
   baseUrlConfig,
   type BaseUrlRules,
@@ -14,6 +14,7 @@ import {
   type KeySource,
   secretSource
 } from "./ApiConfig.js"
+import { readSecretFile } from "./SecretFile.js"
 import { type ConfigIssue, InvalidConfig, redactUrl } from "./Variables.js"
 
 export const URL_VARIABLE = "WATTTIME_API_URL"
@@ -91,42 +92,19 @@ const checkCredential = (
   return problem === undefined ? Either.right(Redacted.make(value)) : Either.left({ ...shown, expected: problem })
 }
 
-/** At most `MAX_CREDENTIAL_FILE_BYTES`, from a regular file (reading a FIFO would block for ever). */
+/** At most `MAX_CREDENTIAL_FILE_BYTES`, from a regular file, read as every secret file is. */
 const readCredentialFile = (credential: Credential, path: string) =>
-  Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
-    const issue = (expected: string): ConfigIssue => ({ variable: credential.fileVariable, value: path, expected })
-    const tooLarge = issue(
-      `the file is larger than ${MAX_CREDENTIAL_FILE_BYTES} bytes; it must hold only the ${credential.what}`
-    )
-    const info = yield* Effect.either(fs.stat(path))
-    if (Either.isLeft(info)) {
-      const error = info.left
-      return Either.left(issue(`cannot read the file (${error._tag === "SystemError" ? error.reason : error.message})`))
-    }
-    if (info.right.type !== "File") {
-      return Either.left(
-        issue(`must be a regular file holding the ${credential.what}, not a ${info.right.type.toLowerCase()}`)
-      )
-    }
-    // Bounded whatever `stat` said (a file may grow): one byte more than allowed is enough to refuse it.
-    const bytes = yield* Effect.either(
-      fs.stream(path, { bytesToRead: MAX_CREDENTIAL_FILE_BYTES + 1 }).pipe(
-        Stream.runFold(new Uint8Array(0), (all, chunk) => {
-          const joined = new Uint8Array(all.length + chunk.length)
-          joined.set(all)
-          joined.set(chunk, all.length)
-          return joined
-        })
-      )
-    )
-    if (Either.isLeft(bytes)) return Either.left(issue("cannot read the file"))
-    if (bytes.right.length > MAX_CREDENTIAL_FILE_BYTES) return Either.left(tooLarge)
-    return checkCredential(credential, new TextDecoder().decode(bytes.right), {
-      variable: credential.fileVariable,
-      value: path
-    })
-  })
+  Effect.map(
+    readSecretFile(
+      path,
+      { what: `the WattTime ${credential.what}`, short: credential.what },
+      MAX_CREDENTIAL_FILE_BYTES
+    ),
+    (text) =>
+      Either.isLeft(text)
+        ? Either.left<ConfigIssue>({ variable: credential.fileVariable, value: path, expected: text.left })
+        : checkCredential(credential, text.right, { variable: credential.fileVariable, value: path })
+  )
 
 /** One credential: none when neither variable is set, else its value or what is wrong with it. */
 const resolveCredential = (credential: Credential) =>

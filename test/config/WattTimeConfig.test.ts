@@ -95,9 +95,12 @@ describe("WattTime configuration", () => {
         assert.deepStrictEqual(huge.map((i) => i.variable), ["WATTTIME_PASSWORD_FILE"])
         assert.match(huge[0]?.expected ?? "", /larger than 4096 bytes/)
         const directory = yield* issuesOf({ WATTTIME_USERNAME_FILE: dir, WATTTIME_PASSWORD: PASSWORD })
-        assert.match(directory[0]?.expected ?? "", /must be a regular file holding the username, not a directory/)
+        assert.match(
+          directory[0]?.expected ?? "",
+          /must be a regular file holding the WattTime username, not a directory/
+        )
         const missing = yield* issuesOf({ WATTTIME_USERNAME: "ops", WATTTIME_PASSWORD_FILE: `${dir}/absent` })
-        assert.match(missing[0]?.expected ?? "", /cannot read the file \(NotFound\)/)
+        assert.match(missing[0]?.expected ?? "", /cannot read the password file \(NotFound/)
       }).pipe(Effect.provide(NodeFileSystem.layer)))
 
     it.scoped("reads a file of exactly the bound", () =>
