@@ -34,6 +34,8 @@ import { StartPlan, ZoneCheck } from "../poll/ZoneCheck.js"
 import { CacheOutputs, type CacheOutputShape } from "../ports/CacheOutput.js"
 import type { CarbonSource } from "../ports/CarbonSource.js"
 import * as ElectricityMapsSource from "../providers/electricitymaps/ElectricityMapsSource.js"
+import * as UkciSource from "../providers/ukci/UkciSource.js"
+import * as WattTimeSource from "../providers/watttime/WattTimeSource.js"
 import { logStart } from "./Commands.js"
 
 /** What the platform provides. */
@@ -54,7 +56,9 @@ export type OutputAdapters<R extends ReadonlyArray<unknown>> = {
  * or several: Electricity Maps, the provider of a zone key without a prefix.
  */
 export const sources = [
-  { provider: "electricitymaps", layer: ElectricityMapsSource.layer }
+  { provider: "electricitymaps", layer: ElectricityMapsSource.layer },
+  { provider: "ukci", layer: UkciSource.layer },
+  { provider: "watttime", layer: WattTimeSource.layer }
 ] as const
 
 /**

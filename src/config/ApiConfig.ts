@@ -32,25 +32,35 @@ export type KeySource =
 export const KEY_VARIABLE = "ELECTRICITY_MAPS_API_KEY"
 export const KEY_FILE_VARIABLE = "ELECTRICITY_MAPS_API_KEY_FILE"
 
-export const keySource: Config.Config<KeySource> = Config.all({
-  inline: Config.option(Config.redacted(KEY_VARIABLE)),
-  file: Config.option(Config.string(KEY_FILE_VARIABLE))
-}).pipe(
-  Config.mapOrFail(({ file, inline }): Either.Either<KeySource, ConfigError.ConfigError> => {
-    if (Option.isSome(inline) && Option.isSome(file)) {
-      return Either.left(
-        ConfigError.InvalidData([KEY_FILE_VARIABLE], `set either ${KEY_VARIABLE} or ${KEY_FILE_VARIABLE}, not both`)
-      )
-    }
-    if (Option.isSome(file)) return Either.right({ _tag: "File", path: file.value })
-    if (Option.isSome(inline)) return Either.right({ _tag: "Inline", key: inline.value })
-    return Either.left(
-      ConfigError.MissingData(
-        [KEY_VARIABLE],
-        `required: your Electricity Maps API key (or set ${KEY_FILE_VARIABLE} to a file holding it)`
-      )
-    )
-  })
+/**
+ * A secret given inline (`variable`) or as a file (`fileVariable`), never both; `missing` says what
+ * to set when neither is. Wrap it in `Config.option` where the secret is optional.
+ */
+export const secretSource = (
+  variable: string,
+  fileVariable: string,
+  missing: string
+): Config.Config<KeySource> =>
+  Config.all({
+    inline: Config.option(Config.redacted(variable)),
+    file: Config.option(Config.string(fileVariable))
+  }).pipe(
+    Config.mapOrFail(({ file, inline }): Either.Either<KeySource, ConfigError.ConfigError> => {
+      if (Option.isSome(inline) && Option.isSome(file)) {
+        return Either.left(
+          ConfigError.InvalidData([fileVariable], `set either ${variable} or ${fileVariable}, not both`)
+        )
+      }
+      if (Option.isSome(file)) return Either.right({ _tag: "File", path: file.value })
+      if (Option.isSome(inline)) return Either.right({ _tag: "Inline", key: inline.value })
+      return Either.left(ConfigError.MissingData([variable], missing))
+    })
+  )
+
+export const keySource: Config.Config<KeySource> = secretSource(
+  KEY_VARIABLE,
+  KEY_FILE_VARIABLE,
+  `required: your Electricity Maps API key (or set ${KEY_FILE_VARIABLE} to a file holding it)`
 )
 
 const LOOPBACK_HOSTS = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i
@@ -144,14 +154,26 @@ const withScheme = (raw: string): string | undefined => {
   return `${LOOPBACK_HOSTS.test(url.hostname) ? "http" : "https"}://${raw}`
 }
 
-/** The key travels in a header, so only TLS, or plain HTTP that never leaves the machine. */
-export const checkApiUrl = (raw: string): Either.Either<string, string> => {
+/** What a base URL check says about one provider. */
+export interface BaseUrlRules {
+  /** A valid value, shown in messages. */
+  readonly example: string
+  /** The value's shape, shown when the scheme is missing (`https://host/v4`). */
+  readonly shape: string
+  /** Where credentials go instead of the URL. */
+  readonly credentialsHint: string
+  /** Why plain http:// must stay on the machine. */
+  readonly plainHttpHint: string
+}
+
+/** Only TLS, or plain HTTP that never leaves the machine (the simulator). */
+export const checkBaseUrl = (raw: string, rules: BaseUrlRules): Either.Either<string, string> => {
   const trimmed = raw.trim()
   if (trimmed !== "" && !HAS_SCHEME.test(trimmed)) {
     const meant = withScheme(trimmed)
     return Either.left(
       meant === undefined
-        ? `must be an absolute URL, and this one has no scheme: write it as https://host/v4 (http:// only for loopback hosts such as localhost), e.g. ${DEFAULT_API_URL}`
+        ? `must be an absolute URL, and this one has no scheme: write it as ${rules.shape} (http:// only for loopback hosts such as localhost), e.g. ${rules.example}`
         : `must be an absolute URL, and this one has no scheme (http:// or https://): did you mean ${meant}? (http:// is allowed only for loopback hosts such as localhost; any other host needs https://)`
     )
   }
@@ -159,29 +181,47 @@ export const checkApiUrl = (raw: string): Either.Either<string, string> => {
   try {
     url = new URL(trimmed)
   } catch {
-    return Either.left(`must be an absolute URL, e.g. ${DEFAULT_API_URL}`)
+    return Either.left(`must be an absolute URL, e.g. ${rules.example}`)
   }
   if (url.username !== "" || url.password !== "") {
-    return Either.left(`must not carry credentials; the key goes in ${KEY_VARIABLE}`)
+    return Either.left(`must not carry credentials; ${rules.credentialsHint}`)
   }
   if (url.search !== "" || url.hash !== "") {
-    return Either.left(`must be a base URL without query or fragment, e.g. ${DEFAULT_API_URL}`)
+    return Either.left(`must be a base URL without query or fragment, e.g. ${rules.example}`)
   }
   if (url.protocol === "http:" && !LOOPBACK_HOSTS.test(url.hostname)) {
     return Either.left(
-      "plain http:// is allowed only for loopback hosts (localhost, 127.0.0.1, [::1]); use https:// so the key is not sent in clear text"
+      `plain http:// is allowed only for loopback hosts (localhost, 127.0.0.1, [::1]); use https:// ${rules.plainHttpHint}`
     )
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") return Either.left("must be an https:// URL")
   return Either.right(url.href.replace(/\/+$/, ""))
 }
 
-/** Everything but the key itself, which the loader resolves from `keySource`. */
-export const apiConfig = Config.all({
-  apiUrl: Config.string("ELECTRICITY_MAPS_API_URL").pipe(
-    Config.mapOrFail((raw) => Either.mapLeft(checkApiUrl(raw), (message) => ConfigError.InvalidData([], message))),
-    Config.withDefault(DEFAULT_API_URL)
-  ),
+/** A base URL variable: checked by `checkBaseUrl`, `fallback` when unset. */
+export const baseUrlConfig = (name: string, fallback: string, rules: BaseUrlRules): Config.Config<string> =>
+  Config.string(name).pipe(
+    Config.mapOrFail((raw) =>
+      Either.mapLeft(checkBaseUrl(raw, rules), (message) => ConfigError.InvalidData([], message))
+    ),
+    Config.withDefault(fallback)
+  )
+
+/** The key travels in a header, so only TLS, or plain HTTP that never leaves the machine. */
+const API_URL_RULES: BaseUrlRules = {
+  example: DEFAULT_API_URL,
+  shape: "https://host/v4",
+  credentialsHint: `the key goes in ${KEY_VARIABLE}`,
+  plainHttpHint: "so the key is not sent in clear text"
+}
+
+export const checkApiUrl = (raw: string): Either.Either<string, string> => checkBaseUrl(raw, API_URL_RULES)
+
+/**
+ * How patiently any provider is called: the per-request timeout, retries and their backoff, and
+ * the largest answer read. One set of knobs serves every provider.
+ */
+export const callConfig = Config.all({
   requestTimeout: positiveNumber("REQUEST_TIMEOUT_SECONDS", { fallback: 10, unit: "seconds", max: 300 }).pipe(
     Config.map(Duration.seconds)
   ),
@@ -197,10 +237,19 @@ export const apiConfig = Config.all({
     min: 1024,
     max: 256 * 1024 * 1024,
     what: "bytes"
-  }),
+  })
+})
+
+/** The call knobs every provider shares. */
+export type CallSettings = Config.Config.Success<typeof callConfig>
+
+/** Everything but the key itself, which the loader resolves from `keySource`. */
+export const apiConfig = Config.all({
+  apiUrl: baseUrlConfig("ELECTRICITY_MAPS_API_URL", DEFAULT_API_URL, API_URL_RULES),
+  call: callConfig,
   // 0 is allowed here (no limit), so it is not a positive number.
   maxRequestsPerSecond: variable("MAX_REQUESTS_PER_SECOND", Decimal.pipe(Schema.lessThanOrEqualTo(10_000)), {
     expected: "must be a positive number of requests per second (0 = no limit) up to 10000, e.g. 10",
     fallback: 0
   })
-})
+}).pipe(Config.map(({ call, ...rest }) => ({ ...rest, ...call })))

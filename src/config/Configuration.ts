@@ -5,10 +5,13 @@
  * nothing else in the code reads the environment.
  */
 import { Config, ConfigError, Context, Effect, Either, Layer, Option, Redacted } from "effect"
+import type { ProviderId } from "../domain/Provider.js"
+import { parseZoneChains, providersOf } from "../domain/ZoneChain.js"
 import {
   ApiConfig,
   apiConfig,
   type ApiSettings,
+  type CallSettings,
   DEFAULT_API_URL,
   hasVersionSegment,
   isElectricityMapsHost,
@@ -58,13 +61,29 @@ import {
 import { LoggingConfig, loggingConfig, type LoggingSettings } from "./LoggingConfig.js"
 import { lookalikesInEnvironment } from "./Lookalikes.js"
 import {
+  DEFAULT_ZONES,
   MIN_REMOTE_POLL_INTERVAL_MINUTES,
   PollingConfig,
   pollingConfig,
   type PollingSettings
 } from "./PollingConfig.js"
 import { readSecretFile } from "./SecretFile.js"
-import { type ConfigIssue, InvalidConfig } from "./Variables.js"
+import { UKCI_URL_VARIABLE, UkciConfig, type UkciSettings, ukciUrlConfig } from "./UkciConfig.js"
+import { type ConfigIssue, InvalidConfig, redactUrl } from "./Variables.js"
+import {
+  credentialsRequired,
+  PASSWORD_FILE_VARIABLE,
+  PASSWORD_VARIABLE,
+  resolveWattTimeCredentials,
+  URL_VARIABLE as WATTTIME_URL_VARIABLE,
+  USERNAME_FILE_VARIABLE,
+  USERNAME_VARIABLE,
+  WattTimeConfig,
+  type WattTimeSettings,
+  wattTimeUrlConfig
+} from "./WattTimeConfig.js"
+
+export { redactUrl }
 
 /** Every variable the service reads, in the order problems are reported and documented. */
 export const VARIABLES = [
@@ -75,6 +94,12 @@ export const VARIABLES = [
   "CACHE_FILE",
   "ZONES",
   "ELECTRICITY_MAPS_API_URL",
+  UKCI_URL_VARIABLE,
+  WATTTIME_URL_VARIABLE,
+  USERNAME_VARIABLE,
+  USERNAME_FILE_VARIABLE,
+  PASSWORD_VARIABLE,
+  PASSWORD_FILE_VARIABLE,
   "EMISSION_FACTOR_TYPE",
   "MAX_READING_AGE_MINUTES",
   "MAX_CONCURRENCY",
@@ -109,6 +134,8 @@ export class ConfigWarnings
 export interface Configuration {
   readonly basis: BasisSettings
   readonly api: ApiSettings
+  readonly ukci: UkciSettings
+  readonly watttime: WattTimeSettings
   readonly cache: CacheSettings
   readonly polling: PollingSettings
   readonly http: HttpSettings
@@ -120,19 +147,20 @@ export interface Configuration {
   readonly warnings: ReadonlyArray<string>
 }
 
-/** Credentials in a URL (`user:pass@`, `?token=…`, a fragment) never reach a message. */
-export const redactUrl = (raw: string): string =>
-  raw
-    .replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/@\s?#]*@/i, (_, scheme: string | undefined) => `${scheme ?? ""}<redacted>@`)
-    .replace(/([?&][^=&#]*=)[^&#]*/g, "$1<redacted>")
-    .replace(/#.*$/, "#<redacted>")
+const SECRET_VARIABLES: ReadonlySet<string> = new Set([
+  KEY_VARIABLE,
+  TOKEN_VARIABLE,
+  USERNAME_VARIABLE,
+  PASSWORD_VARIABLE
+])
+const URL_VARIABLES: ReadonlySet<string> = new Set([
+  "ELECTRICITY_MAPS_API_URL",
+  UKCI_URL_VARIABLE,
+  WATTTIME_URL_VARIABLE
+])
 
 const shownValue = (variable: string, raw: string): string =>
-  variable === KEY_VARIABLE || variable === TOKEN_VARIABLE
-    ? "<redacted>"
-    : variable === "ELECTRICITY_MAPS_API_URL"
-    ? redactUrl(raw)
-    : raw
+  SECRET_VARIABLES.has(variable) ? "<redacted>" : URL_VARIABLES.has(variable) ? redactUrl(raw) : raw
 
 /** The leaves of a `ConfigError` (it nests `And`/`Or`), as problems with a variable name each. */
 const leaves = (error: ConfigError.ConfigError): Array<{ readonly variable: string; readonly expected: string }> => {
@@ -245,8 +273,16 @@ const windowLengthCheck = (settings: Omit<Configuration, "warnings">): ReadonlyA
   }]
 }
 
+/** The base URL each provider is asked at. */
+const urlOf = (settings: Omit<Configuration, "warnings">, provider: ProviderId): string =>
+  provider === "ukci" ? settings.ukci.apiUrl : provider === "watttime" ? settings.watttime.apiUrl : settings.api.apiUrl
+
+/** True when every provider ZONES names is asked at a loopback URL (the simulator). */
+const allLoopback = (settings: Omit<Configuration, "warnings">): boolean =>
+  [...providersNamed(settings.polling.zones.join(","))].every((provider) => isLoopbackUrl(urlOf(settings, provider)))
+
 const pollIntervalCheck = (settings: Omit<Configuration, "warnings">): ReadonlyArray<ConfigIssue> =>
-  settings.polling.pollIntervalMinutes < MIN_REMOTE_POLL_INTERVAL_MINUTES && !isLoopbackUrl(settings.api.apiUrl)
+  settings.polling.pollIntervalMinutes < MIN_REMOTE_POLL_INTERVAL_MINUTES && !allLoopback(settings)
     ? [{
       variable: "POLL_INTERVAL_MINUTES",
       value: String(settings.polling.pollIntervalMinutes),
@@ -277,6 +313,14 @@ const warningsOf = (settings: Omit<Configuration, "warnings">): ReadonlyArray<st
   return warnings
 }
 
+/**
+ * The providers ZONES names, first links and fallbacks alike; Electricity Maps for the default
+ * zones. Unreadable ZONES (its own problem is reported) counts as Electricity Maps', the default
+ * provider, as before there were others.
+ */
+const providersNamed = (zones: string): ReadonlySet<ProviderId> =>
+  Either.match(parseZoneChains(zones), { onLeft: () => new Set<ProviderId>(["electricitymaps"]), onRight: providersOf })
+
 /** The consumer token's settings, or its problems (joined to the others in one message). */
 const resolveConsumer = Effect.gen(function*() {
   const source = yield* Effect.either(consumerTokenSource)
@@ -287,9 +331,21 @@ const resolveConsumer = Effect.gen(function*() {
 /** Every concern's settings, or one `InvalidConfig` naming every problem. */
 export interface LoadOptions {
   readonly stdoutIsTerminal: boolean
-  /** False only for commands that can work without a key (listing the zone catalogue). */
+  /**
+   * False only for commands that can work without a key (listing the zone catalogue). When true,
+   * a provider's credentials are required only if ZONES names one of its zones.
+   */
   readonly keyRequired: boolean
 }
+
+/** The call knobs every provider shares, read once with Electricity Maps' settings. */
+const callSettingsOf = (api: Omit<ApiSettings, "apiKey">): CallSettings => ({
+  requestTimeout: api.requestTimeout,
+  maxRetries: api.maxRetries,
+  retryBaseDelay: api.retryBaseDelay,
+  retryMaxDelay: api.retryMaxDelay,
+  maxResponseBytes: api.maxResponseBytes
+})
 
 /** Stands for "no key" where none is required: the source then sends no `auth-token`. */
 export const NO_KEY = Redacted.make("")
@@ -299,6 +355,8 @@ export const loadConfiguration = (options: LoadOptions) =>
     const described = yield* Effect.either(Config.all({
       basis: basisConfig,
       api: apiConfig,
+      ukciUrl: ukciUrlConfig,
+      wattTimeUrl: wattTimeUrlConfig,
       cache: cacheConfig,
       polling: pollingConfig,
       http: httpConfig,
@@ -308,10 +366,13 @@ export const loadConfiguration = (options: LoadOptions) =>
       keda: kedaConfig
     }))
     const problems: Array<ConfigIssue> = Either.isLeft(described) ? [...yield* toIssues(leaves(described.left))] : []
-    // The key is resolved even when other variables are bad, so its problems join the same message.
+    // Credentials are resolved even when other variables are bad, so their problems join the same
+    // message. Each provider's are required only when ZONES names one of its zones.
+    const named = providersNamed(Option.getOrElse(Option.fromNullable(yield* rawValue("ZONES")), () => DEFAULT_ZONES))
     const source = yield* Effect.either(keySource)
     let apiKey = Option.none<Redacted.Redacted<string>>()
-    if (Either.isLeft(source) && !options.keyRequired && ConfigError.isMissingDataOnly(source.left)) {
+    const keyNeeded = options.keyRequired && named.has("electricitymaps")
+    if (Either.isLeft(source) && !keyNeeded && ConfigError.isMissingDataOnly(source.left)) {
       apiKey = Option.some(NO_KEY)
     } else if (Either.isLeft(source)) {
       for (const issue of yield* toIssues(leaves(source.left))) problems.push(issue)
@@ -324,10 +385,19 @@ export const loadConfiguration = (options: LoadOptions) =>
     if (Either.isLeft(consumer)) {
       for (const issue of consumer.left) problems.push(issue)
     }
-    if (Either.isRight(described) && Option.isSome(apiKey) && Either.isRight(consumer)) {
+    const login = yield* resolveWattTimeCredentials
+    if (Either.isLeft(login)) { for (const issue of login.left) problems.push(issue) }
+    else if (Option.isNone(login.right) && options.keyRequired && named.has("watttime")) {
+      for (const issue of credentialsRequired()) problems.push(issue)
+    }
+    if (Either.isRight(described) && Option.isSome(apiKey) && Either.isRight(login) && Either.isRight(consumer)) {
+      const { ukciUrl, wattTimeUrl, ...rest } = described.right
+      const call = callSettingsOf(rest.api)
       const settings = {
-        ...described.right,
-        api: { ...described.right.api, apiKey: apiKey.value },
+        ...rest,
+        api: { ...rest.api, apiKey: apiKey.value },
+        ukci: { apiUrl: ukciUrl, ...call },
+        watttime: { apiUrl: wattTimeUrl, credentials: login.right, ...call },
         consumer: consumer.right
       }
       for (const issue of crossChecks(settings)) problems.push(issue)
@@ -347,6 +417,8 @@ export const layer = (options: LoadOptions) =>
     Effect.map(loadConfiguration(options), (settings) =>
       Context.make(BasisConfig, settings.basis).pipe(
         Context.add(ApiConfig, settings.api),
+        Context.add(UkciConfig, settings.ukci),
+        Context.add(WattTimeConfig, settings.watttime),
         Context.add(CacheConfig, settings.cache),
         Context.add(PollingConfig, settings.polling),
         Context.add(HttpConfig, settings.http),

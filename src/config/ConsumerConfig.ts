@@ -5,7 +5,8 @@
  * Maps client already sends. The token is a secret: never logged, never shown in a message.
  */
 import type * as FileSystem from "@effect/platform/FileSystem"
-import { Config, ConfigError, Context, Effect, Either, Option, Redacted } from "effect"
+import { Config, Context, Effect, Either, Option, Redacted } from "effect"
+import { secretSource } from "./ApiConfig.js"
 import { readSecretFile } from "./SecretFile.js"
 
 export const TOKEN_VARIABLE = "CONSUMER_TOKEN"
@@ -24,23 +25,13 @@ export type TokenSource =
   | { readonly _tag: "File"; readonly path: string }
 
 /** Where the token comes from; the loader reads a file through `FileSystem` (`resolveConsumerToken`). */
-export const consumerTokenSource: Config.Config<TokenSource> = Config.all({
-  inline: Config.option(Config.redacted(TOKEN_VARIABLE)),
-  file: Config.option(Config.string(TOKEN_FILE_VARIABLE))
-}).pipe(
-  Config.mapOrFail(({ file, inline }): Either.Either<TokenSource, ConfigError.ConfigError> => {
-    if (Option.isSome(inline) && Option.isSome(file)) {
-      return Either.left(
-        ConfigError.InvalidData(
-          [TOKEN_FILE_VARIABLE],
-          `set either ${TOKEN_VARIABLE} or ${TOKEN_FILE_VARIABLE}, not both`
-        )
-      )
-    }
-    if (Option.isSome(file)) return Either.right({ _tag: "File", path: file.value })
-    if (Option.isSome(inline)) return Either.right({ _tag: "Inline", token: inline.value })
-    return Either.right({ _tag: "None" })
-  })
+export const consumerTokenSource: Config.Config<TokenSource> = Config.option(
+  secretSource(TOKEN_VARIABLE, TOKEN_FILE_VARIABLE, "unset: the read API answers without a token")
+).pipe(
+  Config.map(Option.match({
+    onNone: (): TokenSource => ({ _tag: "None" }),
+    onSome: (given): TokenSource => given._tag === "Inline" ? { _tag: "Inline", token: given.key } : given
+  }))
 )
 
 /** Shaped like the loader's own problems, so it joins the one message that names every bad variable. */

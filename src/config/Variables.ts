@@ -19,6 +19,13 @@ export interface ConfigIssue {
   readonly expected: string
 }
 
+/** Credentials in a URL (`user:pass@`, `?token=…`, a fragment) never reach a message. */
+export const redactUrl = (raw: string): string =>
+  raw
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/@\s?#]*@/i, (_, scheme: string | undefined) => `${scheme ?? ""}<redacted>@`)
+    .replace(/([?&][^=&#]*=)[^&#]*/g, "$1<redacted>")
+    .replace(/#.*$/, "#<redacted>")
+
 /** Every problem with the configuration at once; the service stops before asking anything. */
 export class InvalidConfig extends Data.TaggedError("InvalidConfig")<{ readonly issues: ReadonlyArray<ConfigIssue> }> {
   override get message(): string {

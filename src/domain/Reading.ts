@@ -20,7 +20,8 @@ export const Reading = Schema.Struct({
   zone: Schema.String,
   carbonIntensity: Schema.Number,
   datetime: Schema.String,
-  updatedAt: Schema.String,
+  // When the provider produced the value, if it says so (the UK Carbon Intensity API does not).
+  updatedAt: Schema.optional(Schema.String),
   createdAt: Schema.optional(Schema.String),
   emissionFactorType: Schema.String,
   isEstimated: Schema.Boolean,

@@ -41,7 +41,7 @@ export const toCacheEntry = (reading: Reading, fetchedAt: number): CacheEntry =>
   zone: reading.zone,
   carbonIntensity: reading.carbonIntensity,
   datetime: reading.datetime,
-  updatedAt: reading.updatedAt,
+  ...(reading.updatedAt !== undefined ? { updatedAt: reading.updatedAt } : {}),
   ...(reading.createdAt !== undefined ? { createdAt: reading.createdAt } : {}),
   emissionFactorType: reading.emissionFactorType,
   isEstimated: reading.isEstimated,

@@ -12,6 +12,7 @@ import type { ZoneCatalogue } from "../domain/Reading.js"
 import type { ZonePlan } from "../domain/ZonePlan.js"
 import { CarbonSource, SourceError } from "../ports/CarbonSource.js"
 import { pollsAgain } from "./RunMode.js"
+import { suggestByName } from "./ZoneNames.js"
 
 export class NoValidZones extends Data.TaggedError("NoValidZones")<{ readonly details: ReadonlyArray<string> }> {
   override get message(): string {
@@ -57,6 +58,13 @@ export const suggestZones = (wanted: string, known: ReadonlyArray<string>, limit
     .map((c) => c.key)
 }
 
+/** Keys that look like the word first, then zones whose name it gives (`london` → `13 (London)`). */
+const suggestionsFor = (wanted: string, known: ReadonlyArray<string>, catalogue: ZoneCatalogue): Array<string> => {
+  const byKey = suggestZones(wanted, known)
+  const byName = suggestByName(wanted, catalogue).filter((label) => !byKey.some((key) => label.startsWith(`${key} (`)))
+  return [...byKey, ...byName].slice(0, 3)
+}
+
 export interface ZoneCheckResult {
   readonly pollable: ReadonlyArray<string>
   readonly unknown: ReadonlyArray<{ readonly zone: string; readonly suggestions: ReadonlyArray<string> }>
@@ -71,7 +79,7 @@ export const checkAgainstCatalogue = (configured: ReadonlyArray<string>, catalog
   const known = [...byKey.keys()]
   const unknown = configured
     .filter((zone) => !byKey.has(zone))
-    .map((zone) => ({ zone, suggestions: suggestZones(zone, known) }))
+    .map((zone) => ({ zone, suggestions: suggestionsFor(zone, known, catalogue) }))
   const pollable = configured.filter((zone) => byKey.has(zone))
   const outsidePlan = pollable.filter((zone) => byKey.get(zone)?.access?.latest === false)
   const withoutForecast = pollable.filter((zone) => byKey.get(zone)?.access?.forecast === false)

@@ -7,11 +7,12 @@
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import type * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import { Clock, Effect, Option } from "effect"
+import { Clock, Effect } from "effect"
 import * as Bodies from "./Bodies.js"
 import { type BodyFault, isBodyFault, shapeForecast, shapeLatest, shapeZones } from "./BodyFaults.js"
 import type { FaultBook, FaultTarget } from "./FaultBook.js"
-import { answer, echoKeyError, gzipped, json, jsonReply, type Reply, trickle } from "./FaultResponses.js"
+import * as FaultFlow from "./FaultFlow.js"
+import { answer, echoKeyError, json, jsonReply, type Reply } from "./FaultResponses.js"
 import {
   DEFAULT_HORIZON_HOURS,
   type ForecastGranularity,
@@ -22,6 +23,8 @@ import {
 import { historyReading } from "./History.js"
 import { type EmissionFactorType, latestReading } from "./Intensity.js"
 import { API_VERSIONS, type ApiVersion, type Endpoint, type StatsRecorder } from "./Stats.js"
+import { classifyUkci } from "./ukci/Routes.js"
+import { wattTimeEndpoint } from "./watttime/Paths.js"
 import { type AccessPolicy, inPlan, type Plan, type ZoneCatalogue, zonesBody } from "./Zones.js"
 
 export interface ApiDeps {
@@ -55,7 +58,7 @@ const checkToken = (deps: ApiDeps, request: HttpServerRequest.HttpServerRequest)
   return verdict === "valid" ? Effect.succeed(credentials) : Effect.as(deps.stats.countUnauthorized, credentials)
 }
 
-const firstParam = (
+export const firstParam = (
   params: Readonly<Record<string, string | ReadonlyArray<string>>>,
   name: string
 ): string | undefined => {
@@ -65,27 +68,22 @@ const firstParam = (
 
 /**
  * Runs the fault decision for a request, then either the fault's own answer or the normal one
- * (`normal(bodyFault)`), possibly trickled or compressed.
+ * (`normal(bodyFault)`), possibly reshaped, trickled or compressed.
  */
-const withFaults = (
-  deps: ApiDeps,
+export const withFaults = (
+  deps: Pick<ApiDeps, "faults" | "stats">,
   target: FaultTarget,
   normal: (bodyFault: BodyFault | undefined) => Effect.Effect<Reply>
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest> =>
-  Effect.gen(function*() {
-    const decision = yield* deps.faults.decide(target)
-    yield* Effect.forEach(decision.fired, deps.stats.countFault, { discard: true })
-    if (decision.delayMs > 0) yield* Effect.sleep(decision.delayMs)
-    if (Option.isNone(decision.fault)) return json(yield* normal(undefined))
-    const fault = decision.fault.value
-    if (fault.kind === "slow") return trickle(yield* normal(undefined), fault.chunkBytes, fault.intervalMs)
-    if (fault.kind === "gzip") return gzipped(yield* normal(undefined))
+  FaultFlow.withFaults(deps, target, normal(undefined), (fault, nowMs) => {
     if (fault.kind === "echo-key-error") {
-      const request = yield* HttpServerRequest.HttpServerRequest
-      return echoKeyError(fault, request.headers["auth-token"] ?? "")
+      // The credential the request carried: Electricity Maps' key, or WattTime's login or token.
+      return Effect.map(
+        HttpServerRequest.HttpServerRequest,
+        (request) => echoKeyError(fault, request.headers["auth-token"] ?? request.headers["authorization"] ?? "")
+      )
     }
-    if (isBodyFault(fault)) return json(yield* normal(fault))
-    return yield* answer(fault, target.zone ?? "", yield* Clock.currentTimeMillis)
+    return isBodyFault(fault) ? Effect.map(normal(fault), json) : answer(fault, target.zone ?? "", nowMs)
   })
 
 const parseFactorType = (raw: string | undefined): EmissionFactorType | undefined =>
@@ -272,6 +270,10 @@ export const makeApiRouter = (deps: ApiDeps) =>
 /** The endpoint and API version of a request path, for the counters. */
 export const classify = (url: string): { readonly endpoint: Endpoint; readonly version: ApiVersion | undefined } => {
   const path = url.split("?")[0] ?? ""
+  const ukci = classifyUkci(path)
+  if (ukci !== undefined) return { endpoint: ukci, version: undefined }
+  const wattTime = wattTimeEndpoint(path)
+  if (wattTime !== undefined) return { endpoint: wattTime, version: undefined }
   const version = API_VERSIONS.find((v) => path.startsWith(`/${v}/`))
   const rest = version === undefined ? "" : path.slice(version.length + 1)
   const endpoint: Endpoint = rest === LATEST_PATH

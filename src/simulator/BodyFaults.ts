@@ -23,6 +23,8 @@ export type BodyFault = Extract<
       | "echo-key"
       | "catalogue-empty"
       | "catalogue-missing"
+      | "empty-200"
+      | "actual-null"
   }
 >
 
@@ -35,7 +37,10 @@ const BODY_FAULT_KINDS: ReadonlySet<Fault["kind"]> = new Set<BodyFault["kind"]>(
   "emission-factor",
   "echo-key",
   "catalogue-empty",
-  "catalogue-missing"
+  "catalogue-missing",
+  "empty-200",
+  // The UK API's alone: never armed for these routes (see `routesOfKind`), so never shapes them.
+  "actual-null"
 ])
 
 export const isBodyFault = (fault: Fault): fault is BodyFault => BODY_FAULT_KINDS.has(fault.kind)
@@ -79,6 +84,8 @@ const shiftIso = (iso: string, minutes: number): string => new Date(Date.parse(i
  */
 export const shapeLatest = (body: LatestBody, fault: BodyFault | undefined, key: string): string => {
   switch (fault?.kind) {
+    case "empty-200":
+      return "{}"
     case "null-intensity":
       return JSON.stringify({ ...body, carbonIntensity: null })
     case "datetime":
@@ -118,6 +125,8 @@ const withPoint = (
 /** The forecast body under a fault; one-point faults change the point their `point` names. */
 export const shapeForecast = (body: ForecastBody, fault: BodyFault | undefined): string => {
   switch (fault?.kind) {
+    case "empty-200":
+      return "{}"
     case "null-intensity":
       return JSON.stringify({ ...body, forecast: body.forecast.map((p) => ({ ...p, carbonIntensity: null })) })
     case "datetime":
@@ -139,6 +148,7 @@ export const shapeForecast = (body: ForecastBody, fault: BodyFault | undefined):
 export const shapeZones = (body: Readonly<Record<string, unknown>>, fault: BodyFault | undefined): string => {
   switch (fault?.kind) {
     case "catalogue-empty":
+    case "empty-200":
       return "{}"
     case "catalogue-missing": {
       const missing = new Set(fault.zones)

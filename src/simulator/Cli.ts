@@ -14,6 +14,8 @@ export const USAGE = `Usage: npm run simulator -- [flags]
 
 Serves a fake Electricity Maps API on 127.0.0.1: GET /v4/carbon-intensity/latest,
 /v4/carbon-intensity/forecast and /v4/zones, and the same routes under the legacy /v3.
+Also WattTime's GET /login, /v3/forecast and /v3/my-access at the origin (WATTTIME_API_URL is
+the origin; login sim-user / sim-password; region ISONE_WCMA is outside the plan).
 
   --port N              port to listen on (default ${DEFAULT_CLI_PORT}; 0 = any free port)
   --seed S              fixes all generated values and random draws (default 1)

@@ -137,6 +137,21 @@ export const Gzip = Schema.Struct({ kind: Schema.Literal("gzip") })
 /** HTTP 500 whose JSON `message` carries ANSI escape sequences and control characters. */
 export const AnsiMessage = Schema.Struct({ kind: Schema.Literal("ansi-message") })
 
+/**
+ * WattTime: a data call answered 401, as when the bearer token expired before the client renewed
+ * it (a client should log in again and repeat the call once).
+ */
+export const TokenExpired = Schema.Struct({ kind: Schema.Literal("token-expired") })
+
+/** WattTime: 403 "Invalid scope", as for a region outside the account's plan. */
+export const OutOfPlan = Schema.Struct({ kind: Schema.Literal("out-of-plan") })
+
+/** A 200 whose whole body is `{}`: the UK API's answer during outages and past its forecast horizon. */
+export const Empty200 = Schema.Struct({ kind: Schema.Literal("empty-200") })
+
+/** The UK API's national periods with `actual: null`, as for a half-hour not yet measured. */
+export const ActualNull = Schema.Struct({ kind: Schema.Literal("actual-null") })
+
 /** The zone catalogue answered as `{}`. */
 export const CatalogueEmpty = Schema.Struct({ kind: Schema.Literal("catalogue-empty") })
 
@@ -169,7 +184,11 @@ export const Fault = Schema.Union(
   Gzip,
   AnsiMessage,
   CatalogueEmpty,
-  CatalogueMissing
+  CatalogueMissing,
+  TokenExpired,
+  OutOfPlan,
+  Empty200,
+  ActualNull
 )
 export type Fault = typeof Fault.Type
 export type FaultKind = Fault["kind"]
@@ -185,12 +204,33 @@ export const Trigger = Schema.Union(
 )
 export type Trigger = typeof Trigger.Type
 
-/** The API routes a rule can select. */
-export const Route = Schema.Literal("latest", "forecast", "zones")
+/** The API routes a rule can select: Electricity Maps' three, then WattTime's (login, forecast, my-access). */
+export const Route = Schema.Literal(
+  "latest",
+  "forecast",
+  "zones",
+  "watttime-login",
+  "watttime-forecast",
+  "watttime-my-access"
+)
 export type Route = typeof Route.Type
 
-const ALL_ROUTES: ReadonlyArray<Route> = ["latest", "forecast", "zones"]
+/**
+ * Whose routes a rule acts on: Electricity Maps' (the default, so rules written before there was
+ * a choice keep their meaning, and WattTime's, which its route names select) or the UK Carbon
+ * Intensity API's, whose `latest` is `/intensity` and `/regional/regionid/{id}` and whose
+ * `forecast` is the forward routes.
+ */
+export const Provider = Schema.Literal("electricitymaps", "ukci")
+export type Provider = typeof Provider.Type
+
+const EM_ROUTES: ReadonlyArray<Route> = ["latest", "forecast", "zones"]
+const WATTTIME_DATA_ROUTES: ReadonlyArray<Route> = ["watttime-forecast", "watttime-my-access"]
+const ALL_ROUTES: ReadonlyArray<Route> = [...EM_ROUTES, "watttime-login", ...WATTTIME_DATA_ROUTES]
 const READING_ROUTES: ReadonlyArray<Route> = ["latest", "forecast"]
+
+/** Routes that carry no zone (or region): a rule for one of them cannot name one. */
+const ZONELESS_ROUTES: ReadonlyArray<Route> = ["zones", "watttime-login", "watttime-my-access"]
 
 /** The older selector, kept so existing rules keep their meaning; `route` is the one to use. */
 export const Endpoint = Schema.Literal("latest", "zones", "any")
@@ -201,12 +241,14 @@ export type Endpoint = typeof Endpoint.Type
  * key echo and the factor type need the latest body's fields; catalogue faults need the catalogue.
  * Everything else (statuses, broken transports, odd bodies) fits any route. `null-intensity` and
  * `no-recent-data` predate route selection and always fired on `/zones` too (leaving the catalogue
- * as it is, and naming an empty zone): they still do, so existing rules behave as before.
+ * as it is, and naming an empty zone): they still do, so existing rules behave as before; they
+ * mean nothing to WattTime. The WattTime refusals fit WattTime's data routes.
  */
-export const routesOfKind = (kind: FaultKind): ReadonlyArray<Route> => {
+const electricityMapsRoutesOfKind = (kind: FaultKind): ReadonlyArray<Route> => {
   switch (kind) {
-    case "wrong-zone":
     case "datetime":
+      return [...READING_ROUTES, "watttime-forecast"]
+    case "wrong-zone":
     case "bad-datetime":
     case "intensity":
       return READING_ROUTES
@@ -216,22 +258,66 @@ export const routesOfKind = (kind: FaultKind): ReadonlyArray<Route> => {
     case "catalogue-empty":
     case "catalogue-missing":
       return ["zones"]
+    case "null-intensity":
+    case "empty-200":
+      return [...EM_ROUTES, "watttime-forecast"]
+    case "no-recent-data":
+      return EM_ROUTES
+    case "token-expired":
+      return WATTTIME_DATA_ROUTES
+    case "out-of-plan":
+      return ["watttime-forecast"]
+    case "actual-null":
+      return []
     default:
       return ALL_ROUTES
   }
 }
 
+/**
+ * The UK API's routes carry half-hour periods, not Electricity Maps' fields: faults that edit
+ * those fields, the key echo (no key is sent) and the catalogue faults (its catalogue is a fixed
+ * list, not a route) mean nothing there. `actual` exists only on the latest national period.
+ */
+const ukciRoutesOfKind = (kind: FaultKind): ReadonlyArray<Route> => {
+  switch (kind) {
+    case "actual-null":
+      return ["latest"]
+    case "token-expired":
+    case "out-of-plan":
+    case "rate-limit-401":
+    case "no-recent-data":
+    case "wrong-zone":
+    case "bad-datetime":
+    case "emission-factor":
+    case "echo-key":
+    case "ansi-message":
+    case "catalogue-empty":
+    case "catalogue-missing":
+      return []
+    default:
+      return READING_ROUTES
+  }
+}
+
+export const routesOfKind = (kind: FaultKind, provider: Provider = "electricitymaps"): ReadonlyArray<Route> =>
+  provider === "ukci" ? ukciRoutesOfKind(kind) : electricityMapsRoutesOfKind(kind)
+
 interface Selectors {
+  readonly provider?: Provider | undefined
   readonly route?: Route | undefined
   readonly endpoint?: Endpoint | undefined
 }
 
-/** Routes a rule's selectors name: `route`, else the older `endpoint`, else latest and forecast. */
+/**
+ * Routes a rule's selectors name: `route`, else the older `endpoint` (whose `any` meant
+ * Electricity Maps' three routes, and still does), else latest and forecast.
+ */
 export const selectedRoutes = (rule: Selectors): ReadonlyArray<Route> =>
   rule.route !== undefined
     ? [rule.route]
     : rule.endpoint === "any"
-    ? ALL_ROUTES
+    ? EM_ROUTES
     : rule.endpoint === "zones"
     ? ["zones"]
     : rule.endpoint === "latest"
@@ -242,7 +328,7 @@ export const selectedRoutes = (rule: Selectors): ReadonlyArray<Route> =>
 export const effectiveRoutes = (
   rule: Selectors & { readonly fault: { readonly kind: FaultKind } }
 ): ReadonlyArray<Route> => {
-  const meaningful = routesOfKind(rule.fault.kind)
+  const meaningful = routesOfKind(rule.fault.kind, rule.provider)
   return selectedRoutes(rule).filter((route) => meaningful.includes(route))
 }
 
@@ -255,20 +341,31 @@ const ruleProblem = (
   rule: Selectors & { readonly fault: Fault; readonly zone?: string | undefined }
 ): string | undefined => {
   if (rule.route !== undefined && rule.endpoint !== undefined) return "use either route or endpoint, not both"
+  if (rule.provider === "ukci" && rule.endpoint !== undefined) {
+    return "endpoint selects Electricity Maps routes: use route"
+  }
   const selected = selectedRoutes(rule)
+  const meaningful = routesOfKind(rule.fault.kind, rule.provider)
+  if (meaningful.length === 0) {
+    return rule.provider === "ukci"
+      ? `fault ${rule.fault.kind} does not apply to the UK Carbon Intensity routes`
+      : `fault ${rule.fault.kind} applies only to the UK Carbon Intensity routes: add "provider": "ukci"`
+  }
   if (effectiveRoutes(rule).length === 0) {
-    return `fault ${rule.fault.kind} applies only to route ${routesOfKind(rule.fault.kind).join(" or ")}, ` +
+    return `fault ${rule.fault.kind} applies only to route ${meaningful.join(" or ")}, ` +
       `but the rule selects ${selected.join(" and ")}`
   }
-  if (rule.zone !== undefined && rule.route === "zones") {
-    return "zones requests carry no zone: drop zone, or select the latest or forecast route"
+  if (rule.zone !== undefined && rule.route !== undefined && ZONELESS_ROUTES.includes(rule.route)) {
+    return `${rule.route} requests carry no zone: drop zone, or select the latest, forecast or watttime-forecast route`
   }
   return undefined
 }
 
 export const FaultRule = Schema.Struct({
   fault: Fault,
-  /** Only requests for this zone (latest and forecast carry one; zones requests do not). */
+  /** Whose routes: Electricity Maps' when absent. */
+  provider: Schema.optional(Provider),
+  /** Only requests for this zone (latest and forecast carry one; zones requests do not), or WattTime region. */
   zone: Schema.optional(Schema.NonEmptyString),
   /** Only this route. Absent (and no `endpoint`): latest and forecast. */
   route: Schema.optional(Route),

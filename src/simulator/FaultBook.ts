@@ -6,7 +6,7 @@
  * given order of requests.
  */
 import { Effect, Option, Random, SynchronizedRef } from "effect"
-import { effectiveRoutes, type Fault, type FaultKind, type FaultRule, type Route } from "./Fault.js"
+import { effectiveRoutes, type Fault, type FaultKind, type FaultRule, type Provider, type Route } from "./Fault.js"
 
 export interface ArmedFault {
   readonly id: number
@@ -17,6 +17,8 @@ export interface ArmedFault {
 }
 
 export interface FaultTarget {
+  /** Electricity Maps' routes when absent. */
+  readonly provider?: Provider
   readonly route: Route
   /** The `zone` parameter of a latest or forecast request. */
   readonly zone: string | undefined
@@ -50,8 +52,9 @@ interface State {
   readonly armed: ReadonlyArray<ArmedFault>
 }
 
-/** A rule matches where it is selected and its fault means something (see `effectiveRoutes`). */
+/** A rule matches on its provider's routes where it is selected and its fault means something (see `effectiveRoutes`). */
 const matches = (rule: FaultRule, target: FaultTarget): boolean =>
+  (rule.provider ?? "electricitymaps") === (target.provider ?? "electricitymaps") &&
   effectiveRoutes(rule).includes(target.route) &&
   (rule.zone === undefined || rule.zone === target.zone)
 

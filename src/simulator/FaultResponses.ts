@@ -8,8 +8,9 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Chunk, Effect, Schedule, Stream } from "effect"
 import { gzipSync } from "node:zlib"
 import * as Bodies from "./Bodies.js"
-import { type BodyFault, escapedKey } from "./BodyFaults.js"
+import { type BodyFault, escapedKey, isBodyFault } from "./BodyFaults.js"
 import type { Fault } from "./Fault.js"
+import * as WattTimeBodies from "./watttime/Bodies.js"
 
 /**
  * An answer before it is written: the normal path produces these so faults can reshape them.
@@ -19,12 +20,14 @@ import type { Fault } from "./Fault.js"
 export interface Reply {
   readonly status: number
   readonly text: string
+  /** `application/json` unless said (WattTime's login refusal is nginx's HTML page). */
+  readonly contentType?: string
 }
 
 export const jsonReply = (status: number, body: unknown): Reply => ({ status, text: JSON.stringify(body) })
 
 export const json = (reply: Reply): HttpServerResponse.HttpServerResponse =>
-  HttpServerResponse.text(reply.text, { status: reply.status, contentType: "application/json" })
+  HttpServerResponse.text(reply.text, { status: reply.status, contentType: reply.contentType ?? "application/json" })
 
 /**
  * The answer gzip-compressed and labelled `content-encoding: gzip` whatever the request's
@@ -108,6 +111,9 @@ export type AnswerFault = Exclude<
   { readonly kind: "latency" | "slow" | "gzip" | "echo-key-error" | BodyFault["kind"] }
 >
 
+export const isAnswerFault = (fault: Fault): fault is AnswerFault =>
+  fault.kind !== "latency" && fault.kind !== "slow" && fault.kind !== "gzip" && !isBodyFault(fault)
+
 /**
  * The answer for a fault that replaces the normal one. `zone` fills the recorded messages that
  * name a zone; `nowMs` dates an HTTP-date `Retry-After`.
@@ -157,5 +163,9 @@ export const answer = (
       return Effect.succeed(json(jsonReply(404, Bodies.noRecentData(zone))))
     case "ansi-message":
       return Effect.succeed(json(jsonReply(500, Bodies.ansiServerError)))
+    case "token-expired":
+      return Effect.succeed(json(jsonReply(401, WattTimeBodies.tokenRefused)))
+    case "out-of-plan":
+      return Effect.succeed(json(jsonReply(403, WattTimeBodies.invalidScope)))
   }
 }

@@ -112,14 +112,18 @@ export const baseIntensity = (seed: string, zone: string): number => {
  * at different UTC hours), plus ±3% noise drawn once per hour. The sine reads the fractional hour,
  * so quarter-hours move smoothly, and a whole hour gives the same value whichever route asks.
  */
-export const lifecycleIntensity = (seed: string, zone: string, slotStartMs: number): number => {
+export const lifecycleIntensity = (seed: string, zone: string, slotStartMs: number): number =>
+  onDailyCurve(seed, zone, slotStartMs, baseIntensity(seed, zone))
+
+/** `base` swung by the zone's daily curve and hourly noise at `slotStartMs` (see `lifecycleIntensity`). */
+export const onDailyCurve = (seed: string, zone: string, slotStartMs: number, base: number): number => {
   const hours = slotStartMs / HOUR_MS
   const hourIndex = Math.floor(hours)
   const hourOfDay = ((hours % 24) + 24) % 24
   const peakHour = unit(seed, zone, "peak") * 24
   const swing = 0.25 * Math.cos((2 * Math.PI * (hourOfDay - peakHour)) / 24)
   const noise = (unit(seed, zone, "noise", hourIndex) - 0.5) * 0.06
-  return Math.max(1, Math.round(baseIntensity(seed, zone) * (1 + swing + noise)))
+  return Math.max(1, Math.round(base * (1 + swing + noise)))
 }
 
 /** Direct emissions leave out the supply chain: much lower for low-carbon grids, a bit lower elsewhere. */

@@ -4,6 +4,7 @@
  */
 import { Data, Effect, ParseResult, Schema } from "effect"
 import { FaultRule } from "./Fault.js"
+import { DEFAULT_PASSWORD, DEFAULT_PLAN, DEFAULT_USERNAME, REGION_CODES } from "./watttime/Signal.js"
 import type { ZoneCatalogue } from "./Zones.js"
 
 export const SimulatorOptionsSchema = Schema.Struct({
@@ -29,6 +30,20 @@ export const SimulatorOptionsSchema = Schema.Struct({
   forecastAccess: Schema.optionalWith(Schema.Boolean, { default: () => true }),
   /** Written before each `/zones` `access` path, to see entries such as `"v4/carbon-intensity/latest"`. */
   accessPrefix: Schema.optionalWith(Schema.Literal("", "v3/", "v4/"), { default: () => "" as const }),
+  /**
+   * WattTime's routes: the only username and password `/login` accepts (a username has no `:`,
+   * HTTP Basic auth's separator), and the regions the account may query; the others answer 403.
+   */
+  wattTime: Schema.optionalWith(
+    Schema.Struct({
+      username: Schema.optionalWith(Schema.NonEmptyString.pipe(Schema.pattern(/^[^:]+$/)), {
+        default: () => DEFAULT_USERNAME
+      }),
+      password: Schema.optionalWith(Schema.NonEmptyString, { default: () => DEFAULT_PASSWORD }),
+      plan: Schema.optionalWith(Schema.Array(Schema.Literal(...REGION_CODES)), { default: () => DEFAULT_PLAN })
+    }),
+    { default: () => ({ username: DEFAULT_USERNAME, password: DEFAULT_PASSWORD, plan: DEFAULT_PLAN }) }
+  ),
   /** Faults armed from the start. */
   faults: Schema.optionalWith(Schema.Array(FaultRule), { default: () => [] })
 })

@@ -18,6 +18,8 @@ import { json, jsonReply } from "./FaultResponses.js"
 import { instrument } from "./Instrument.js"
 import { invalid, resolveOptions, SimulatorError, type SimulatorOptions } from "./Options.js"
 import * as Stats from "./Stats.js"
+import { makeUkciRouter, UKCI_PREFIX } from "./ukci/Routes.js"
+import { makeWattTimeRouter } from "./watttime/Routes.js"
 import { loadCatalogue } from "./Zones.js"
 
 export type { Fault, FaultKind, FaultRule, FaultRuleInput, Route, Trigger } from "./Fault.js"
@@ -33,8 +35,12 @@ export interface SimulatorHandle {
   readonly baseUrl: string
   /** `http://127.0.0.1:PORT/v3`: the legacy prefix, serving the same routes. */
   readonly baseUrlV3: string
+  /** `http://127.0.0.1:PORT/ukci`: what `UKCI_API_URL` should be set to (the UK Carbon Intensity routes). */
+  readonly ukciBaseUrl: string
   /** `http://127.0.0.1:PORT`: where `/__simulator/*` lives. */
   readonly origin: string
+  /** `http://127.0.0.1:PORT`: what `WATTTIME_API_URL` should be set to (`/login`, `/v3/...`). */
+  readonly wattTimeUrl: string
   readonly port: number
   readonly seed: string
   readonly stats: () => Effect.Effect<Stats.SimulatorStats>
@@ -91,7 +97,8 @@ export const start = (
     yield* Effect.addFinalizer(() => closeNow(nodeServer))
     const server = Context.get(context, HttpServer.HttpServer)
 
-    const app = HttpRouter.concat(
+    const wattTime = yield* makeWattTimeRouter({ seed, ...resolved.wattTime, stats, faults })
+    const app = HttpRouter.concatAll(
       makeApiRouter({
         seed,
         apiKey: resolved.apiKey,
@@ -102,8 +109,12 @@ export const start = (
         stats,
         faults
       }),
+      wattTime,
+      makeUkciRouter({ seed, stats, faults }),
       makeControlRouter({ stats, faults })
-    ).pipe(Effect.catchTag("RouteNotFound", () => Effect.succeed(json(jsonReply(404, Bodies.notFound)))))
+    ).pipe(
+      Effect.catchTag("RouteNotFound", () => Effect.succeed(json(jsonReply(404, Bodies.notFound))))
+    )
     yield* server.serve(app, instrument(stats))
 
     const port = server.address._tag === "TcpAddress" ? server.address.port : resolved.port
@@ -113,7 +124,9 @@ export const start = (
     return {
       baseUrl: `${origin}/v4`,
       baseUrlV3: `${origin}/v3`,
+      ukciBaseUrl: `${origin}${UKCI_PREFIX}`,
       origin,
+      wattTimeUrl: origin,
       port,
       seed,
       stats: () => stats.get,
@@ -132,7 +145,9 @@ export const start = (
 export interface RunningSimulator {
   readonly baseUrl: string
   readonly baseUrlV3: string
+  readonly ukciBaseUrl: string
   readonly origin: string
+  readonly wattTimeUrl: string
   readonly port: number
   /** The Effect handle, for callers that mix both styles. */
   readonly handle: SimulatorHandle
@@ -164,7 +179,9 @@ export const startSimulator = async (options: SimulatorOptions = {}): Promise<Ru
   return {
     baseUrl: handle.baseUrl,
     baseUrlV3: handle.baseUrlV3,
+    ukciBaseUrl: handle.ukciBaseUrl,
     origin: handle.origin,
+    wattTimeUrl: handle.wattTimeUrl,
     port: handle.port,
     handle,
     stats: () => runPromise(handle.stats()),

@@ -10,8 +10,21 @@ import { Effect, Option, Stream, SubscriptionRef } from "effect"
 export const API_VERSIONS = ["v4", "v3"] as const
 export type ApiVersion = typeof API_VERSIONS[number]
 
-/** What a request was for, as the counters group it. */
-export type Endpoint = "latest" | "forecast" | "history" | "zones" | "other"
+/**
+ * What a request was for, as the counters group it: Electricity Maps' routes, then the UK Carbon
+ * Intensity API's (`ukci-*`) and WattTime's (`watttime-*`).
+ */
+export type Endpoint =
+  | "latest"
+  | "forecast"
+  | "history"
+  | "zones"
+  | "ukci-latest"
+  | "ukci-forecast"
+  | "watttime-login"
+  | "watttime-forecast"
+  | "watttime-my-access"
+  | "other"
 
 export interface SimulatorStats {
   /** API requests (everything but `/__simulator/*`). */
@@ -20,13 +33,19 @@ export interface SimulatorStats {
   readonly inFlight: number
   /** The most API requests in flight at once since start or the last reset. */
   readonly maxInFlight: number
-  /** Requests without a valid `auth-token` (missing, empty or wrong). */
+  /** Requests without a valid `auth-token` (missing, empty or wrong), or WattTime login or token. */
   readonly unauthorized: number
   /** `latest` requests per `zone` parameter, known zone or not. */
   readonly byZone: Readonly<Record<string, number>>
   /** `forecast` requests per `zone` parameter, known zone or not. */
   readonly forecastByZone: Readonly<Record<string, number>>
-  /** Requests per endpoint: `latest`, `forecast`, `history`, `zones`, `other`. */
+  /** WattTime `/v3/forecast` requests per `region` parameter (the latest value and forecasts alike). */
+  readonly wattTimeByRegion: Readonly<Record<string, number>>
+  /** UK Carbon Intensity latest requests (`/intensity`, `/regional/regionid/{id}`) per zone: `national` or the id. */
+  readonly ukciByZone: Readonly<Record<string, number>>
+  /** UK Carbon Intensity forward-route requests per zone: `national` or the id. */
+  readonly ukciForecastByZone: Readonly<Record<string, number>>
+  /** Requests per endpoint: `latest`, `forecast`, `history`, `zones`, the `ukci-*` and `watttime-*` ones, `other`. */
   readonly byEndpoint: Readonly<Record<string, number>>
   /** Requests per API version prefix, whatever the path after it; other paths count in neither. */
   readonly byVersion: { readonly v3: number; readonly v4: number }
@@ -42,6 +61,9 @@ export interface StatsRecorder {
   readonly countRequest: (endpoint: Endpoint, version: ApiVersion | undefined) => Effect.Effect<void>
   readonly countZone: (zone: string) => Effect.Effect<void>
   readonly countForecastZone: (zone: string) => Effect.Effect<void>
+  readonly countWattTimeRegion: (region: string) => Effect.Effect<void>
+  readonly countUkciZone: (zone: string) => Effect.Effect<void>
+  readonly countUkciForecastZone: (zone: string) => Effect.Effect<void>
   readonly countUnauthorized: Effect.Effect<void>
   readonly countFault: (kind: string) => Effect.Effect<void>
   readonly get: Effect.Effect<SimulatorStats>
@@ -58,6 +80,9 @@ const empty = (inFlight: number): SimulatorStats => ({
   unauthorized: 0,
   byZone: {},
   forecastByZone: {},
+  wattTimeByRegion: {},
+  ukciByZone: {},
+  ukciForecastByZone: {},
   byEndpoint: {},
   byVersion: { v3: 0, v4: 0 },
   byStatus: {},
@@ -92,6 +117,10 @@ export const make: Effect.Effect<StatsRecorder> = Effect.map(SubscriptionRef.mak
       })),
     countZone: (zone) => update((s) => ({ ...s, byZone: increment(s.byZone, zone) })),
     countForecastZone: (zone) => update((s) => ({ ...s, forecastByZone: increment(s.forecastByZone, zone) })),
+    countWattTimeRegion: (region) => update((s) => ({ ...s, wattTimeByRegion: increment(s.wattTimeByRegion, region) })),
+    countUkciZone: (zone) => update((s) => ({ ...s, ukciByZone: increment(s.ukciByZone, zone) })),
+    countUkciForecastZone: (zone) =>
+      update((s) => ({ ...s, ukciForecastByZone: increment(s.ukciForecastByZone, zone) })),
     countUnauthorized: update((s) => ({ ...s, unauthorized: s.unauthorized + 1 })),
     countFault: (kind) => update((s) => ({ ...s, faultHits: increment(s.faultHits, kind) })),
     get: SubscriptionRef.get(ref),

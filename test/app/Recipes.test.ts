@@ -27,7 +27,8 @@ const staticSource = (intensities: Readonly<Record<string, number>>) =>
 
 describe("recipe: add a provider", () => {
   const app = AppLayer.assemble({
-    sources: [...AppLayer.sources, { provider: "ukci", layer: staticSource({ "ukci:A": 300, "ukci:B": 50 }) }],
+    // Electricity Maps' line and a stand-in for the UK one (the real one would ask the network).
+    sources: [AppLayer.sources[0], { provider: "ukci", layer: staticSource({ "ukci:A": 300, "ukci:B": 50 }) }],
     outputs: AppLayer.outputs
   })
 

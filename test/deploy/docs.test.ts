@@ -5,6 +5,7 @@
  * fail on a doctored copy of the text it reads.
  */
 import { describe, expect, it } from "vitest"
+import { VARIABLES } from "../../src/config/Configuration.js"
 import { ALLOWED_METHODS } from "../../src/http/HttpEndpoints.js"
 import { readRepoFile } from "./documented.js"
 
@@ -91,7 +92,29 @@ function kubeClientCostProblems(texts: Texts): Array<string> {
     : [`docs/cluster.md says ${docs[1]} s / ${docs[2]} MiB, k8s-cluster.yaml ${manifest[1]} s / ${manifest[2]} MiB`]
 }
 
+const VARIABLE_DOCS = ["docs/configuration.md", "docs/forecasts.md", "docs/cluster.md"] as const
+
+const variableRows = (text: string | undefined): Array<string> =>
+  [...(text ?? "").matchAll(/^\| `([A-Z][A-Z0-9_]*)` \|/gm)].map((m) => m[1] ?? "")
+
+/**
+ * The variable tables (configuration.md, and forecasts.md and cluster.md for their own) list
+ * exactly the variables the service reads; configuration.md's in `VARIABLES`' order.
+ */
+function variableProblems(texts: Texts): Array<string> {
+  const documented = VARIABLE_DOCS.flatMap((file) => variableRows(texts[file]))
+  const isRead = (name: string) => VARIABLES.some((known) => known === name)
+  const main = variableRows(texts["docs/configuration.md"]).filter(isRead)
+  const expected = VARIABLES.filter((name) => main.includes(name))
+  return [
+    ...VARIABLES.filter((name) => !documented.includes(name)).map((name) => `${name} is read but not documented`),
+    ...documented.filter((name) => !isRead(name)).map((name) => `${name} is documented but not read`),
+    ...(main.join() === expected.join() ? [] : ["docs/configuration.md: the variables are not in VARIABLES' order"])
+  ]
+}
+
 const texts = read([
+  ...VARIABLE_DOCS,
   "Dockerfile",
   "README.md",
   "bench/README.md",
@@ -109,7 +132,8 @@ const checks = {
   "bench duration": benchDurationProblems,
   "metric names": metricNameProblems,
   "Allow header": allowProblems,
-  "Kubernetes client cost": kubeClientCostProblems
+  "Kubernetes client cost": kubeClientCostProblems,
+  "configuration variables": variableProblems
 } as const
 
 describe("the docs agree with the code and each other", () => {
@@ -145,6 +169,11 @@ describe("the doc checks can fail", () => {
       "Kubernetes client cost",
       () => doctored("k8s-cluster.yaml", "CPU and 40 MiB", "CPU and 75 MiB"),
       /k8s-cluster.yaml 0.4 s \/ 75/
+    ],
+    [
+      "configuration variables",
+      () => doctored("docs/configuration.md", "| `WATTTIME_PASSWORD_FILE` |", "| `WATTTIME_PASSWORD_PATH` |"),
+      /WATTTIME_PASSWORD_FILE is read but not documented/
     ]
   ]
   it.each(cases.map(([check, doctoredTexts, expected]) => ({ check, doctoredTexts, expected })))(

@@ -11,7 +11,7 @@ import { sanitize } from "../../src/observability/Logging.js"
 import { recallEntries } from "../../src/poll/LastKnownGood.js"
 import { Poller } from "../../src/poll/Poller.js"
 import { checkReading } from "../../src/poll/ReadingRules.js"
-import { makeRedactor } from "../../src/providers/electricitymaps/Redaction.js"
+import { makeRedactor } from "../../src/providers/http/Redaction.js"
 import { respond } from "../support/FakeApi.js"
 import { latestBody } from "../support/fixtures.js"
 import { makeHarness } from "../support/harness.js"
@@ -218,7 +218,8 @@ describe("the key in every form", () => {
       })
       const entry = file.regions["DE"]!
       assert.strictEqual(entry.datetime, "2026-11-27T12:00:00.000Z")
-      assert.isFalse(entry.updatedAt.includes("<redacted>"))
+      assert.isFalse((entry.updatedAt ?? "").includes("<redacted>"))
+      assert.isDefined(entry.updatedAt)
       assert.strictEqual(entry.estimationMethod, "<redacted>")
     }))
 

@@ -48,6 +48,36 @@ export interface FakeApiOptions {
   readonly forecastScripts?: Readonly<Record<string, ReadonlyArray<Answer>>>
 }
 
+/** Plays one scripted answer to a request (any provider's); `CURRENT_HOUR` in a body becomes the clock's hour. */
+export const play = (
+  request: HttpClientRequest.HttpClientRequest,
+  answer: Answer
+): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> => {
+  switch (answer._tag) {
+    case "Respond":
+      return Effect.map(Clock.currentTimeMillis, (now) =>
+        HttpClientResponse.fromWeb(
+          request,
+          new Response(answer.body.replaceAll(CURRENT_HOUR, hourOf(now)), {
+            status: answer.status,
+            headers: answer.headers ?? {}
+          })
+        ))
+    case "Transport":
+      return Effect.fail(
+        new HttpClientError.RequestError({
+          request,
+          reason: "Transport",
+          cause: new Error("connect ECONNREFUSED 127.0.0.1:1")
+        })
+      )
+    case "Hang":
+      return Effect.never
+    case "Delay":
+      return Effect.zipRight(Effect.sleep(answer.delay), play(request, answer.then))
+  }
+}
+
 export const makeFakeApi = (options: FakeApiOptions = {}) => {
   const scripts = new Map(Object.entries(options.scripts ?? {}).map(([zone, answers]) => [zone, [...answers]]))
   const forecastScripts = new Map(
@@ -63,35 +93,6 @@ export const makeFakeApi = (options: FakeApiOptions = {}) => {
     const intensities = options.intensities ?? {}
     if (!(zone in intensities)) return respond(404, JSON.stringify({ error: `Zone '${zone}' does not exist` }))
     return respond(200, latestBody(zone, intensities[zone] ?? null))
-  }
-
-  const play = (
-    request: HttpClientRequest.HttpClientRequest,
-    answer: Answer
-  ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> => {
-    switch (answer._tag) {
-      case "Respond":
-        return Effect.map(Clock.currentTimeMillis, (now) =>
-          HttpClientResponse.fromWeb(
-            request,
-            new Response(answer.body.replaceAll(CURRENT_HOUR, hourOf(now)), {
-              status: answer.status,
-              headers: answer.headers ?? {}
-            })
-          ))
-      case "Transport":
-        return Effect.fail(
-          new HttpClientError.RequestError({
-            request,
-            reason: "Transport",
-            cause: new Error("connect ECONNREFUSED 127.0.0.1:1")
-          })
-        )
-      case "Hang":
-        return Effect.never
-      case "Delay":
-        return Effect.zipRight(Effect.sleep(answer.delay), play(request, answer.then))
-    }
   }
 
   const healthyForecast = (zone: string): Answer => {

@@ -12,6 +12,11 @@ export const fixtureJson = (name: string): Record<string, unknown> =>
 export const fixtureNames = (prefix: string): Array<string> =>
   readdirSync(FIXTURES_DIR).filter((name) => name.startsWith(prefix)).sort()
 
+/** The UK Carbon Intensity API's bodies (verbatim; origins in test/fixtures/carbon-intensity-uk/SOURCES.md). */
+export const UKCI_FIXTURES_DIR = fileURLToPath(new URL("../fixtures/carbon-intensity-uk/", import.meta.url))
+
+export const ukciFixtureText = (name: string): string => readFileSync(`${UKCI_FIXTURES_DIR}${name}`, "utf8")
+
 /**
  * Stands for the hour the request is answered in: the fake API (test/support/FakeApi.ts) writes the
  * current hour of the test's clock there, so a reading is as fresh as a real one would be.

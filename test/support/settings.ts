@@ -11,6 +11,8 @@ import { HttpConfig, type HttpSettings } from "../../src/config/HttpConfig.js"
 import { KedaConfig, type KedaSettings } from "../../src/config/KedaConfig.js"
 import { LoggingConfig, type LoggingSettings } from "../../src/config/LoggingConfig.js"
 import { PollingConfig, type PollingSettings } from "../../src/config/PollingConfig.js"
+import { UkciConfig } from "../../src/config/UkciConfig.js"
+import { WattTimeConfig } from "../../src/config/WattTimeConfig.js"
 
 export const TEST_API_KEY = "test-key-9f8e7d6c5b4a-must-never-leak"
 
@@ -65,6 +67,9 @@ export const testSettings = (overrides: Partial<Settings> = {}): Settings => ({
 export const configContext = (settings: Settings) =>
   Context.make(BasisConfig, settings).pipe(
     Context.add(ApiConfig, settings),
+    // The other providers share the call knobs; no test reaches them unless it provides its own.
+    Context.add(UkciConfig, { ...settings, apiUrl: "https://ukci.test" }),
+    Context.add(WattTimeConfig, { ...settings, apiUrl: "https://watttime.test", credentials: Option.none() }),
     Context.add(CacheConfig, settings),
     Context.add(PollingConfig, settings),
     Context.add(HttpConfig, settings),

@@ -3,17 +3,10 @@
  * kind, what the API said, and the one line an operator reads (with this provider's hint), plus
  * whether trying again within this poll can help.
  */
-import { Duration, Option } from "effect"
+import type { Duration } from "effect"
 import { hasVersionSegment } from "../../config/ApiConfig.js"
-import { type FailureReason, SourceError, type SourceFailureReason } from "../../ports/CarbonSource.js"
-
-const TRANSIENT: ReadonlySet<FailureReason> = new Set<SourceFailureReason>([
-  "RateLimited", // 429
-  "ServerError", // 5xx, including a proxy's HTML 502
-  "RequestTimeout", // 408
-  "Timeout", // our own per-request timeout
-  "Transport" // connection refused, reset, DNS
-])
+import { SourceError, type SourceFailureReason } from "../../ports/CarbonSource.js"
+import { describeFailure, reasonForStatus as byStatus } from "../http/ProviderCalls.js"
 
 /**
  * What to do about each reason. Whether the request is made again (next poll, or never in
@@ -27,11 +20,6 @@ const HINTS: Partial<Record<SourceFailureReason, string>> = {
   BodyTooLarge: "the answer exceeded MAX_RESPONSE_BYTES",
   Timeout: "no complete answer within REQUEST_TIMEOUT_SECONDS"
 }
-
-/** True for the failures a retry within the same poll can cure. */
-export const isTransientReason = (reason: FailureReason): boolean => TRANSIENT.has(reason)
-
-export const isTransient = (error: SourceError): boolean => isTransientReason(error.reason)
 
 export interface ApiFailure {
   /** The zone asked for, or undefined for the `/zones` catalogue. */
@@ -65,91 +53,13 @@ const hintOf = (failure: ApiFailure): string | undefined => {
   return HINTS[failure.reason]
 }
 
-/** The log line: the zone, the reason, the status, what the API said and what to do about it. */
-const describe = (failure: ApiFailure): string => {
-  const subject = failure.zone === undefined ? "zones catalogue" : `zone ${failure.zone}`
-  const status = failure.status === undefined ? "" : ` (HTTP ${failure.status})`
-  const said = failure.providerMessage ? `: ${failure.providerMessage}` : ""
-  const hint = hintOf(failure)
-  return `${subject}: ${failure.reason}${status}${said}${hint ? ` — ${hint}` : ""}`
-}
-
 /** A failure of this adapter as the port's error, with the sentence an operator can act on. */
 export const apiFailure = (failure: ApiFailure): SourceError => {
   const { baseUrl: _baseUrl, ...fields } = failure
-  return new SourceError({ ...fields, detail: describe(failure) })
+  const subject = failure.zone === undefined ? "zones catalogue" : `zone ${failure.zone}`
+  return new SourceError({ ...fields, detail: describeFailure(subject, failure, hintOf(failure)) })
 }
 
-const MAX_MESSAGE_LENGTH = 300
-
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g
-
-/**
- * `text` at most `max` characters long, with `…` where it was cut. Only for text already redacted:
- * a cut through the key would leave a part of it that redaction can no longer recognise as such.
- */
-export const shorten = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max)}…` : text)
-
-/**
- * One line of what the API said: `{error, message}` JSON, an HTML title, or the start of the text.
- * Redacted by `redact` before it is shortened, and free of control characters (it goes into the
- * cache file's `unavailable` and into the log).
- */
-export const summarizeErrorBody = (body: string, redact: (text: string) => string): string | undefined => {
-  const trimmed = body.trim()
-  if (trimmed === "") return undefined
-  let summary: string | undefined
-  try {
-    const parsed: unknown = JSON.parse(trimmed)
-    if (typeof parsed === "object" && parsed !== null) {
-      const parts = ["error", "message"]
-        .map((field) => (field in parsed ? Reflect.get(parsed, field) : undefined))
-        .filter((p): p is string => typeof p === "string")
-      if (parts.length > 0) summary = parts.join(": ")
-    }
-  } catch {
-    // Not JSON: the API once served its no-data error with unescaped quotes; proxies send HTML.
-  }
-  if (summary === undefined) {
-    const htmlTitle = /<(?:title|h1)[^>]*>([^<]*)</i.exec(trimmed)
-    summary = htmlTitle?.[1] ? `HTML page: ${htmlTitle[1]}` : trimmed
-  }
-  const oneLine = redact(summary).replace(/\s+/g, " ").replace(CONTROL, "?").trim()
-  return shorten(oneLine, MAX_MESSAGE_LENGTH)
-}
-
-/** The reason for a non-2xx status, with the body's text where the status alone is ambiguous. */
-export const reasonForStatus = (status: number, apiMessage: string | undefined): SourceFailureReason => {
-  if (status === 400) return "BadRequest"
-  if (status === 401) return "Unauthorized"
-  if (status === 403) return "Forbidden"
-  if (status === 404) return apiMessage !== undefined && /no recent data/i.test(apiMessage) ? "NoData" : "ZoneNotFound"
-  if (status === 408) return "RequestTimeout"
-  if (status === 429) return "RateLimited"
-  if (status >= 500 && status <= 599) return "ServerError"
-  return "BadResponse"
-}
-
-/**
- * `Retry-After` as seconds or as an HTTP date (relative to `now`), capped; none when absent,
- * unparsable or in the past.
- */
-export const parseRetryAfter = (
-  header: string | undefined,
-  now: number,
-  cap: Duration.Duration
-): Option.Option<Duration.Duration> => {
-  if (header === undefined) return Option.none()
-  const value = header.trim()
-  let millis: number
-  if (/^\d+$/.test(value)) {
-    millis = Number(value) * 1000
-  } else {
-    const date = Date.parse(value)
-    if (Number.isNaN(date)) return Option.none()
-    millis = date - now
-  }
-  if (millis <= 0) return Option.none()
-  return Option.some(Duration.min(Duration.millis(millis), cap))
-}
+/** The reason for a non-2xx status; this API's 404 means "no data" when its body says so. */
+export const reasonForStatus = (status: number, apiMessage: string | undefined): SourceFailureReason =>
+  status === 404 && apiMessage !== undefined && /no recent data/i.test(apiMessage) ? "NoData" : byStatus(status)

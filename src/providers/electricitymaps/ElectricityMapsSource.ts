@@ -6,25 +6,19 @@
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import { Clock, Duration, Effect, Either, Layer, Option, Redacted, Schedule, ScheduleDecision } from "effect"
+import { Effect, Either, Layer, Redacted } from "effect"
 import { ApiConfig } from "../../config/ApiConfig.js"
 import { BasisConfig } from "../../config/BasisConfig.js"
 import type { Forecast } from "../../domain/Forecast.js"
 import type { Reading, ZoneCatalogue } from "../../domain/Reading.js"
-import * as Metrics from "../../observability/Metrics.js"
-import { NAME, VERSION } from "../../platform/Version.js"
 import { CarbonSource, type SourceError } from "../../ports/CarbonSource.js"
-import { apiFailure, parseRetryAfter, reasonForStatus, summarizeErrorBody } from "./ApiError.js"
+import { makeProviderCalls, shapeClient } from "../http/ProviderCalls.js"
+import { makeRedactor, type Redactor } from "../http/Redaction.js"
+import { decodeJson } from "../http/ResponseBody.js"
+import { apiFailure, reasonForStatus } from "./ApiError.js"
 import { coversForecast, coversLatest } from "./PlanAccess.js"
-import { makeRedactor, type Redactor } from "./Redaction.js"
 import { RequestRateLimiter } from "./RequestRateLimiter.js"
-import { decodeJson, readBoundedText } from "./ResponseBody.js"
-import { retryPolicy } from "./RetryPolicy.js"
-import { describeTransport } from "./TransportProblem.js"
 import { ForecastAnswer, LatestAnswer, type ZonesAnswer, ZonesAnswer as ZonesAnswerSchema } from "./Wire.js"
-
-/** Error bodies are only read for their message; a small cap keeps a hostile one cheap. */
-const MAX_ERROR_BODY_BYTES = 16 * 1024
 
 const decodeLatest = decodeJson(LatestAnswer)
 const decodeZones = decodeJson(ZonesAnswerSchema)
@@ -82,94 +76,18 @@ export const make = Effect.gen(function*() {
   const { emissionFactorType } = yield* BasisConfig
   const redactor = makeRedactor(Redacted.value(settings.apiKey))
   const limiter = yield* RequestRateLimiter
-  const client = (yield* HttpClient.HttpClient).pipe(
-    HttpClient.mapRequest((request) =>
-      request.pipe(
-        HttpClientRequest.prependUrl(settings.apiUrl),
-        HttpClientRequest.setHeaders({
-          // No key (the `zones` command may run without one): no header, as `/zones` allows.
-          ...(Redacted.value(settings.apiKey) === "" ? {} : { "auth-token": Redacted.value(settings.apiKey) }),
-          accept: "application/json",
-          // Compressed answers are refused rather than decoded: the size cap counts what is read.
-          "accept-encoding": "identity",
-          "user-agent": `${NAME}/${VERSION}`
-        })
-      )
-    ),
-    // A third-party API gets no `traceparent`/`b3` headers.
-    HttpClient.withTracerPropagation(false)
-  )
-
-  /** One attempt: request, status, bounded body, all under the per-request timeout. */
-  const attempt = <A>(
-    zone: string | undefined,
-    request: HttpClientRequest.HttpClientRequest,
-    onBody: (text: string, status: number) => Either.Either<A, SourceError>
-  ): Effect.Effect<A, SourceError> =>
-    Effect.gen(function*() {
-      const response = yield* client.execute(request).pipe(
-        Effect.mapError((cause) =>
-          apiFailure({
-            zone,
-            reason: "Transport",
-            providerMessage: redactor.text(
-              cause.reason === "Transport"
-                ? describeTransport(cause.cause, settings.apiUrl, String(cause.cause ?? cause.message))
-                : cause.message
-            ),
-            baseUrl: settings.apiUrl,
-            cause
-          })
-        )
-      )
-      if (response.status >= 200 && response.status < 300) {
-        const text = yield* readBoundedText(response, settings.maxResponseBytes, zone)
-        return yield* onBody(text, response.status)
-      }
-      const errorText = yield* readBoundedText(response, MAX_ERROR_BODY_BYTES, zone).pipe(
-        Effect.orElseSucceed(() => "")
-      )
-      const providerMessage = summarizeErrorBody(errorText, redactor.text)
-      const now = yield* Clock.currentTimeMillis
-      return yield* apiFailure({
-        zone,
-        reason: reasonForStatus(response.status, providerMessage),
-        status: response.status,
-        providerMessage,
-        baseUrl: settings.apiUrl,
-        retryAfter: Option.getOrUndefined(parseRetryAfter(response.headers["retry-after"], now, settings.retryMaxDelay))
-      })
-    }).pipe(
-      Effect.timeoutFail({
-        duration: settings.requestTimeout,
-        onTimeout: () =>
-          apiFailure({
-            zone,
-            reason: "Timeout",
-            providerMessage: `no complete answer within ${Duration.format(settings.requestTimeout)}`
-          })
-      })
-    )
-
-  const withRetries = <A>(zone: string | undefined, effect: Effect.Effect<A, SourceError>) =>
-    limiter.throttle(effect).pipe(
-      Effect.retry(
-        retryPolicy(settings).pipe(
-          // Said only when the policy decided to try again: not for permanent failures, and not
-          // for the last transient one.
-          Schedule.onDecision((error, decision) =>
-            ScheduleDecision.isContinue(decision)
-              ? Effect.logDebug(`retrying: ${error.message}`).pipe(
-                Effect.zipRight(Metrics.increment(Metrics.retries, { zone: zone ?? "(zones)", reason: error.reason }))
-              )
-              : Effect.void
-          )
-        )
-      )
-    )
-
-  const badResponse = (zone: string | undefined, status: number, problem: string) =>
-    apiFailure({ zone, reason: "BadResponse", status, providerMessage: redactor.text(`unexpected answer: ${problem}`) })
+  const key = Redacted.value(settings.apiKey)
+  const { attempt, badResponse, withRetries } = makeProviderCalls({
+    // No key (the `zones` command may run without one): no header, as `/zones` allows.
+    client: shapeClient(yield* HttpClient.HttpClient, settings.apiUrl, key === "" ? {} : { "auth-token": key }),
+    baseUrl: settings.apiUrl,
+    settings,
+    makeError: (failure) => apiFailure({ ...failure, baseUrl: settings.apiUrl }),
+    reasonForStatus,
+    redactText: redactor.text,
+    throttle: limiter.throttle,
+    metricZone: (zone) => zone ?? "(zones)"
+  })
 
   const latest = (zone: string): Effect.Effect<Reading, SourceError> =>
     withRetries(

@@ -8,12 +8,14 @@ import { Reading } from "../../domain/Reading.js"
 
 /**
  * `GET /carbon-intensity/latest`: the reading's fields (the cache format was named after this
- * answer), except that the API may send `carbonIntensity: null` when it has no value. Optional
+ * answer), except that the API may send `carbonIntensity: null` when it has no value, and that
+ * `updatedAt`, optional for providers that do not say, is always sent by this one. Optional
  * fields stay optional, so nothing is invented.
  */
 export const LatestAnswer = Schema.Struct({
   ...Reading.fields,
-  carbonIntensity: Schema.NullOr(Schema.Number)
+  carbonIntensity: Schema.NullOr(Schema.Number),
+  updatedAt: Schema.String
 })
 export type LatestAnswer = typeof LatestAnswer.Type
 

@@ -1,8 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, Layer, Random, TestClock } from "effect"
 import { CarbonSource } from "../../../src/ports/CarbonSource.js"
-import { isTransientReason } from "../../../src/providers/electricitymaps/ApiError.js"
 import * as ElectricityMapsSource from "../../../src/providers/electricitymaps/ElectricityMapsSource.js"
+import { isTransientReason } from "../../../src/providers/http/RetryPolicy.js"
 import { delayed, type FakeApiOptions, hang, makeFakeApi, respond, transport } from "../../support/FakeApi.js"
 import { fixtureJson, fixtureNames, fixtureText, latestBody } from "../../support/fixtures.js"
 import * as TestSettings from "../../support/settings.js"
@@ -135,6 +135,15 @@ describe("the Electricity Maps source: latest", () => {
       const error = yield* Effect.flip(latest())
       assert.strictEqual(error.reason, "BadResponse")
       assert.match(error.providerMessage ?? "", /unexpected answer/)
+    }))
+
+  it.effect("still requires updatedAt, which every Electricity Maps answer carries", () =>
+    Effect.gen(function*() {
+      const { updatedAt: _, ...withoutUpdatedAt } = JSON.parse(latestBody(ZONE, 100)) as Record<string, unknown>
+      const { latest } = setup({ scripts: { [ZONE]: [respond(200, JSON.stringify(withoutUpdatedAt))] } })
+      const error = yield* Effect.flip(latest())
+      assert.strictEqual(error.reason, "BadResponse")
+      assert.match(error.providerMessage ?? "", /updatedAt/)
     }))
 
   it.effect("reports carbonIntensity null as NoData", () =>

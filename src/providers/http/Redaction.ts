@@ -1,6 +1,6 @@
 /**
- * Keeping the API key out of everything the service writes or logs, even when the API echoes it,
- * whole or in part.
+ * Keeping secrets (an API key, a password, a login's Basic credentials, a bearer token) out of
+ * everything the service writes or logs, even when a provider echoes them, whole or in part.
  *
  * Text is searched for any run of at least `MIN_FRAGMENT` consecutive characters of the key (the
  * whole key when it is shorter), read two ways: as written, and with one level of JSON escapes
@@ -114,11 +114,19 @@ export interface Redactor {
 
 const identity: Redactor = { text: (text) => text, value: (decoded) => decoded, reading: (reading) => reading }
 
-export const makeRedactor = (key: string): Redactor => {
-  if (key === "") return identity
-  const length = Math.min(MIN_FRAGMENT, key.length)
+/**
+ * One redactor for every secret given (empty ones are skipped): each is searched for in every form
+ * and part, in one pass over the text, so what one replacement leaves cannot hide another secret.
+ */
+export const makeRedactor = (...keys: ReadonlyArray<string>): Redactor => {
+  const secrets = keys.filter((key) => key !== "")
+  if (secrets.length === 0) return identity
   const fragments = new Set<string>()
-  for (let i = 0; i + length <= key.length; i++) fragments.add(key.slice(i, i + length))
+  for (const key of secrets) {
+    const length = Math.min(MIN_FRAGMENT, key.length)
+    for (let i = 0; i + length <= key.length; i++) fragments.add(key.slice(i, i + length))
+  }
+  const shortest = Math.min(...[...fragments].map((fragment) => fragment.length))
 
   /**
    * Raw-text spans covered by a fragment of the key in one view. One native `indexOf` pass per
@@ -128,14 +136,14 @@ export const makeRedactor = (key: string): Redactor => {
     const spans: Array<[number, number]> = []
     for (const fragment of fragments) {
       for (let i = view.chars.indexOf(fragment); i >= 0; i = view.chars.indexOf(fragment, i + 1)) {
-        spans.push([view.starts?.[i] ?? i, view.ends?.[i + length - 1] ?? i + length])
+        spans.push([view.starts?.[i] ?? i, view.ends?.[i + fragment.length - 1] ?? i + fragment.length])
       }
     }
     return spans
   }
 
   const text = (raw: string): string => {
-    if (raw.length < length) return raw
+    if (raw.length < shortest) return raw
     const spans = [...spansIn({ chars: raw }), ...(raw.includes("\\") ? spansIn(unescapedView(raw)) : [])]
       .sort((a, b) => a[0] - b[0])
     if (spans.length === 0) return raw
@@ -166,7 +174,7 @@ export const makeRedactor = (key: string): Redactor => {
       ...reading,
       zone: value(reading.zone),
       datetime: value(reading.datetime),
-      updatedAt: value(reading.updatedAt),
+      ...(reading.updatedAt !== undefined ? { updatedAt: value(reading.updatedAt) } : {}),
       ...(reading.createdAt !== undefined ? { createdAt: value(reading.createdAt) } : {}),
       emissionFactorType: value(reading.emissionFactorType),
       ...(reading.estimationMethod !== undefined ? { estimationMethod: optional(reading.estimationMethod) } : {}),
