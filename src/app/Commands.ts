@@ -47,7 +47,7 @@ export const pollOnceAndExit = RunMode.once(Effect.gen(function*() {
   const forecasts = yield* Forecasts
   yield* forecasts.usePlan(plan)
   yield* forecasts.refresh
-  const summary = yield* (yield* Poller).pollOnce(plan.pollable, plan.excluded)
+  const summary = yield* (yield* Poller).pollOnce(plan.pollable, plan.excluded, plan.chains)
   if (Option.isNone(summary.written)) return yield* new NoCacheWritten({ summary })
 }))
 

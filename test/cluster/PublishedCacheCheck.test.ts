@@ -9,7 +9,7 @@ import { checkPublishedCache, type PublishedExpectations } from "../../src/clust
 import { type CacheFile, renderCache } from "../../src/domain/CacheFile.js"
 import { formatCacheTimestamp } from "../../src/domain/Time.js"
 import { type FreshReading, nextCache } from "../../src/poll/Ranking.js"
-import { aFailure } from "../support/samples.js"
+import { aFailure, EM_SOURCE } from "../support/samples.js"
 
 const MINUTE = 60_000
 const NOW = Date.UTC(2026, 10, 27, 12, 20, 0)
@@ -23,6 +23,7 @@ const expected: PublishedExpectations = {
 const fresh = (zone: string, carbonIntensity: number, fetchedAt = NOW - 1_500): FreshReading => ({
   zone,
   fetchedAt,
+  source: EM_SOURCE,
   reading: {
     zone,
     carbonIntensity,

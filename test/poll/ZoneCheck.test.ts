@@ -1,12 +1,13 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Option, TestClock } from "effect"
+import { Duration, Effect, Either, Option, TestClock } from "effect"
 import { parseCommand, USAGE } from "../../src/app/Cli.js"
 import { pollOnceAndExit } from "../../src/app/Commands.js"
 import { exitCodeOf, NoCacheWritten, NoZoneMatches, UsageError } from "../../src/app/FatalError.js"
 import { InvalidConfig } from "../../src/config/Variables.js"
+import { parseZoneChains } from "../../src/domain/ZoneChain.js"
 import { HttpPortUnavailable } from "../../src/http/HttpListener.js"
 import { Poller } from "../../src/poll/Poller.js"
-import { checkAgainstCatalogue, listZones, NoValidZones, suggestZones, ZoneCheck } from "../../src/poll/ZoneCheck.js"
+import { checkChains, listZones, NoValidZones, suggestZones, ZoneCheck } from "../../src/poll/ZoneCheck.js"
 import { SourceError } from "../../src/ports/CarbonSource.js"
 import { toCatalogue } from "../../src/providers/electricitymaps/ElectricityMapsSource.js"
 import { coversForecast, coversLatest } from "../../src/providers/electricitymaps/PlanAccess.js"
@@ -34,6 +35,12 @@ describe("zone suggestions", () => {
     assert.deepStrictEqual(suggestZones("NOT-A-REAL-ZONE-AT-ALL", KNOWN), [])
   })
 })
+
+/** The check of single-link Electricity Maps chains against one catalogue, as before chains. */
+const checkAgainstCatalogue = (zones: ReadonlyArray<string>, catalogue: ReturnType<typeof toCatalogue>) => {
+  const result = checkChains(Either.getOrThrow(parseZoneChains(zones.join(","))), () => catalogue)
+  return { ...result, pollable: result.pollable.map((chain) => chain.key) }
+}
 
 describe("checkAgainstCatalogue", () => {
   const catalog = toCatalogue({
@@ -89,7 +96,9 @@ describe("start-up zone check in the service", () => {
       })
       yield* h.run(pollOnceAndExit)
       assert.strictEqual(h.api.requestsFor("DE"), 1)
-      assert.isTrue(h.logLines.some((l) => l.includes("zone check skipped, polling all configured zones")))
+      assert.isTrue(
+        h.logLines.some((l) => l.includes("zone check of Electricity Maps skipped, polling all its configured zones"))
+      )
     }))
 
   it.effect("--once fails with exit code 1 when no cache could be written", () =>

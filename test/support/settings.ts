@@ -1,5 +1,5 @@
 /** Settings for tests: the documented defaults with a distinctive key and a test URL, one layer per concern. */
-import { Context, Duration, Layer, LogLevel, Option, Redacted } from "effect"
+import { Context, Duration, Either, Layer, LogLevel, Option, Redacted } from "effect"
 import { ApiConfig, type ApiSettings } from "../../src/config/ApiConfig.js"
 import { BasisConfig, type BasisSettings } from "../../src/config/BasisConfig.js"
 import { CacheConfig, type CacheSettings } from "../../src/config/CacheConfig.js"
@@ -9,6 +9,7 @@ import { ForecastConfig, type ForecastSettings } from "../../src/config/Forecast
 import { HttpConfig, type HttpSettings } from "../../src/config/HttpConfig.js"
 import { LoggingConfig, type LoggingSettings } from "../../src/config/LoggingConfig.js"
 import { PollingConfig, type PollingSettings } from "../../src/config/PollingConfig.js"
+import { parseZoneChains } from "../../src/domain/ZoneChain.js"
 
 export const TEST_API_KEY = "test-key-9f8e7d6c5b4a-must-never-leak"
 
@@ -26,12 +27,27 @@ export type Settings =
     readonly warnings: ReadonlyArray<string>
   }
 
+/**
+ * `zones` as a test writes them: keys or `|`-chains (`GB|ukci:national`), read as ZONES is, so a
+ * test names its chains in one place and gets the keys and the chains that agree.
+ */
+const zoneSettings = (zones: ReadonlyArray<string>): Pick<Settings, "zones" | "chains"> => {
+  const chains = Either.getOrThrow(parseZoneChains(zones.join(",")))
+  return { zones: chains.map((chain) => chain.key), chains }
+}
+
 export const testSettings = (overrides: Partial<Settings> = {}): Settings => ({
+  ...baseSettings(overrides),
+  ...zoneSettings(overrides.zones ?? baseSettings({}).zones)
+})
+
+const baseSettings = (overrides: Partial<Settings>): Settings => ({
   apiKey: Redacted.make(TEST_API_KEY),
   pollIntervalMinutes: 5,
   cacheTtlMinutes: 10,
   cacheFile: "/cache/carbon_cache.json",
   zones: ["US-CAL-CISO", "US-TEX-ERCO", "US-NY-NYIS", "US-MIDA-PJM", "US-MIDW-MISO"],
+  chains: [],
   apiUrl: "https://api.test/v4",
   signal: "average",
   emissionFactorType: "lifecycle",
