@@ -5,6 +5,7 @@
  */
 import { Duration, Effect, Layer } from "effect"
 import type { Basis, ProviderId } from "../../src/domain/Provider.js"
+import type { Reading } from "../../src/domain/Reading.js"
 import { CarbonSource, type CarbonSourceShape, SourceError } from "../../src/ports/CarbonSource.js"
 import { makeRegistry, SourceRegistry } from "../../src/ports/SourceRegistry.js"
 import { aReading } from "./samples.js"
@@ -18,6 +19,8 @@ export interface StaticSourceOptions {
   readonly named?: boolean
   /** Ids that fail now (a test may change the set between polls), as an outage would. */
   readonly down?: ReadonlySet<string>
+  /** Fields every reading it gives carries instead of its own (a wrong answer on purpose). */
+  readonly overrides?: Partial<Reading>
   /** Every id asked for, in order, for a test to count the calls. */
   readonly asked?: Array<string>
 }
@@ -45,7 +48,8 @@ export const staticShape = (
             aReading(zone, intensities[zone]!, {
               datetime: "1970-01-01T00:00:00Z",
               updatedAt: "1970-01-01T00:00:00Z",
-              emissionFactorType: basis.emissionFactorType
+              emissionFactorType: basis.emissionFactorType,
+              ...options.overrides
             })
           )
           : Effect.fail(
