@@ -6,6 +6,7 @@
  */
 import * as FileSystem from "@effect/platform/FileSystem"
 import { Config, ConfigError, Context, Effect, Either, Layer, Option, Redacted } from "effect"
+import { describeOverBudget, overBudget } from "../domain/CallBudget.js"
 import {
   ApiConfig,
   apiConfig,
@@ -22,6 +23,7 @@ import {
   placeholderProblem
 } from "./ApiConfig.js"
 import { BasisConfig, basisConfig, type BasisSettings } from "./BasisConfig.js"
+import { BUDGET_VARIABLES, BudgetConfig, budgetConfig, type BudgetSettings } from "./BudgetConfig.js"
 import { CacheConfig, cacheConfig, type CacheSettings } from "./CacheConfig.js"
 import {
   ClusterConfig,
@@ -33,6 +35,7 @@ import {
 import {
   ForecastConfig,
   forecastConfig,
+  forecastsEnabled,
   type ForecastSettings,
   WINDOWS_VARIABLE,
   windowsLongerThanHorizon
@@ -70,6 +73,7 @@ export const VARIABLES = [
   WINDOWS_VARIABLE,
   "FORECAST_HORIZON_HOURS",
   "FORECAST_REFRESH_MINUTES",
+  ...BUDGET_VARIABLES.map(([, variable]) => variable),
   "LOG_FORMAT",
   "LOG_LEVEL",
   "HTTP_PORT",
@@ -94,6 +98,7 @@ export interface Configuration {
   readonly logging: LoggingSettings
   readonly forecast: ForecastSettings
   readonly cluster: ClusterSettings
+  readonly budget: BudgetSettings
   readonly warnings: ReadonlyArray<string>
 }
 
@@ -226,8 +231,21 @@ const orderOf = (variable: string): number => {
 
 const crossChecks = (settings: Omit<Configuration, "warnings">): ReadonlyArray<ConfigIssue> => [
   ...pollIntervalCheck(settings),
-  ...windowLengthCheck(settings)
+  ...windowLengthCheck(settings),
+  ...budgetCheck(settings)
 ]
+
+/** A plan of more calls than a provider's monthly budget is refused, with the intervals that would fit. */
+const budgetCheck = (settings: Omit<Configuration, "warnings">): ReadonlyArray<ConfigIssue> =>
+  overBudget({
+    chains: settings.polling.chains,
+    pollIntervalMinutes: settings.polling.pollIntervalMinutes,
+    forecastRefreshMinutes: forecastsEnabled(settings.forecast) ? settings.forecast.forecastRefreshMinutes : undefined
+  }, settings.budget.monthlyCalls).map((over) => ({
+    variable: over.variable,
+    value: String(over.budget),
+    expected: describeOverBudget(over)
+  }))
 
 const windowLengthCheck = (settings: Omit<Configuration, "warnings">): ReadonlyArray<ConfigIssue> => {
   const tooLong = windowsLongerThanHorizon(settings.forecast)
@@ -293,7 +311,8 @@ export const loadConfiguration = (options: LoadOptions) =>
       http: httpConfig,
       logging: loggingConfig(options),
       forecast: forecastConfig,
-      cluster: clusterConfig
+      cluster: clusterConfig,
+      budget: budgetConfig
     }))
     const problems: Array<ConfigIssue> = Either.isLeft(described) ? [...yield* toIssues(leaves(described.left))] : []
     // The key is resolved even when other variables are bad, so its problems join the same message.
@@ -333,6 +352,7 @@ export const layer = (options: LoadOptions) =>
         Context.add(LoggingConfig, settings.logging),
         Context.add(ForecastConfig, settings.forecast),
         Context.add(ClusterConfig, settings.cluster),
+        Context.add(BudgetConfig, settings.budget),
         Context.add(ConfigWarnings, settings.warnings)
       ))
   )

@@ -282,24 +282,26 @@ export const listZones = (search: string | undefined) =>
   Effect.gen(function*() {
     const registry = yield* SourceRegistry
     const word = search?.toLowerCase()
-    const lists = yield* Effect.forEach(registry.sources, (source) =>
-      Effect.map(Effect.either(registry.catalogue(source.provider)), (catalogue) => {
-        if (Either.isLeft(catalogue)) {
-          return [`# ${source.name}: zones not listed: ${catalogue.left.message}`]
-        }
-        const planKnown = catalogue.right.some((zone) =>
-          zone.access !== undefined
+    const catalogues = yield* Effect.forEach(registry.sources, (source) =>
+      Effect.map(Effect.either(registry.catalogue(source.provider)), (catalogue) => ({ source, catalogue })))
+    // Nothing listed at all is the command's failure (exit 1); one provider short is a line of its own.
+    const failed = catalogues.flatMap(({ catalogue }) =>
+      Either.isLeft(catalogue) ? [catalogue.left] : []
+    )
+    if (failed.length === catalogues.length && failed[0] !== undefined) return yield* Effect.fail(failed[0])
+    const lists = catalogues.map(({ catalogue, source }) => {
+      if (Either.isLeft(catalogue)) return [`# ${source.name}: zones not listed: ${catalogue.left.message}`]
+      const planKnown = catalogue.right.some((zone) => zone.access !== undefined)
+      return catalogue.right
+        .filter((zone) =>
+          word === undefined ||
+          [zone.zone, zone.name ?? "", zone.country ?? ""].some((s) => s.toLowerCase().includes(word))
         )
-        return catalogue.right
-          .filter((zone) =>
-            word === undefined ||
-            [zone.zone, zone.name ?? "", zone.country ?? ""].some((s) => s.toLowerCase().includes(word))
-          )
-          .map((zone) => {
-            const mark = planKnown ? (zone.access?.latest === true ? "✓ " : "  ") : ""
-            const name = [zone.name, zone.country].filter((s) => s !== undefined).join(", ")
-            return `${mark}${zone.zone.padEnd(16)} ${name}`
-          })
-      }))
+        .map((zone) => {
+          const mark = planKnown ? (zone.access?.latest === true ? "✓ " : "  ") : ""
+          const name = [zone.name, zone.country].filter((s) => s !== undefined).join(", ")
+          return `${mark}${zone.zone.padEnd(16)} ${name}`
+        })
+    })
     return lists.flat()
   })

@@ -2,6 +2,7 @@
 import { Context, Duration, Either, Layer, LogLevel, Option, Redacted } from "effect"
 import { ApiConfig, type ApiSettings } from "../../src/config/ApiConfig.js"
 import { BasisConfig, type BasisSettings } from "../../src/config/BasisConfig.js"
+import { BudgetConfig, type BudgetSettings } from "../../src/config/BudgetConfig.js"
 import { CacheConfig, type CacheSettings } from "../../src/config/CacheConfig.js"
 import { ClusterConfig, type ClusterSettings } from "../../src/config/ClusterConfig.js"
 import { ConfigWarnings } from "../../src/config/Configuration.js"
@@ -23,6 +24,7 @@ export type Settings =
   & LoggingSettings
   & ForecastSettings
   & ClusterSettings
+  & BudgetSettings
   & {
     readonly warnings: ReadonlyArray<string>
   }
@@ -67,6 +69,7 @@ const baseSettings = (overrides: Partial<Settings>): Settings => ({
   forecastHorizonHours: 24,
   forecastRefreshMinutes: 60,
   cluster: Option.none(),
+  monthlyCalls: {},
   warnings: [],
   ...overrides
 })
@@ -81,6 +84,7 @@ export const configContext = (settings: Settings) =>
     Context.add(LoggingConfig, settings),
     Context.add(ForecastConfig, settings),
     Context.add(ClusterConfig, settings),
+    Context.add(BudgetConfig, settings),
     Context.add(ConfigWarnings, settings.warnings)
   )
 
