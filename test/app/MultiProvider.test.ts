@@ -11,6 +11,7 @@ import { pollOnceAndExit } from "../../src/app/Commands.js"
 import { exitCodeOf } from "../../src/app/FatalError.js"
 import type { Basis } from "../../src/domain/Provider.js"
 import { Poller } from "../../src/poll/Poller.js"
+import { listZones } from "../../src/poll/ZoneCheck.js"
 import { CarbonSource } from "../../src/ports/CarbonSource.js"
 import { respond } from "../support/FakeApi.js"
 import { makeHarness } from "../support/harness.js"
@@ -242,5 +243,31 @@ describe("fallback chains", () => {
       assert.strictEqual(kept.regions.GB.carbonIntensity, 150)
       assert.deepStrictEqual(kept.sources.GB.provider, "ukci")
       assert.isTrue(kept.sources.GB.fallback)
+    }))
+})
+
+describe("zones of every provider", () => {
+  it.effect("a link its provider's catalogue lacks is not asked; its chain polls the link that exists", () =>
+    Effect.gen(function*() {
+      const asked: Array<string> = []
+      const h = harness({ zones: ["DE", "ukci:nationl|GB"], emissionFactorType: "direct" })
+      yield* pollOnceAndExit.pipe(Effect.provide(h.over(appWith({ ukci: { asked } }).ServicesLayer)))
+      assert.deepStrictEqual(asked, [])
+      assert.strictEqual(readFile(h).sources["ukci:nationl"].provider, "electricitymaps")
+      assert.isTrue(
+        h.logLines.some((line) => line.includes("zone ukci:nationl does not exist; did you mean ukci:national"))
+      )
+    }))
+
+  it.effect("the zones command lists each provider's zones, and says which could not be listed", () =>
+    Effect.gen(function*() {
+      const h = harness({ zones: ["DE"] })
+      const app = appWith({ watttime: { catalogueRefused: "WattTime's region list needs WATTTIME_USERNAME" } })
+      const lines = yield* listZones("").pipe(Effect.provide(h.over(app.CatalogueLayer)))
+      const keys = lines.map((line) => line.trim().split(/\s+/)[0])
+      assert.includeMembers(keys, ["DE", "ukci:national", "ukci:13"])
+      assert.isTrue(
+        lines.includes("# static watttime: zones not listed: WattTime's region list needs WATTTIME_USERNAME")
+      )
     }))
 })

@@ -236,3 +236,44 @@ describe("command line", () => {
     assert.include(USAGE, "npm run demo")
   })
 })
+
+describe("the zone check per provider", () => {
+  const ukciCatalogue = [
+    { zone: "ukci:national", name: "Great Britain", access: undefined },
+    { zone: "ukci:13", name: "London", access: undefined },
+    { zone: "ukci:14", name: "South East England", access: undefined }
+  ]
+  const emCatalogue = toCatalogue({ DE: { zoneName: "Germany" }, GB: { zoneName: "Great Britain" } })
+  const catalogues = (provider: string) => provider === "ukci" ? ukciCatalogue : emCatalogue
+  const chains = (zones: string) => Either.getOrThrow(parseZoneChains(zones))
+
+  it("suggests within the link's own provider, by region name: ukci:london → ukci:13 (London)", () => {
+    const result = checkChains(chains("DE,ukci:london"), catalogues)
+    assert.deepStrictEqual(result.unknown, [{ zone: "ukci:london", suggestions: ["ukci:13 (London)"] }])
+    assert.deepStrictEqual(result.pollable.map((chain) => chain.key), ["DE"])
+    assert.deepStrictEqual(result.gone.map((entry) => entry.zone), ["ukci:london"])
+  })
+
+  it("checks each link against its provider's catalogue, writing suggestions as the link is written", () => {
+    const result = checkChains(chains("em:DEU"), catalogues)
+    assert.deepStrictEqual(result.unknown, [{ zone: "em:DEU", suggestions: ["em:DE"] }])
+    assert.deepStrictEqual(checkChains(chains("em:DE"), catalogues).pollable.map((c) => c.key), ["em:DE"])
+  })
+
+  it("keeps a chain whose fallback is unknown, without that link; and one whose first link is unknown, on its fallback", () => {
+    const result = checkChains(chains("GB|ukci:nationl,XX|ukci:13"), catalogues)
+    assert.deepStrictEqual(
+      result.pollable.map((chain) => [chain.key, chain.links.map((link) => link.key)]),
+      [["GB", ["GB"]], ["XX", ["ukci:13"]]]
+    )
+    assert.deepStrictEqual(result.unknown.map((entry) => entry.zone), ["ukci:nationl", "XX"])
+  })
+
+  it("takes a provider without a catalogue at its word", () => {
+    const result = checkChains(
+      chains("DE,watttime:CAISO_NORTH"),
+      (provider) => provider === "watttime" ? undefined : emCatalogue
+    )
+    assert.deepStrictEqual(result.pollable.map((chain) => chain.key), ["DE", "watttime:CAISO_NORTH"])
+  })
+})

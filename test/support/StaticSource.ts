@@ -21,6 +21,8 @@ export interface StaticSourceOptions {
   readonly down?: ReadonlySet<string>
   /** Fields every reading it gives carries instead of its own (a wrong answer on purpose). */
   readonly overrides?: Partial<Reading>
+  /** The catalogue refuses with this message, as one that needs credentials the run lacks does. */
+  readonly catalogueRefused?: string
   /** Every id asked for, in order, for a test to count the calls. */
   readonly asked?: Array<string>
 }
@@ -56,11 +58,13 @@ export const staticShape = (
             new SourceError({ zone, reason: "ZoneNotFound", detail: `zone ${zone}: not in the static table` })
           )
       }),
-    catalogue: Effect.succeed(
-      Object.keys(intensities).map((zone) =>
-        options.named === true ? { zone, name: `static ${zone}`, access: undefined } : { zone, access: undefined }
+    catalogue: options.catalogueRefused === undefined
+      ? Effect.succeed(
+        Object.keys(intensities).map((zone) =>
+          options.named === true ? { zone, name: `static ${zone}`, access: undefined } : { zone, access: undefined }
+        )
       )
-    ),
+      : Effect.fail(new SourceError({ zone: undefined, reason: "Unauthorized", detail: options.catalogueRefused })),
     forecast: (zone) => Effect.fail(new SourceError({ zone, reason: "NoData", detail: "no forecasts here" }))
   })
 }
