@@ -17,8 +17,8 @@ export const CONTRACT_KEYS: ReadonlyArray<string> = [
   "worst_region"
 ]
 
-/** The keys a file had before forecasts: the contract's, then the first additions. */
-export const PRE_FORECAST_KEYS: ReadonlyArray<string> = [...CONTRACT_KEYS, "expires_at", "unavailable"]
+/** The keys a file has without forecasts: the contract's, then the additions, forecast keys after them. */
+export const PRE_FORECAST_KEYS: ReadonlyArray<string> = [...CONTRACT_KEYS, "expires_at", "unavailable", "sources"]
 
 /** A lifecycle reading for the noon slot of 2024-01-01, not estimated. */
 export const aReading = (zone: string, carbonIntensity: number, overrides: Partial<Reading> = {}): Reading => ({
