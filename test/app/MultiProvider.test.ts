@@ -5,11 +5,12 @@
  * basis, a chain's next link answers in the same poll, and the file says where each value came from.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Either, Layer } from "effect"
+import { Effect, Either, Layer, Metric, MetricLabel } from "effect"
 import * as AppLayer from "../../src/app/AppLayer.js"
 import { pollOnceAndExit } from "../../src/app/Commands.js"
 import { exitCodeOf } from "../../src/app/FatalError.js"
 import type { Basis } from "../../src/domain/Provider.js"
+import * as Metrics from "../../src/observability/Metrics.js"
 import { Poller } from "../../src/poll/Poller.js"
 import { listZones } from "../../src/poll/ZoneCheck.js"
 import { CarbonSource } from "../../src/ports/CarbonSource.js"
@@ -56,6 +57,13 @@ const appWith = (
     outputs: AppLayer.outputs
   })
 }
+
+/** A counter's value under the given labels, as `/metrics` would show it. */
+const counted = (counter: Metric.Metric.Counter<number>, labels: Readonly<Record<string, string>>) =>
+  Effect.map(
+    Metric.value(Metric.taggedWithLabels(counter, Object.entries(labels).map(([k, v]) => MetricLabel.make(k, v)))),
+    (state) => state.count
+  )
 
 const readFile = (h: ReturnType<typeof makeHarness>) => JSON.parse(h.memory.read(TARGET) ?? "null")
 
@@ -155,6 +163,11 @@ describe("fallback chains", () => {
     Effect.gen(function*() {
       const h = harness(chain, { scripts: { GB: [respond(503, "")] } })
       const app = appWith()
+      const before = {
+        fallbacks: yield* counted(Metrics.fallbacks, { provider: "ukci" }),
+        failures: yield* counted(Metrics.providerFailures, { provider: "electricitymaps", reason: "ServerError" }),
+        ukciCalls: yield* counted(Metrics.providerCalls, { provider: "ukci", kind: "latest" })
+      }
       const file = yield* Effect.gen(function*() {
         const poller = yield* Poller
         const first = yield* poller.pollOnce(["DE", "GB"])
@@ -185,6 +198,17 @@ describe("fallback chains", () => {
         fallback: false
       })
       assert.strictEqual(file.recovered.regions.GB.carbonIntensity, 200)
+      // Counted by provider: one failure of Electricity Maps, one call and one fallback of the UK API.
+      assert.strictEqual((yield* counted(Metrics.fallbacks, { provider: "ukci" })) - before.fallbacks, 1)
+      assert.strictEqual(
+        (yield* counted(Metrics.providerFailures, { provider: "electricitymaps", reason: "ServerError" })) -
+          before.failures,
+        1
+      )
+      assert.strictEqual(
+        (yield* counted(Metrics.providerCalls, { provider: "ukci", kind: "latest" })) - before.ukciCalls,
+        1
+      )
     }))
 
   it.effect("does not ask the next link when the first answers", () =>
