@@ -1,5 +1,6 @@
 /**
  * `npm run bench [-- --quick] [--runs N] [--memory-polls N] [--poll-interval-minutes M] [--out FILE]`
+ * `npm run bench -- --read-api-only [--read-seconds S]` (only the read API's figures)
  *
  * Whole-process figures of the compiled service (`npm run build`, then `node dist/main.js`), each
  * beside two plain-Node pollers that this same invocation runs as yardsticks (bench/baseline.mjs over
@@ -18,6 +19,11 @@
  *   CPU per zone  (CPU of a 400-zone `--once` − CPU of a 1-zone `--once`) / 399, zero latency
  *   memory        VmRSS of the long-running process after P polls of 400 zones (counted at the
  *                 stand-in), with the image's NODE_OPTIONS and a tiny POLL_INTERVAL_MINUTES
+ *   read API      the long-running service's `/v4/carbon-intensity/latest` under K keep-alive
+ *                 connections (bench/readload.mjs, its own process) beside a plain node:http server
+ *                 answering the same bytes (bench/plainserver.mjs), as requests per second and
+ *                 their ratio; and meanwhile the gaps between its cache writes (polls every few
+ *                 seconds) and the latency of `/readyz`, idle and under that load
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process"
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from "node:fs"
@@ -39,6 +45,8 @@ const { values: flags } = parseArgs({
     runs: { type: "string" },
     "memory-polls": { type: "string" },
     "poll-interval-minutes": { type: "string", default: "0.002" },
+    "read-seconds": { type: "string" },
+    "read-api-only": { type: "boolean", default: false },
     out: { type: "string" }
   }
 })
@@ -51,6 +59,15 @@ const config = {
   latencyMs: 50,
   memoryPolls: Number(flags["memory-polls"] ?? (quick ? 10 : 100)),
   pollIntervalMinutes: flags["poll-interval-minutes"] ?? "0.002",
+  /** The read API's run: zones polled, seconds between polls, keep-alive connections, seconds per phase. */
+  readApi: {
+    zones: 40,
+    pollSeconds: 2,
+    connections: 32,
+    /** Seconds of load per subject, split into rounds run in turn (service, plain, service, …). */
+    seconds: Number(flags["read-seconds"] ?? (quick ? 12 : 30)),
+    rounds: quick ? 3 : 5
+  },
   /** The container image's NODE_OPTIONS (see the Dockerfile). */
   deployedNodeOptions: "--max-old-space-size=64 --max-semi-space-size=1"
 }
@@ -289,6 +306,211 @@ const rssAfterPolls = async (
 }
 
 // ---------------------------------------------------------------------------------------------
+// The read API under load, and the polls and probes meanwhile
+
+interface LoadResult {
+  readonly requests: number
+  readonly ok: number
+  readonly other: number
+  readonly errors: number
+  readonly seconds: number
+  readonly perSecond: number
+  readonly p50Ms: number
+  readonly p99Ms: number
+  readonly maxMs: number
+}
+const isLoadResult = (u: unknown): u is LoadResult => typeof u === "object" && u !== null && "perSecond" in u
+
+/** One round of bench/readload.mjs against `url`; its JSON line. */
+const loadOf = (url: string): Promise<LoadResult> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [
+      Path.join(BENCH, "readload.mjs"),
+      "--url",
+      url,
+      "--connections",
+      String(config.readApi.connections),
+      "--seconds",
+      String(config.readApi.seconds / config.readApi.rounds)
+    ], { stdio: ["ignore", "pipe", "inherit"] })
+    let out = ""
+    child.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString()))
+    child.once("error", reject)
+    child.once("exit", (code) => {
+      const result: unknown = code === 0 ? JSON.parse(out) : undefined
+      if (isLoadResult(result)) resolve(result)
+      else reject(new Error(`readload exited ${code}: ${out.slice(0, 300)}`))
+    })
+  })
+
+/** A child that prints `listening on ORIGIN` once ready. */
+const startListening = (args: ReadonlyArray<string>): Promise<{ origin: string; child: ChildProcess }> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] })
+    child.once("error", reject)
+    createInterface({ input: child.stdout! }).once("line", (line) => {
+      const origin = /listening on (http:\/\/\S+)$/.exec(line)?.[1]
+      if (origin === undefined) reject(new Error(`unexpected output: ${line}`))
+      else resolve({ origin, child })
+    })
+  })
+
+interface Spread {
+  readonly count: number
+  readonly median: number
+  readonly max: number
+}
+const spreadOf = (values: ReadonlyArray<number>): Spread => ({
+  count: values.length,
+  median: median(values),
+  max: values.length === 0 ? Number.NaN : Math.max(...values)
+})
+
+interface Watched {
+  /** Seconds between successive cache writes (one per poll), within each window watched. */
+  readonly pollGaps: Array<number>
+  /** Milliseconds each `/readyz` took. */
+  readonly probes: Array<number>
+}
+
+/**
+ * While `during` runs: the gaps between the cache file's renames and the latency of `/readyz`
+ * asked every 250 ms from this process, added to `into`.
+ */
+const watchPollsAndProbes = async <A>(cacheFile: string, origin: string, into: Watched, during: () => Promise<A>) => {
+  const writes: Array<number> = []
+  const watcher = watch(Path.dirname(cacheFile), (_event, name) => {
+    const now = epochNow()
+    // One rename can be reported more than once; polls are seconds apart.
+    if (name === Path.basename(cacheFile) && (writes.length === 0 || now - writes.at(-1)! > 500)) writes.push(now)
+  })
+  let probing = true
+  const prober = (async () => {
+    while (probing) {
+      const sent = performance.now()
+      const answer = await fetch(`${origin}/readyz`)
+      await answer.arrayBuffer()
+      into.probes.push(performance.now() - sent)
+      await sleep(250)
+    }
+  })()
+  try {
+    return await during()
+  } finally {
+    probing = false
+    await prober
+    watcher.close()
+    writes.slice(1).forEach((at, i) => into.pollGaps.push((at - writes[i]!) / 1000))
+  }
+}
+
+/** Requests per second and latencies over several rounds: their medians, and the counts summed. */
+const combined = (rounds: ReadonlyArray<LoadResult>): LoadResult => ({
+  requests: rounds.reduce((sum, r) => sum + r.requests, 0),
+  ok: rounds.reduce((sum, r) => sum + r.ok, 0),
+  other: rounds.reduce((sum, r) => sum + r.other, 0),
+  errors: rounds.reduce((sum, r) => sum + r.errors, 0),
+  seconds: rounds.reduce((sum, r) => sum + r.seconds, 0),
+  perSecond: median(rounds.map((r) => r.perSecond)),
+  p50Ms: median(rounds.map((r) => r.p50Ms)),
+  p99Ms: median(rounds.map((r) => r.p99Ms)),
+  maxMs: Math.max(...rounds.map((r) => r.maxMs))
+})
+
+const readApiUnderLoad = async (standin: Standin) => {
+  await standin.reset()
+  const port = await freePort()
+  const cacheFile = freshPath("carbon_cache.json")
+  const env = environmentFor(standin, config.readApi.zones, cacheFile, {
+    NODE_OPTIONS: config.deployedNodeOptions,
+    POLL_INTERVAL_MINUTES: String(config.readApi.pollSeconds / 60),
+    HTTP_HOST: "127.0.0.1",
+    HTTP_PORT: String(port)
+  })
+  const child = spawn(process.execPath, PROJECT.args(false), { cwd: ROOT, env, stdio: ["ignore", "ignore", "inherit"] })
+  const origin = `http://127.0.0.1:${port}`
+  const latest = `${origin}/v4/carbon-intensity/latest?zone=BZ-001`
+  let plain: ChildProcess | undefined
+  try {
+    const deadline = performance.now() + 60_000
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`the service exited ${child.exitCode} before serving the read API`)
+      const status = await fetch(latest).then(async (r) => (await r.arrayBuffer(), r.status), () => 0)
+      if (status === 200) break
+      if (performance.now() > deadline) throw new Error(`the read API answered ${status} for a minute`)
+      await sleep(200)
+    }
+    const idle: Watched = { pollGaps: [], probes: [] }
+    const loaded: Watched = { pollGaps: [], probes: [] }
+    await watchPollsAndProbes(cacheFile, origin, idle, () => sleep(config.readApi.seconds * 1000))
+    const yardstick = await startListening([Path.join(BENCH, "plainserver.mjs"), "--from", latest])
+    plain = yardstick.child
+    // In turn, so a drift of the machine's load hits both alike.
+    const serviceRounds: Array<LoadResult> = []
+    const plainRounds: Array<LoadResult> = []
+    for (let round = 0; round < config.readApi.rounds; round++) {
+      serviceRounds.push(await watchPollsAndProbes(cacheFile, origin, loaded, () => loadOf(latest)))
+      plainRounds.push(await loadOf(`${yardstick.origin}/`))
+    }
+    return {
+      service: combined(serviceRounds),
+      plain: combined(plainRounds),
+      pollGaps: { idle: spreadOf(idle.pollGaps), loaded: spreadOf(loaded.pollGaps) },
+      readyzMs: { idle: spreadOf(idle.probes), loaded: spreadOf(loaded.probes) }
+    }
+  } finally {
+    if (plain !== undefined) await stop(plain)
+    await stop(child)
+  }
+}
+
+type ReadApiFigures = Awaited<ReturnType<typeof readApiUnderLoad>>
+
+const printReadApi = (figures: ReadApiFigures) => {
+  const f = (n: number, digits: number) => n.toFixed(digits)
+  const { connections, pollSeconds, seconds, zones } = config.readApi
+  const out: Array<string> = []
+  out.push("")
+  out.push(
+    `Read API: GET /v4/carbon-intensity/latest, ${connections} keep-alive connections (bench/readload.mjs), ${config.readApi.rounds} rounds of ${
+      f(seconds / config.readApi.rounds, 1)
+    } s per server in turn (medians), the service polling ${zones} zones every ${pollSeconds} s:`
+  )
+  out.push("")
+  out.push("| | requests/s | p50 | p99 | max | not 200 |")
+  out.push("|---|---|---|---|---|---|")
+  for (
+    const [name, r] of [["carbon-poller", figures.service], ["plain node:http, same bytes", figures.plain]] as const
+  ) {
+    out.push(
+      `| ${name} | ${f(r.perSecond, 0)} | ${f(r.p50Ms, 2)} ms | ${f(r.p99Ms, 2)} ms | ${f(r.maxMs, 1)} ms | ${
+        r.other + r.errors
+      } |`
+    )
+  }
+  out.push(`| service ÷ plain | ${f(figures.service.perSecond / figures.plain.perSecond, 2)} × | | | | |`)
+  out.push("")
+  out.push(`Meanwhile (polls every ${pollSeconds} s; /readyz asked every 250 ms):`)
+  out.push("")
+  out.push("| | poll gap: median | poll gap: max | gaps | /readyz: median | /readyz: max | verdict |")
+  out.push("|---|---|---|---|---|---|---|")
+  for (const phase of ["idle", "loaded"] as const) {
+    const gaps = figures.pollGaps[phase]
+    const probes = figures.readyzMs[phase]
+    // The cadence is kept when no gap runs a second past the interval.
+    const kept = gaps.count > 0 && gaps.max <= pollSeconds + 1
+    out.push(
+      `| ${phase === "idle" ? "idle" : "under the read load"} | ${f(gaps.median, 2)} s | ${
+        f(gaps.max, 2)
+      } s | ${gaps.count} | ${f(probes.median, 1)} ms | ${f(probes.max, 1)} ms | ${
+        kept ? "cadence kept" : "cadence MISSED"
+      } |`
+    )
+  }
+  process.stdout.write(`${out.join("\n")}\n`)
+}
+
+// ---------------------------------------------------------------------------------------------
 // The table
 
 const withCpuHog = async <A>(body: () => Promise<A>): Promise<A> => {
@@ -319,6 +541,22 @@ const main = async () => {
   log(`${host.cpu}, ${host.cores} cores, Node ${host.node}, load ${host.loadAverage}${quick ? " (quick)" : ""}`)
 
   const instant = await startStandin(0)
+  if (flags["read-api-only"] === true) {
+    try {
+      const readApi = await readApiUnderLoad(instant)
+      printReadApi(readApi)
+      mkdirSync(Path.dirname(outFile), { recursive: true })
+      writeFileSync(
+        outFile,
+        `${JSON.stringify({ date: new Date().toISOString(), machine: host, config, readApi }, null, 2)}\n`
+      )
+      log(`wrote ${Path.relative(ROOT, outFile)}`)
+    } finally {
+      await instant.close()
+      rmSync(scratch, { recursive: true, force: true })
+    }
+    return
+  }
   const delayed = await startStandin(config.latencyMs)
   try {
     log(`start-up: ${config.startupRuns} x 1-zone --once per subject`)
@@ -334,6 +572,11 @@ const main = async () => {
       log(`memory: ${subject.name}, ${config.memoryPolls} polls of ${config.zones} zones`)
       memory.set(subject, await rssAfterPolls(subject, instant))
     }
+
+    log(
+      `read API: ${config.readApi.connections} connections for ${config.readApi.seconds} s, idle then loaded, then a plain node:http server`
+    )
+    const readApi = await readApiUnderLoad(instant)
 
     const bound = Math.ceil(config.zones / config.concurrency) * config.latencyMs
     const rows = SUBJECTS.map((subject) => {
@@ -351,11 +594,16 @@ const main = async () => {
       }
     })
     printTable(rows, host, bound)
+    printReadApi(readApi)
     mkdirSync(Path.dirname(outFile), { recursive: true })
     writeFileSync(
       outFile,
       `${
-        JSON.stringify({ date: new Date().toISOString(), quick, machine: host, config, boundMs: bound, rows }, null, 2)
+        JSON.stringify(
+          { date: new Date().toISOString(), quick, machine: host, config, boundMs: bound, rows, readApi },
+          null,
+          2
+        )
       }\n`
     )
     log(`wrote ${Path.relative(ROOT, outFile)}`)

@@ -6,7 +6,9 @@
  * file modes, the endpoints' HTTP listener) are provided by the caller: Node's in src/main.ts, the
  * simulator's in the demo, fakes in tests.
  *
- * Adding a provider is one line in `sources`; adding an output is one line in `outputs`.
+ * Adding a provider is one line in `sources`; adding an output is one line in `outputs`. An output
+ * that is a service of its own (cluster mode's, KEDA's) is provided under the list, so it can read
+ * the forecasts and the leadership.
  */
 import type * as FileSystem from "@effect/platform/FileSystem"
 import type * as HttpClient from "@effect/platform/HttpClient"
@@ -28,6 +30,7 @@ import * as Logging from "../observability/Logging.js"
 import { PrometheusMetrics } from "../observability/PrometheusExposition.js"
 import type { FileModes } from "../outputs/file/FileModes.js"
 import * as FileOutput from "../outputs/file/FileOutput.js"
+import * as KedaOutput from "../outputs/keda/KedaOutput.js"
 import { Poller } from "../poll/Poller.js"
 import * as PollLoop from "../poll/PollLoop.js"
 import { PollStatus } from "../poll/PollStatus.js"
@@ -65,7 +68,8 @@ export const sources = [
  */
 export const outputs = [
   ClusterMode.ClusterOutputs,
-  FileOutput.CacheFileOutput
+  FileOutput.CacheFileOutput,
+  KedaOutput.KedaOutputs
 ] as const
 
 /** The configured links whose provider has no adapter in the list: nothing could ask them. */
@@ -150,8 +154,10 @@ export const assemble = <
 
   /** Every service, nothing running yet (cluster mode's mirror aside): what `--once` and tests use. */
   const ServicesLayer = Layer.mergeAll(Poller.Default, ZoneCheck.Default).pipe(
-    Layer.provideMerge(Forecasts.Default),
     Layer.provideMerge(outputsLayer(adapters.outputs)),
+    // The KEDA ConfigMap is a forecast, published by the leader: built over both.
+    Layer.provideMerge(KedaOutput.layer),
+    Layer.provideMerge(Forecasts.Default),
     Layer.provideMerge(ClusterMode.layer),
     Layer.provideMerge(Layer.mergeAll(FileOutput.layer, SourceLayer, PrometheusMetrics.Default)),
     Layer.provideMerge(PollStatus.Default)

@@ -39,6 +39,36 @@ export const dataSize = (data: Readonly<Record<string, string>>): number =>
     0
   )
 
+type Kube = Context.Tag.Service<KubeClient>
+
+/** The ConfigMap as it is now; None when there is none. */
+export const readConfigMap = (kube: Kube, ref: ObjectRef): Effect.Effect<Option.Option<V1ConfigMap>, KubeError> =>
+  kube.configMaps.read(ref).pipe(
+    Effect.map(Option.some),
+    Effect.catchIf((e) => e.reason === "NotFound", () => Effect.succeedNone)
+  )
+
+/**
+ * Writes `contents` over the ConfigMap as last seen: a replace carrying its resourceVersion (so a
+ * write based on a stale view is refused, never forced), or a create when none was seen.
+ */
+export const writeConfigMap = (
+  kube: Kube,
+  ref: ObjectRef,
+  seen: Option.Option<V1ConfigMap>,
+  contents: Pick<V1ConfigMap, "data" | "binaryData">
+): Effect.Effect<V1ConfigMap, KubeError> =>
+  Option.match(seen, {
+    onNone: () =>
+      kube.configMaps.create(ref, {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: ref.name, namespace: ref.namespace },
+        ...contents
+      }),
+    onSome: (current) => kube.configMaps.replace(ref, { ...current, ...contents })
+  })
+
 export class ConfigMapStore extends Context.Tag("carbon-poller/ConfigMapStore")<
   ConfigMapStore,
   {
@@ -66,9 +96,7 @@ const makeConfigMapStore = (ref: ObjectRef) =>
     /** The ConfigMap as last read or written; None before the first read, or when it is missing. */
     const lastSeen = yield* Ref.make<Option.Option<V1ConfigMap>>(Option.none())
 
-    const fetch: Effect.Effect<Option.Option<V1ConfigMap>, KubeError> = kube.configMaps.read(ref).pipe(
-      Effect.map(Option.some),
-      Effect.catchIf((e) => e.reason === "NotFound", () => Effect.succeedNone),
+    const fetch: Effect.Effect<Option.Option<V1ConfigMap>, KubeError> = readConfigMap(kube, ref).pipe(
       Effect.tap((seen) => Ref.set(lastSeen, seen))
     )
 
@@ -78,21 +106,10 @@ const makeConfigMapStore = (ref: ObjectRef) =>
      * A look that does not move the version the next publish is based on: what a follower mirrors
      * must never turn a deposed leader's late write into one based on the newest version.
      */
-    const peek: Effect.Effect<Option.Option<Published>, KubeError> = kube.configMaps.read(ref).pipe(
-      Effect.map((cm) => publishedOf(cm)),
-      Effect.catchIf((e) => e.reason === "NotFound", () => Effect.succeedNone)
+    const peek: Effect.Effect<Option.Option<Published>, KubeError> = Effect.map(
+      readConfigMap(kube, ref),
+      Option.flatMap(publishedOf)
     )
-
-    const create = (contents: string) =>
-      kube.configMaps.create(ref, {
-        apiVersion: "v1",
-        kind: "ConfigMap",
-        metadata: { name: ref.name, namespace: ref.namespace },
-        data: { [CACHE_KEY]: contents }
-      })
-
-    const replace = (current: V1ConfigMap, contents: string) =>
-      kube.configMaps.replace(ref, { ...current, data: { ...current.data, [CACHE_KEY]: contents } })
 
     const publish = (contents: string): Effect.Effect<void, KubeError | ConfigMapTooLarge> =>
       Effect.gen(function*() {
@@ -103,10 +120,8 @@ const makeConfigMapStore = (ref: ObjectRef) =>
         if (bytes > CONFIGMAP_LIMIT_BYTES) {
           return yield* new ConfigMapTooLarge({ configMap: where, bytes, limit: CONFIGMAP_LIMIT_BYTES })
         }
-        const written = yield* Option.match(current, {
-          onNone: () => create(contents),
-          onSome: (cm) => replace(cm, contents)
-        })
+        // The other keys are kept: the cache key is all this store owns.
+        const written = yield* writeConfigMap(kube, ref, current, { data })
         yield* Ref.set(lastSeen, Option.some(written))
       }).pipe(
         // Someone else wrote first (or created it): learn the current version, report, never force.

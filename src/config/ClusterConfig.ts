@@ -42,7 +42,8 @@ export interface ClusterSettings {
 
 export class ClusterConfig extends Context.Tag("carbon-poller/ClusterConfig")<ClusterConfig, ClusterSettings>() {}
 
-const objectRef = (name: string) =>
+/** An optional `namespace/name` variable. */
+export const objectRef = (name: string) =>
   Config.string(name).pipe(
     Config.mapOrFail((raw) =>
       Option.match(parseObjectRef(raw.trim()), {
@@ -53,32 +54,49 @@ const objectRef = (name: string) =>
     Config.option
   )
 
+/**
+ * Two variables that only work together: both set (Some of both), neither (None), or one alone,
+ * refused as missing the other with `why`.
+ */
+export const bothOrNeither = <A, B>(
+  first: { readonly variable: string; readonly value: Option.Option<A> },
+  second: { readonly variable: string; readonly value: Option.Option<B> },
+  why: string
+): Either.Either<Option.Option<readonly [A, B]>, ConfigError.ConfigError> => {
+  if (Option.isSome(first.value) && Option.isSome(second.value)) {
+    return Either.right(Option.some([first.value.value, second.value.value] as const))
+  }
+  if (Option.isNone(first.value) && Option.isNone(second.value)) return Either.right(Option.none())
+  return Either.left(ConfigError.MissingData([Option.isNone(first.value) ? first.variable : second.variable], why))
+}
+
+/** `KUBECONFIG` as a path; unset or blank: the client's default (in a pod, the service account). */
+export const kubeconfigPathOf = (kubeconfig: Option.Option<string>): Option.Option<string> =>
+  Option.filter(kubeconfig, (path) => path.trim() !== "")
+
 export const clusterConfig: Config.Config<ClusterSettings> = Config.all({
   lease: objectRef(LEASE_VARIABLE),
   configMap: objectRef(CONFIGMAP_VARIABLE),
   podName: Config.option(Config.string("POD_NAME")),
   kubeconfig: Config.option(Config.string("KUBECONFIG"))
 }).pipe(
-  Config.mapOrFail(
-    ({ configMap, kubeconfig, lease, podName }): Either.Either<ClusterSettings, ConfigError.ConfigError> => {
-      if (Option.isNone(lease) && Option.isNone(configMap)) return Either.right({ cluster: Option.none() })
-      if (Option.isNone(lease) || Option.isNone(configMap)) {
-        const missing = Option.isNone(lease) ? LEASE_VARIABLE : CONFIGMAP_VARIABLE
-        return Either.left(
-          ConfigError.MissingData(
-            [missing],
-            `cluster mode needs both ${LEASE_VARIABLE} and ${CONFIGMAP_VARIABLE} (namespace/name each); set both, or neither for the sidecar`
-          )
-        )
-      }
-      return Either.right({
-        cluster: Option.some({
-          lease: lease.value,
-          configMap: configMap.value,
+  Config.mapOrFail((
+    { configMap, kubeconfig, lease, podName }
+  ): Either.Either<ClusterSettings, ConfigError.ConfigError> =>
+    Either.map(
+      bothOrNeither(
+        { variable: LEASE_VARIABLE, value: lease },
+        { variable: CONFIGMAP_VARIABLE, value: configMap },
+        `cluster mode needs both ${LEASE_VARIABLE} and ${CONFIGMAP_VARIABLE} (namespace/name each); set both, or neither for the sidecar`
+      ),
+      (both) => ({
+        cluster: Option.map(both, ([lease, configMap]) => ({
+          lease,
+          configMap,
           identity: Option.getOrElse(Option.filter(podName, (name) => name.trim() !== ""), () => hostname()),
-          kubeconfigPath: Option.filter(kubeconfig, (path) => path.trim() !== "")
-        })
+          kubeconfigPath: kubeconfigPathOf(kubeconfig)
+        }))
       })
-    }
+    )
   )
 )

@@ -4,7 +4,6 @@
  * come from the current `ConfigProvider` (tests swap it) and the key file through `FileSystem`;
  * nothing else in the code reads the environment.
  */
-import * as FileSystem from "@effect/platform/FileSystem"
 import { Config, ConfigError, Context, Effect, Either, Layer, Option, Redacted } from "effect"
 import { describeOverBudget, overBudget } from "../domain/CallBudget.js"
 import {
@@ -30,8 +29,17 @@ import {
   clusterConfig,
   type ClusterSettings,
   CONFIGMAP_VARIABLE,
+  formatRef,
   LEASE_VARIABLE
 } from "./ClusterConfig.js"
+import {
+  ConsumerConfig,
+  type ConsumerSettings,
+  consumerTokenSource,
+  resolveConsumerToken,
+  TOKEN_FILE_VARIABLE,
+  TOKEN_VARIABLE
+} from "./ConsumerConfig.js"
 import {
   ForecastConfig,
   forecastConfig,
@@ -41,6 +49,14 @@ import {
   windowsLongerThanHorizon
 } from "./ForecastConfig.js"
 import { HttpConfig, httpConfig, type HttpSettings } from "./HttpConfig.js"
+import {
+  KEDA_CONFIGMAP_VARIABLE,
+  KEDA_ZONE_VARIABLE,
+  KedaConfig,
+  kedaConfig,
+  kedaProblems,
+  type KedaSettings
+} from "./KedaConfig.js"
 import { LoggingConfig, loggingConfig, type LoggingSettings } from "./LoggingConfig.js"
 import { lookalikesInEnvironment } from "./Lookalikes.js"
 import {
@@ -49,6 +65,7 @@ import {
   pollingConfig,
   type PollingSettings
 } from "./PollingConfig.js"
+import { readSecretFile } from "./SecretFile.js"
 import { type ConfigIssue, InvalidConfig } from "./Variables.js"
 
 /** Every variable the service reads, in the order problems are reported and documented. */
@@ -78,10 +95,14 @@ export const VARIABLES = [
   "LOG_LEVEL",
   "HTTP_PORT",
   "HTTP_HOST",
+  TOKEN_VARIABLE,
+  TOKEN_FILE_VARIABLE,
   LEASE_VARIABLE,
   CONFIGMAP_VARIABLE,
   "POD_NAME",
-  "KUBECONFIG"
+  "KUBECONFIG",
+  KEDA_CONFIGMAP_VARIABLE,
+  KEDA_ZONE_VARIABLE
 ] as const
 
 /** Conditions that are allowed but deserve a line in the log at start. */
@@ -99,6 +120,8 @@ export interface Configuration {
   readonly forecast: ForecastSettings
   readonly cluster: ClusterSettings
   readonly budget: BudgetSettings
+  readonly consumer: ConsumerSettings
+  readonly keda: KedaSettings
   readonly warnings: ReadonlyArray<string>
 }
 
@@ -110,7 +133,11 @@ export const redactUrl = (raw: string): string =>
     .replace(/#.*$/, "#<redacted>")
 
 const shownValue = (variable: string, raw: string): string =>
-  variable === KEY_VARIABLE ? "<redacted>" : variable === "ELECTRICITY_MAPS_API_URL" ? redactUrl(raw) : raw
+  variable === KEY_VARIABLE || variable === TOKEN_VARIABLE
+    ? "<redacted>"
+    : variable === "ELECTRICITY_MAPS_API_URL"
+    ? redactUrl(raw)
+    : raw
 
 /** The leaves of a `ConfigError` (it nests `And`/`Or`), as problems with a variable name each. */
 const leaves = (error: ConfigError.ConfigError): Array<{ readonly variable: string; readonly expected: string }> => {
@@ -185,43 +212,11 @@ const checkKey = (variable: string, key: string): Either.Either<Redacted.Redacte
 const resolveKey = (source: KeySource) =>
   Effect.gen(function*() {
     if (source._tag === "Inline") return checkKey(KEY_VARIABLE, Redacted.value(source.key))
-    const fs = yield* FileSystem.FileSystem
-    // Only a regular file is read (a Kubernetes secret mount is a symlink to one): reading a FIFO
-    // would block in a thread the process cannot exit past.
-    const info = yield* Effect.option(fs.stat(source.path))
-    if (Option.isSome(info) && info.value.type !== "File") {
-      return Either.left<ConfigIssue>({
-        variable: KEY_FILE_VARIABLE,
-        value: source.path,
-        expected: `must be a regular file holding the API key, not a ${info.value.type.toLowerCase()}`
-      })
+    const text = yield* readSecretFile(source.path, { what: "the API key", short: "key" }, MAX_KEY_FILE_BYTES)
+    if (Either.isLeft(text)) {
+      return Either.left<ConfigIssue>({ variable: KEY_FILE_VARIABLE, value: source.path, expected: text.left })
     }
-    // At most one byte past the bound is read, whatever the file's size.
-    const contents = yield* Effect.either(
-      Effect.scoped(
-        Effect.flatMap(fs.open(source.path, { flag: "r" }), (file) => file.readAlloc(MAX_KEY_FILE_BYTES + 1))
-      )
-    )
-    if (Either.isLeft(contents)) {
-      const error = contents.left
-      const reason = error._tag === "SystemError" ? `${error.reason}: ${source.path}` : error.message
-      return Either.left<ConfigIssue>({
-        variable: KEY_FILE_VARIABLE,
-        value: source.path,
-        expected: `cannot read the key file (${reason})`
-      })
-    }
-    const bytes = Option.getOrElse(contents.right, () => new Uint8Array())
-    if (bytes.length > MAX_KEY_FILE_BYTES) {
-      return Either.left<ConfigIssue>({
-        variable: KEY_FILE_VARIABLE,
-        value: source.path,
-        expected:
-          `the file is larger than ${MAX_KEY_FILE_BYTES} bytes; it must hold only the API key (check that the right file is mounted)`
-      })
-    }
-    const text = new TextDecoder().decode(bytes)
-    return Either.mapLeft(checkKey(KEY_FILE_VARIABLE, text), (issue) => ({ ...issue, value: source.path }))
+    return Either.mapLeft(checkKey(KEY_FILE_VARIABLE, text.right), (issue) => ({ ...issue, value: source.path }))
   })
 
 const orderOf = (variable: string): number => {
@@ -232,7 +227,8 @@ const orderOf = (variable: string): number => {
 const crossChecks = (settings: Omit<Configuration, "warnings">): ReadonlyArray<ConfigIssue> => [
   ...pollIntervalCheck(settings),
   ...windowLengthCheck(settings),
-  ...budgetCheck(settings)
+  ...budgetCheck(settings),
+  ...kedaCheck(settings)
 ]
 
 /** A plan of more calls than a provider's monthly budget is refused, with the intervals that would fit. */
@@ -245,6 +241,14 @@ const budgetCheck = (settings: Omit<Configuration, "warnings">): ReadonlyArray<C
     variable: over.variable,
     value: String(over.budget),
     expected: describeOverBudget(over)
+  }))
+
+const kedaCheck = (settings: Omit<Configuration, "warnings">): ReadonlyArray<ConfigIssue> =>
+  kedaProblems(settings.keda, settings.polling.zones, forecastsEnabled(settings.forecast)).map((problem) => ({
+    ...problem,
+    value: problem.variable === KEDA_ZONE_VARIABLE
+      ? Option.getOrUndefined(Option.map(settings.keda.keda, (target) => target.zone))
+      : Option.getOrUndefined(Option.map(settings.keda.keda, (target) => formatRef(target.configMap)))
   }))
 
 const windowLengthCheck = (settings: Omit<Configuration, "warnings">): ReadonlyArray<ConfigIssue> => {
@@ -291,6 +295,13 @@ const warningsOf = (settings: Omit<Configuration, "warnings">): ReadonlyArray<st
   return warnings
 }
 
+/** The consumer token's settings, or its problems (joined to the others in one message). */
+const resolveConsumer = Effect.gen(function*() {
+  const source = yield* Effect.either(consumerTokenSource)
+  if (Either.isLeft(source)) return Either.left(yield* toIssues(leaves(source.left)))
+  return Either.mapLeft(yield* resolveConsumerToken(source.right), (issue): ReadonlyArray<ConfigIssue> => [issue])
+})
+
 /** Every concern's settings, or one `InvalidConfig` naming every problem. */
 export interface LoadOptions {
   readonly stdoutIsTerminal: boolean
@@ -312,7 +323,8 @@ export const loadConfiguration = (options: LoadOptions) =>
       logging: loggingConfig(options),
       forecast: forecastConfig,
       cluster: clusterConfig,
-      budget: budgetConfig
+      budget: budgetConfig,
+      keda: kedaConfig
     }))
     const problems: Array<ConfigIssue> = Either.isLeft(described) ? [...yield* toIssues(leaves(described.left))] : []
     // The key is resolved even when other variables are bad, so its problems join the same message.
@@ -327,8 +339,16 @@ export const loadConfiguration = (options: LoadOptions) =>
       if (Either.isLeft(key)) problems.push(key.left)
       else apiKey = Option.some(key.right)
     }
-    if (Either.isRight(described) && Option.isSome(apiKey)) {
-      const settings = { ...described.right, api: { ...described.right.api, apiKey: apiKey.value } }
+    const consumer = yield* resolveConsumer
+    if (Either.isLeft(consumer)) {
+      for (const issue of consumer.left) problems.push(issue)
+    }
+    if (Either.isRight(described) && Option.isSome(apiKey) && Either.isRight(consumer)) {
+      const settings = {
+        ...described.right,
+        api: { ...described.right.api, apiKey: apiKey.value },
+        consumer: consumer.right
+      }
       for (const issue of crossChecks(settings)) problems.push(issue)
       if (problems.length === 0) {
         const lookalikes = yield* lookalikesInEnvironment(VARIABLES)
@@ -353,6 +373,8 @@ export const layer = (options: LoadOptions) =>
         Context.add(ForecastConfig, settings.forecast),
         Context.add(ClusterConfig, settings.cluster),
         Context.add(BudgetConfig, settings.budget),
+        Context.add(ConsumerConfig, settings.consumer),
+        Context.add(KedaConfig, settings.keda),
         Context.add(ConfigWarnings, settings.warnings)
       ))
   )

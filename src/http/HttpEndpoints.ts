@@ -4,31 +4,23 @@
  * the start-up log. The server itself comes from the platform's `HttpListener`
  * (src/platform/NodeHttpServer.ts in production, a loopback server or none in tests).
  */
+import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Clock, Duration, Effect, Layer, Option, Ref } from "effect"
-import { createHash } from "node:crypto"
 import { HttpConfig } from "../config/HttpConfig.js"
 import { PollingConfig } from "../config/PollingConfig.js"
 import { CONTENT_TYPE as PROMETHEUS_CONTENT_TYPE, PrometheusMetrics } from "../observability/PrometheusExposition.js"
 import { PollStatus } from "../poll/PollStatus.js"
 import { SourceRegistry } from "../ports/SourceRegistry.js"
+import * as CachedBody from "./CachedBody.js"
+import { ConsumerApi } from "./ConsumerApi.js"
 import { expiresAt, liveness, readiness } from "./Health.js"
 import { HttpListener } from "./HttpListener.js"
 
 const json = (body: unknown, status = 200) => HttpServerResponse.unsafeJson(body, { status })
-
-const etagOf = (contents: string) => `"${createHash("sha256").update(contents).digest("hex").slice(0, 32)}"`
-
-/** `If-None-Match` compares weakly (RFC 9110 13.1.2): a list of tags, `W/` ignored, or `*`. */
-const matchesIfNoneMatch = (header: string | undefined, etag: string): boolean =>
-  header !== undefined &&
-  header.split(",").some((candidate) => {
-    const tag = candidate.trim()
-    return tag === "*" || tag.replace(/^W\//, "") === etag
-  })
 
 export interface Route<R> {
   readonly path: HttpRouter.PathInput
@@ -44,6 +36,7 @@ export const makeRoutes = Effect.gen(function*() {
   const source = yield* SourceRegistry
   const status = yield* PollStatus
   const metrics = yield* PrometheusMetrics
+  const consumerApi = yield* ConsumerApi
   const livenessAllowance = 2 * polling.pollIntervalMinutes * 60_000 + Duration.toMillis(source.requestTimeout)
 
   // A probe always gets a body that says why, even from a bug: never a bare 500.
@@ -101,22 +94,21 @@ export const makeRoutes = Effect.gen(function*() {
     const snapshot = yield* status.get
     if (Option.isNone(snapshot.lastWrite)) return json({ error: "no cache written yet by this process" }, 503)
     const written = snapshot.lastWrite.value
-    const now = yield* Clock.currentTimeMillis
-    const etag = etagOf(written.contents)
     // Consumers may keep it exactly as long as the file itself stays valid.
-    const secondsLeft = Math.floor((expiresAt(written) - now) / 1000)
-    const headers = { etag, "cache-control": `max-age=${Number.isFinite(secondsLeft) ? Math.max(0, secondsLeft) : 0}` }
-    if (matchesIfNoneMatch(request.headers["if-none-match"], etag)) {
-      return HttpServerResponse.empty({ status: 304, headers })
+    const body = {
+      contents: written.contents,
+      etag: CachedBody.etagOf(written.contents),
+      expiresAt: expiresAt(written)
     }
-    return HttpServerResponse.text(written.contents, { contentType: "application/json", headers })
+    return CachedBody.respond(request, body, yield* Clock.currentTimeMillis)
   })
 
   return [
     { path: "/healthz", about: "liveness: polls keep starting", handler: healthz },
     { path: "/readyz", about: "readiness: a cache written by this process is within its TTL", handler: readyz },
     { path: "/metrics", about: "Prometheus metrics", handler: metricsText },
-    { path: "/cache", about: "the cache file's exact bytes, with ETag", handler: cache }
+    { path: "/cache", about: "the cache file's exact bytes, with ETag", handler: cache },
+    ...consumerApi.routes
   ] satisfies ReadonlyArray<Route<HttpServerRequest.HttpServerRequest>>
 })
 
@@ -154,7 +146,9 @@ const serveRoutes = Layer.unwrapEffect(
           }`
         ))
     )
-    return Layer.merge(HttpServer.serve(router), announce)
+    // No span per request: nothing exports traces, and building one (the URL parsed, the headers
+    // redacted and copied into attributes) cost more than answering a read-API request.
+    return Layer.merge(HttpServer.serve(router).pipe(HttpMiddleware.withTracerDisabledWhen(() => true)), announce)
   })
 )
 
@@ -167,6 +161,10 @@ export const layer = Layer.unwrapEffect(
     const { httpHost, httpPort } = yield* HttpConfig
     if (httpPort === 0) return Layer.empty
     const listener = yield* HttpListener
-    return serveRoutes.pipe(Layer.provide(listener.listen({ host: httpHost, port: httpPort })))
+    // The read API (and the history it records) lives with the endpoints: none with HTTP_PORT=0.
+    return serveRoutes.pipe(
+      Layer.provide(listener.listen({ host: httpHost, port: httpPort })),
+      Layer.provide(ConsumerApi.Default)
+    )
   })
 )

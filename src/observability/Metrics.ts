@@ -147,3 +147,9 @@ export const publishes: LabelledCounter<
 export const mirrorLag = Metric.gauge("carbon_poller_mirror_lag_seconds", {
   description: "Age of the published cache this replica last mirrored into CACHE_FILE, when it mirrored it"
 })
+
+export const kedaPublishes = Metric.counter("carbon_poller_keda_publishes_total", {
+  description:
+    "Writes of the KEDA forecast ConfigMap by outcome: published, kept (the last forecast, with a message), nothing_yet, or the failure reason",
+  incremental: true
+})

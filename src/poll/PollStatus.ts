@@ -28,6 +28,9 @@ export class PollStatus extends Effect.Service<PollStatus>()("carbon-poller/Poll
   effect: Effect.gen(function*() {
     // Sliding: a slow watcher (the demo's table) drops old summaries instead of slowing polls.
     const summaries = yield* PubSub.sliding<PollSummary>(16)
+    // Unbounded: at most one write per poll, and whoever follows them (the read API's history)
+    // must see every one.
+    const writes = yield* PubSub.unbounded<WrittenCache>()
     const ref = yield* Ref.make<StatusSnapshot>({
       startedAt: yield* Clock.currentTimeMillis,
       lastPollStartedAt: Option.none(),
@@ -43,7 +46,10 @@ export class PollStatus extends Effect.Service<PollStatus>()("carbon-poller/Poll
           lastWrite: Option.some(written),
           lastWriteError: Option.none(),
           publishedRefused: undefined
-        })),
+        })).pipe(
+          Effect.zipRight(PubSub.publish(writes, written)),
+          Effect.asVoid
+        ),
       /**
        * Why the published cache was refused and not mirrored (the file keeps what it had), or
        * undefined once the published cache is one this replica accepts.
@@ -52,7 +58,9 @@ export class PollStatus extends Effect.Service<PollStatus>()("carbon-poller/Poll
       writeFailed: (message: string) => Ref.update(ref, (s) => ({ ...s, lastWriteError: Option.some(message) })),
       pollCompleted: (summary: PollSummary) => PubSub.publish(summaries, summary),
       /** Every poll's summary from the moment the stream is run. */
-      summaries: Stream.fromPubSub(summaries)
+      summaries: Stream.fromPubSub(summaries),
+      /** Every cache recorded as written (polled or mirrored) from the moment of subscribing, in order. */
+      subscribeWrites: PubSub.subscribe(writes)
     } as const
   })
 }) {}

@@ -1,6 +1,6 @@
 /**
- * The Electricity Maps endpoints the poller uses (latest, forecast, zones), under `/v4` and the
- * legacy `/v3`, with the real API's checks in its order: token, parameters, zone, plan. Armed
+ * The Electricity Maps endpoints the poller uses (latest, forecast, zones), and history (which
+ * consumers of carbon-poller's own read API use), under `/v4` and the legacy `/v3`, with the real API's checks in its order: token, parameters, zone, plan. Armed
  * faults act before any of that, as a proxy, a rate limiter or a failing backend in front of the
  * API would; faults that reshape a body only ever reshape a 200.
  */
@@ -19,6 +19,7 @@ import {
   MAX_HORIZON_HOURS,
   MIN_HORIZON_HOURS
 } from "./Forecast.js"
+import { historyReading } from "./History.js"
 import { type EmissionFactorType, latestReading } from "./Intensity.js"
 import { API_VERSIONS, type ApiVersion, type Endpoint, type StatsRecorder } from "./Stats.js"
 import { type AccessPolicy, inPlan, type Plan, type ZoneCatalogue, zonesBody } from "./Zones.js"
@@ -226,6 +227,18 @@ const forecast = (deps: ApiDeps, version: ApiVersion) =>
         forecastReply(deps, version, credentials, query, fault)))
   })
 
+/** History has no faults of its own: it is here for comparing clients, not for testing the poller. */
+const history = (deps: ApiDeps) =>
+  Effect.gen(function*() {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const params = yield* HttpServerRequest.ParsedSearchParams
+    const query = { zone: firstParam(params, "zone"), factorType: firstParam(params, "emissionFactorType") }
+    const cleared = clearReading(deps, yield* checkToken(deps, request), query, "latest")
+    if (isReply(cleared)) return json(cleared)
+    const body = historyReading(deps.seed, cleared.zone, yield* Clock.currentTimeMillis, cleared.factorType)
+    return json(jsonReply(200, body))
+  })
+
 const zones = (deps: ApiDeps) =>
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
@@ -241,6 +254,7 @@ const zones = (deps: ApiDeps) =>
 
 const LATEST_PATH = "/carbon-intensity/latest"
 const FORECAST_PATH = "/carbon-intensity/forecast"
+const HISTORY_PATH = "/carbon-intensity/history"
 const ZONES_PATH = "/zones"
 
 export const makeApiRouter = (deps: ApiDeps) =>
@@ -249,6 +263,7 @@ export const makeApiRouter = (deps: ApiDeps) =>
       router.pipe(
         HttpRouter.get(`/${version}${LATEST_PATH}`, latest(deps)),
         HttpRouter.get(`/${version}${FORECAST_PATH}`, forecast(deps, version)),
+        HttpRouter.get(`/${version}${HISTORY_PATH}`, history(deps)),
         HttpRouter.get(`/${version}${ZONES_PATH}`, zones(deps))
       ),
     HttpRouter.empty
@@ -263,6 +278,8 @@ export const classify = (url: string): { readonly endpoint: Endpoint; readonly v
     ? "latest"
     : rest === FORECAST_PATH
     ? "forecast"
+    : rest === HISTORY_PATH
+    ? "history"
     : rest === ZONES_PATH
     ? "zones"
     : "other"

@@ -11,7 +11,7 @@ export const API_VERSIONS = ["v4", "v3"] as const
 export type ApiVersion = typeof API_VERSIONS[number]
 
 /** What a request was for, as the counters group it. */
-export type Endpoint = "latest" | "forecast" | "zones" | "other"
+export type Endpoint = "latest" | "forecast" | "history" | "zones" | "other"
 
 export interface SimulatorStats {
   /** API requests (everything but `/__simulator/*`). */
@@ -26,7 +26,7 @@ export interface SimulatorStats {
   readonly byZone: Readonly<Record<string, number>>
   /** `forecast` requests per `zone` parameter, known zone or not. */
   readonly forecastByZone: Readonly<Record<string, number>>
-  /** Requests per endpoint: `latest`, `forecast`, `zones`, `other`. */
+  /** Requests per endpoint: `latest`, `forecast`, `history`, `zones`, `other`. */
   readonly byEndpoint: Readonly<Record<string, number>>
   /** Requests per API version prefix, whatever the path after it; other paths count in neither. */
   readonly byVersion: { readonly v3: number; readonly v4: number }

@@ -296,6 +296,10 @@ function dockerfileProblems(dockerfile: string, dockerignore: string, files: Con
   const env = new Map(of(final, "ENV").flatMap((i) => [...keyValues(i.args)]))
   if (env.get("NODE_ENV") !== "production") fail("ENV NODE_ENV=production missing in the runtime stage")
   if (env.get("CACHE_FILE") !== CACHE_FILE) fail(`ENV CACHE_FILE=${CACHE_FILE} missing in the runtime stage`)
+  // SIGUSR1 would open Node's inspector on 127.0.0.1:9229 if the service's own handler were bypassed.
+  if (!(env.get("NODE_OPTIONS") ?? "").split(/\s+/).includes("--disable-sigusr1")) {
+    fail("ENV NODE_OPTIONS must include --disable-sigusr1 (SIGUSR1 must never open the inspector)")
+  }
 
   // --- V8 compile cache: read at start-up from a directory filled at build time. Node keeps one cache
   // per uid, so it must be filled as the USER, after the bundle is in place.
@@ -590,6 +594,7 @@ const dockerfileMutations: ReadonlyArray<readonly [string, (t: string) => string
   ],
   ["NODE_ENV missing", edit("NODE_ENV=production", "NODE_ENV=development"), /NODE_ENV=production/],
   ["CACHE_FILE missing", edit("CACHE_FILE=/cache/carbon_cache.json", "CACHE_FILE=/tmp/c.json"), /CACHE_FILE/],
+  ["SIGUSR1 free to open the inspector", edit(" --disable-sigusr1\"", "\""), /--disable-sigusr1/],
   ["shell-form CMD", edit(/^CMD \[.*\]$/m, "CMD node dist/main.js"), /CMD must be in exec/],
   ["npm start", edit(/^CMD \[.*\]$/m, "CMD [\"npm\", \"start\"]"), /must start with node/],
   [

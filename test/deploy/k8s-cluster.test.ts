@@ -336,6 +336,10 @@ function wiringProblems(
   if (heap === undefined || memLimit === undefined || Number(heap) * 2 ** 20 >= memLimit) {
     fail(`${POLLER}: --max-old-space-size must be set below the memory limit`)
   }
+  // It replaces the image's NODE_OPTIONS: without the flag, SIGUSR1 could open Node's inspector.
+  if (!(envOf(poller, "NODE_OPTIONS")?.value ?? "").split(/\s+/).includes("--disable-sigusr1")) {
+    fail(`${POLLER}: NODE_OPTIONS must keep the image's --disable-sigusr1`)
+  }
   if (envOf(poller, "ELECTRICITY_MAPS_API_KEY") !== undefined) {
     fail(`${POLLER}: the key must come from the Secret file, not the environment`)
   }
@@ -537,6 +541,11 @@ const mutations: ReadonlyArray<readonly [string, Mutation, RegExp]> = [
     "heap above limit",
     (m) => setEnv(pollerOf(m), "NODE_OPTIONS", "--max-old-space-size=1024"),
     /max-old-space-size must be set below/
+  ],
+  [
+    "NODE_OPTIONS without --disable-sigusr1",
+    (m) => setEnv(pollerOf(m), "NODE_OPTIONS", "--max-old-space-size=96 --max-semi-space-size=1"),
+    /--disable-sigusr1/
   ],
   ["key as literal env", (m) => setEnv(pollerOf(m), "ELECTRICITY_MAPS_API_KEY", "sk"), /not the environment/],
   ["readiness on /healthz", (m) => {

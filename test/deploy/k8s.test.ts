@@ -379,6 +379,10 @@ function wiringProblems(m: Manifest, dockerfile: string): Array<string> {
   if (heap !== undefined && memLimit !== undefined && Number(heap) * 2 ** 20 >= memLimit) {
     fail(`${POLLER}: --max-old-space-size=${heap} MiB is not below the memory limit`)
   }
+  // It replaces the image's NODE_OPTIONS: without the flag, SIGUSR1 could open Node's inspector.
+  if (!(envValue(poller, "NODE_OPTIONS") ?? "").split(/\s+/).includes("--disable-sigusr1")) {
+    fail(`${POLLER}: NODE_OPTIONS must keep the image's --disable-sigusr1`)
+  }
 
   // --- lifecycle
   const grace = pod.terminationGracePeriodSeconds
@@ -643,6 +647,9 @@ const mutations: ReadonlyArray<readonly [string, Mutation, RegExp]> = [
   ["heap above the memory limit", ({ deployment: d }) => {
     setEnv(pollerOf(d), "NODE_OPTIONS", "--max-old-space-size=512")
   }, /max-old-space-size=512/],
+  ["NODE_OPTIONS without --disable-sigusr1", ({ deployment: d }) => {
+    setEnv(pollerOf(d), "NODE_OPTIONS", "--max-old-space-size=64 --max-semi-space-size=1")
+  }, /--disable-sigusr1/],
   ["grace period removed", ({ deployment: d }) => {
     delete podOf(d).terminationGracePeriodSeconds
   }, /terminationGracePeriodSeconds/],

@@ -16,6 +16,7 @@ import * as Metrics from "../../src/observability/Metrics.js"
 import { PrometheusMetrics } from "../../src/observability/PrometheusExposition.js"
 import * as NodeHttpServer from "../../src/platform/NodeHttpServer.js"
 import { PollStatus, type StatusSnapshot } from "../../src/poll/PollStatus.js"
+import { consumerApiLayer, consumerPlatform } from "../support/consumer.js"
 import { aCacheEntry } from "../support/samples.js"
 import * as TestSettings from "../support/settings.js"
 import { staticSource } from "../support/StaticSource.js"
@@ -127,7 +128,7 @@ const endpoints = Effect.gen(function*() {
 
 /** The layers live as long as the test, like they live as long as the service. */
 const endpointLayers = (source = staticSource({})) =>
-  Layer.mergeAll(PrometheusMetrics.Default, FetchHttpClient.layer, source).pipe(
+  Layer.mergeAll(PrometheusMetrics.Default, FetchHttpClient.layer, source, consumerPlatform()).pipe(
     Layer.provideMerge(PollStatus.Default),
     Layer.provideMerge(TestSettings.layer({ pollIntervalMinutes: 5 }))
   )
@@ -302,7 +303,9 @@ describe("/metrics under many scrapers", () => {
       )
       const status = yield* PollStatus
       const routes = yield* HttpEndpoints.makeRoutes.pipe(
-        Effect.provide(Layer.mergeAll(counting, staticSource({}), TestSettings.layer()))
+        Effect.provide(
+          Layer.mergeAll(counting, staticSource({}), consumerApiLayer()).pipe(Layer.provideMerge(TestSettings.layer()))
+        )
       )
       const metricsRoute = routes.find((route) => route.path === "/metrics")!
       const scrape = metricsRoute.handler.pipe(

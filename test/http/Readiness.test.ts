@@ -10,6 +10,7 @@ import type { CacheFile } from "../../src/domain/CacheFile.js"
 import { readiness } from "../../src/http/Health.js"
 import { PrometheusMetrics } from "../../src/observability/PrometheusExposition.js"
 import { PollStatus, type WrittenCache } from "../../src/poll/PollStatus.js"
+import { consumerPlatform } from "../support/consumer.js"
 import { loopbackEndpoints } from "../support/loopbackEndpoints.js"
 import * as TestSettings from "../support/settings.js"
 import { staticSource } from "../support/StaticSource.js"
@@ -48,10 +49,11 @@ describe("readiness of a cache whose validity is no time", () => {
 })
 
 describe("/readyz over loopback", () => {
-  const layers = Layer.mergeAll(PrometheusMetrics.Default, FetchHttpClient.layer, staticSource({})).pipe(
-    Layer.provideMerge(PollStatus.Default),
-    Layer.provideMerge(TestSettings.layer({ httpHost: "127.0.0.1", httpPort: 1 }))
-  )
+  const layers = Layer.mergeAll(PrometheusMetrics.Default, FetchHttpClient.layer, staticSource({}), consumerPlatform())
+    .pipe(
+      Layer.provideMerge(PollStatus.Default),
+      Layer.provideMerge(TestSettings.layer({ httpHost: "127.0.0.1", httpPort: 1 }))
+    )
   const serve = Effect.gen(function*() {
     const port = yield* loopbackEndpoints
     const client = yield* HttpClient.HttpClient

@@ -4,47 +4,29 @@
  * the Electricity Maps simulator. Lease timings are the production ones (15 s lease, renew every
  * 5 s, acquire every 2 s), so each figure below is what a cluster would see.
  */
-import { Effect, Exit, Scope } from "effect"
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { setTimeout as delay } from "node:timers/promises"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import * as Simulator from "../../src/simulator/Simulator.js"
-import { FakeKubeApiServer, kubeconfigFile } from "../support/kube/FakeKubeApiServer.js"
+import { describe, expect, it } from "vitest"
 import type { ServiceProcess } from "../support/processes.js"
+import { CLUSTER, clusterScenario } from "./cluster.js"
 import { baseEnv, logLines, record, spawnService, stop, tempDir, waitUntil } from "./support.js"
 
-const NAMESPACE = "carbon-aware"
-const LEASE = "carbon-poller-leader"
-const CONFIGMAP = "carbon-poller-cache"
+const { configMap: CONFIGMAP, lease: LEASE, namespace: NAMESPACE } = CLUSTER
 const ZONES = ["DE", "FR", "PL", "SE"]
 const INTERVAL_MINUTES = 0.02
 const INTERVAL_MILLIS = INTERVAL_MINUTES * 60_000
 const LEASE_MILLIS = 15_000
 const RENEW_MILLIS = 5_000
 
-let simulator: Simulator.RunningSimulator
-let kube: FakeKubeApiServer
-let kubeconfig: string
-const scope = Effect.runSync(Scope.make())
-
-beforeAll(async () => {
-  simulator = await Simulator.startSimulator({ port: 0, seed: 101 })
-  kube = await FakeKubeApiServer.start()
-  kubeconfig = await Effect.runPromise(Scope.extend(kubeconfigFile(kube.url), scope))
-})
-afterAll(async () => {
-  await simulator.close()
-  await kube.close()
-  await Effect.runPromise(Scope.close(scope, Exit.void))
-})
+const cluster = clusterScenario(101)
 
 /** The empty Lease and ConfigMap, as `kubectl apply -f k8s-cluster.yaml` leaves them. */
 const applyManifestObjects = () => {
-  kube.deleteObject("leases", NAMESPACE, LEASE)
-  kube.deleteObject("configmaps", NAMESPACE, CONFIGMAP)
-  kube.putObject("leases", NAMESPACE, LEASE, { spec: {} })
-  kube.putObject("configmaps", NAMESPACE, CONFIGMAP, {})
+  cluster.kube.deleteObject("leases", NAMESPACE, LEASE)
+  cluster.kube.deleteObject("configmaps", NAMESPACE, CONFIGMAP)
+  cluster.kube.putObject("leases", NAMESPACE, LEASE, { spec: {} })
+  cluster.kube.putObject("configmaps", NAMESPACE, CONFIGMAP, {})
 }
 
 interface Replica {
@@ -56,38 +38,22 @@ interface Replica {
 const startReplica = (name: string): Replica => {
   const cacheFile = join(tempDir(`cluster-${name}`), "carbon_cache.json")
   const process = spawnService(
-    baseEnv(simulator.baseUrl, cacheFile, {
+    baseEnv(cluster.simulator.baseUrl, cacheFile, {
       ZONES: ZONES.join(","),
       POLL_INTERVAL_MINUTES: String(INTERVAL_MINUTES),
       CACHE_TTL_MINUTES: "2",
       LEADER_ELECTION_LEASE: `${NAMESPACE}/${LEASE}`,
       PUBLISH_CONFIGMAP: `${NAMESPACE}/${CONFIGMAP}`,
       POD_NAME: name,
-      KUBECONFIG: kubeconfig
+      KUBECONFIG: cluster.kubeconfig
     })
   )
   return { name, cacheFile, process }
 }
 
-const holder = (): string | undefined => {
-  const spec = kube.getObject("leases", NAMESPACE, LEASE)?.["spec"]
-  const value = typeof spec === "object" && spec !== null
-    ? (spec as Record<string, unknown>)["holderIdentity"]
-    : undefined
-  return typeof value === "string" && value !== "" ? value : undefined
-}
-
-const published = (): string | undefined => {
-  const data = kube.getObject("configmaps", NAMESPACE, CONFIGMAP)?.["data"]
-  const value = typeof data === "object" && data !== null
-    ? (data as Record<string, unknown>)["carbon_cache.json"]
-    : undefined
-  return typeof value === "string" ? value : undefined
-}
-
 const pollLinesOf = (replica: Replica) =>
   logLines(replica.process).filter((line) => line.annotations["event"] === "poll")
-const latestRequests = async () => Object.values((await simulator.stats()).byZone).reduce((a, b) => a + b, 0)
+const latestRequests = async () => Object.values((await cluster.simulator.stats()).byZone).reduce((a, b) => a + b, 0)
 const readFile = (path: string) => {
   try {
     return readFileSync(path, "utf8")
@@ -99,7 +65,7 @@ const readFile = (path: string) => {
 describe("10. one poller for a whole cluster", () => {
   it("three replicas: one leader calls the API, the others mirror; SIGKILL, SIGTERM, an API-server outage and a stale leader", async () => {
     applyManifestObjects()
-    await simulator.resetStats()
+    await cluster.simulator.resetStats()
     const replicas = ["replica-a", "replica-b", "replica-c"].map(startReplica)
     const byName = new Map(replicas.map((replica) => [replica.name, replica]))
     const figures: Array<string> = []
@@ -109,9 +75,10 @@ describe("10. one poller for a whole cluster", () => {
     }
     try {
       // --- a leader emerges and publishes
-      expect(await waitUntil(() => holder() !== undefined && published() !== undefined, 30_000, 100)).toBe(true)
-      const first = holder()!
-      figures.push(`leader ${first} published ${published() === undefined ? "nothing" : "a cache"}`)
+      expect(await waitUntil(() => cluster.holder() !== undefined && cluster.published() !== undefined, 30_000, 100))
+        .toBe(true)
+      const first = cluster.holder()!
+      figures.push(`leader ${first} published ${cluster.published() === undefined ? "nothing" : "a cache"}`)
 
       // --- exactly one process calls the API, over at least 20 intervals
       const requestsBefore = await latestRequests()
@@ -141,7 +108,7 @@ describe("10. one poller for a whole cluster", () => {
       const followers = replicas.filter((r) => r.name !== first)
       const mirrored = await waitUntil(
         () => {
-          const now = published()
+          const now = cluster.published()
           return now !== undefined && followers.every((r) => readFile(r.cacheFile) === now)
         },
         2 * INTERVAL_MILLIS,
@@ -151,25 +118,27 @@ describe("10. one poller for a whole cluster", () => {
       figures.push(`followers' files equal the ConfigMap: ${mirrored}`)
 
       // --- SIGKILL the leader: a follower publishes within lease + one renew period, carrying the old entries
-      await simulator.addFault({ zone: "SE", route: "latest", fault: { kind: "server-error", status: 503 } })
+      await cluster.simulator.addFault({ zone: "SE", route: "latest", fault: { kind: "server-error", status: 503 } })
       await delay(2 * INTERVAL_MILLIS)
-      const seBefore = (JSON.parse(published() ?? "{}") as { regions?: Record<string, { timestamp: string }> }).regions
+      const seBefore = (JSON.parse(cluster.published() ?? "{}") as { regions?: Record<string, { timestamp: string }> })
+        .regions
         ?.["SE"]
       const killedAt = performance.now()
       byName.get(first)!.process.child.kill("SIGKILL")
-      const beforeKill = published()
+      const beforeKill = cluster.published()
       const tookOver = await waitUntil(
-        () => holder() !== undefined && holder() !== first && published() !== beforeKill,
+        () => cluster.holder() !== undefined && cluster.holder() !== first && cluster.published() !== beforeKill,
         LEASE_MILLIS + RENEW_MILLIS + 5_000,
         100
       )
       const killTakeover = performance.now() - killedAt
-      const second = holder()
+      const second = cluster.holder()
       check(
         tookOver && killTakeover <= LEASE_MILLIS + RENEW_MILLIS,
         `after SIGKILL: published by ${second} after ${killTakeover.toFixed(0)} ms`
       )
-      const seAfter = (JSON.parse(published() ?? "{}") as { regions?: Record<string, { timestamp: string }> }).regions
+      const seAfter = (JSON.parse(cluster.published() ?? "{}") as { regions?: Record<string, { timestamp: string }> })
+        .regions
         ?.["SE"]
       check(
         seBefore !== undefined && seAfter?.timestamp === seBefore.timestamp,
@@ -180,7 +149,7 @@ describe("10. one poller for a whole cluster", () => {
           (LEASE_MILLIS + RENEW_MILLIS) / 1000
         } s), SE's last good entry carried over: ${seAfter?.timestamp === seBefore?.timestamp}`
       )
-      await simulator.clearFaults()
+      await cluster.simulator.clearFaults()
 
       // --- SIGTERM the leader: a follower takes over within 2 renew periods
       const secondReplica = byName.get(second ?? "")!
@@ -188,12 +157,12 @@ describe("10. one poller for a whole cluster", () => {
       secondReplica.process.child.kill("SIGTERM")
       const exit = await secondReplica.process.exited(5_000)
       const released = await waitUntil(
-        () => holder() !== undefined && holder() !== second,
+        () => cluster.holder() !== undefined && cluster.holder() !== second,
         2 * RENEW_MILLIS + 2_000,
         50
       )
       const termTakeover = performance.now() - termAt
-      const third = holder()
+      const third = cluster.holder()
       check(exit === 0, `SIGTERM exit ${exit}`)
       check(
         released && termTakeover <= 2 * RENEW_MILLIS,
@@ -212,11 +181,11 @@ describe("10. one poller for a whole cluster", () => {
       await delay(3_000)
 
       // --- the API server unreachable for longer than the lease
-      const leaderBefore = byName.get(holder() ?? "")!
+      const leaderBefore = byName.get(cluster.holder() ?? "")!
       await delay(2 * INTERVAL_MILLIS)
-      const spec = kube.getObject("leases", NAMESPACE, LEASE)?.["spec"] as { renewTime?: string } | undefined
+      const spec = cluster.kube.getObject("leases", NAMESPACE, LEASE)?.["spec"] as { renewTime?: string } | undefined
       const lastRenew = Date.parse(spec?.renewTime ?? "")
-      await kube.stop()
+      await cluster.kube.stop()
       const outageAt = Date.now()
       await delay(LEASE_MILLIS + 3_000)
       // The leader's polls after the outage began: each must have started before its lease lapsed.
@@ -234,8 +203,8 @@ describe("10. one poller for a whole cluster", () => {
           lastPollStart - lastRenew
         } ms after its last renewal (lease ${LEASE_MILLIS} ms); stepped down: ${steppedDown}`
       )
-      await kube.resume()
-      const oneLeader = await waitUntil(() => holder() !== undefined, 15_000, 100)
+      await cluster.kube.resume()
+      const oneLeader = await waitUntil(() => cluster.holder() !== undefined, 15_000, 100)
       await delay(6 * INTERVAL_MILLIS)
       const recentPollers = replicas
         .filter((r) => r.process.child.exitCode === null && r.process.child.signalCode === null)
@@ -254,16 +223,16 @@ describe("10. one poller for a whole cluster", () => {
           ((lastPollStart - lastRenew) / 1000).toFixed(1)
         } s after its last renewal (lease ${
           LEASE_MILLIS / 1000
-        } s); afterwards one leader (${holder()}), ${recentPollers.length} replica polling`
+        } s); afterwards one leader (${cluster.holder()}), ${recentPollers.length} replica polling`
       )
 
       // --- a write based on a stale resourceVersion is refused (409), never forced
-      const leaderNow = byName.get(holder() ?? "")!
-      const rejectedBefore = kube.rejectedWrites
-      kube.putObject("configmaps", NAMESPACE, CONFIGMAP, {
+      const leaderNow = byName.get(cluster.holder() ?? "")!
+      const rejectedBefore = cluster.kube.rejectedWrites
+      cluster.kube.putObject("configmaps", NAMESPACE, CONFIGMAP, {
         data: { "carbon_cache.json": "{\"written by\": \"an operator\"}" }
       })
-      const conflict = await waitUntil(() => kube.rejectedWrites > rejectedBefore, 5 * INTERVAL_MILLIS, 50)
+      const conflict = await waitUntil(() => cluster.kube.rejectedWrites > rejectedBefore, 5 * INTERVAL_MILLIS, 50)
       check(conflict, "a publish based on a stale resourceVersion was not rejected")
       const conflictLogged = await waitUntil(
         () => logLines(leaderNow.process).some((line) => /Conflict|modified/.test(line.message)),
@@ -272,13 +241,13 @@ describe("10. one poller for a whole cluster", () => {
       )
       figures.push(
         `${
-          kube.rejectedWrites - rejectedBefore
+          cluster.kube.rejectedWrites - rejectedBefore
         } publish(es) on a stale resourceVersion rejected with 409 and reported: ${conflictLogged}`
       )
 
       // --- a leader that lost the Lease (another holder now) publishes nothing
       const foreign = "{\"written by\": \"the new holder\"}"
-      kube.putObject("leases", NAMESPACE, LEASE, {
+      cluster.kube.putObject("leases", NAMESPACE, LEASE, {
         spec: {
           holderIdentity: "intruder",
           leaseDurationSeconds: 15,
@@ -287,9 +256,9 @@ describe("10. one poller for a whole cluster", () => {
           leaseTransitions: 99
         }
       })
-      kube.putObject("configmaps", NAMESPACE, CONFIGMAP, { data: { "carbon_cache.json": foreign } })
+      cluster.kube.putObject("configmaps", NAMESPACE, CONFIGMAP, { data: { "carbon_cache.json": foreign } })
       await delay(6 * INTERVAL_MILLIS)
-      const stillForeign = published() === foreign
+      const stillForeign = cluster.published() === foreign
       const deposedSteppedDown = logLines(leaderNow.process).some((line) =>
         line.message.includes("intruder holds the lease")
       )

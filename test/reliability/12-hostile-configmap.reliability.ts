@@ -7,39 +7,21 @@
  * (never 500), a follower that sees one names it, and the leader must put its own cache back
  * before its next poll would have.
  */
-import { Effect, Exit, Scope } from "effect"
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { setTimeout as delay } from "node:timers/promises"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import * as Simulator from "../../src/simulator/Simulator.js"
-import { FakeKubeApiServer, kubeconfigFile } from "../support/kube/FakeKubeApiServer.js"
+import { describe, expect, it } from "vitest"
 import type { ServiceProcess } from "../support/processes.js"
+import { CLUSTER, clusterScenario } from "./cluster.js"
 import { baseEnv, freePort, keepEmitted, logLines, record, spawnService, stop, tempDir, waitUntil } from "./support.js"
 
-const NAMESPACE = "carbon-aware"
-const LEASE = "carbon-poller-leader"
-const CONFIGMAP = "carbon-poller-cache"
+const { configMap: CONFIGMAP, lease: LEASE, namespace: NAMESPACE } = CLUSTER
 const ZONES = ["DE", "FR", "PL"]
 /** 12 s between polls: the ConfigMap is read every 3 s, so a repair comes well before the next poll. */
 const INTERVAL_MINUTES = 0.2
 const INTERVAL_MILLIS = INTERVAL_MINUTES * 60_000
 
-let simulator: Simulator.RunningSimulator
-let kube: FakeKubeApiServer
-let kubeconfig: string
-const scope = Effect.runSync(Scope.make())
-
-beforeAll(async () => {
-  simulator = await Simulator.startSimulator({ port: 0, seed: 121 })
-  kube = await FakeKubeApiServer.start()
-  kubeconfig = await Effect.runPromise(Scope.extend(kubeconfigFile(kube.url), scope))
-})
-afterAll(async () => {
-  await simulator.close()
-  await kube.close()
-  await Effect.runPromise(Scope.close(scope, Exit.void))
-})
+const cluster = clusterScenario(121)
 
 interface Replica {
   readonly name: string
@@ -52,7 +34,7 @@ const startReplica = async (name: string): Promise<Replica> => {
   const cacheFile = join(tempDir(`hostile-${name}`), "carbon_cache.json")
   const port = await freePort()
   const process = spawnService(
-    baseEnv(simulator.baseUrl, cacheFile, {
+    baseEnv(cluster.simulator.baseUrl, cacheFile, {
       ZONES: ZONES.join(","),
       POLL_INTERVAL_MINUTES: String(INTERVAL_MINUTES),
       CACHE_TTL_MINUTES: "2",
@@ -60,26 +42,14 @@ const startReplica = async (name: string): Promise<Replica> => {
       LEADER_ELECTION_LEASE: `${NAMESPACE}/${LEASE}`,
       PUBLISH_CONFIGMAP: `${NAMESPACE}/${CONFIGMAP}`,
       POD_NAME: name,
-      KUBECONFIG: kubeconfig
+      KUBECONFIG: cluster.kubeconfig
     })
   )
   return { name, cacheFile, port, process }
 }
 
-const holder = (): string | undefined => {
-  const spec = kube.getObject("leases", NAMESPACE, LEASE)?.["spec"]
-  const value = typeof spec === "object" && spec !== null ? Reflect.get(spec, "holderIdentity") : undefined
-  return typeof value === "string" && value !== "" ? value : undefined
-}
-
-const published = (): string | undefined => {
-  const data = kube.getObject("configmaps", NAMESPACE, CONFIGMAP)?.["data"]
-  const value = typeof data === "object" && data !== null ? Reflect.get(data, "carbon_cache.json") : undefined
-  return typeof value === "string" ? value : undefined
-}
-
 const publishForeign = (contents: string) =>
-  kube.putObject("configmaps", NAMESPACE, CONFIGMAP, { data: { "carbon_cache.json": contents } })
+  cluster.kube.putObject("configmaps", NAMESPACE, CONFIGMAP, { data: { "carbon_cache.json": contents } })
 
 const readFile = (path: string) => {
   try {
@@ -122,10 +92,10 @@ const HOSTILE: ReadonlyArray<readonly [string, (good: string) => string]> = [
 
 describe("12. a hostile ConfigMap", () => {
   it("no replica mirrors a hand-edited cache, /readyz always answers JSON, and the leader restores its cache before its next poll", async () => {
-    kube.deleteObject("leases", NAMESPACE, LEASE)
-    kube.deleteObject("configmaps", NAMESPACE, CONFIGMAP)
-    kube.putObject("leases", NAMESPACE, LEASE, { spec: {} })
-    kube.putObject("configmaps", NAMESPACE, CONFIGMAP, {})
+    cluster.kube.deleteObject("leases", NAMESPACE, LEASE)
+    cluster.kube.deleteObject("configmaps", NAMESPACE, CONFIGMAP)
+    cluster.kube.putObject("leases", NAMESPACE, LEASE, { spec: {} })
+    cluster.kube.putObject("configmaps", NAMESPACE, CONFIGMAP, {})
     const replicas = await Promise.all(["replica-a", "replica-b", "replica-c"].map(startReplica))
     const problems: Array<string> = []
     const figures: Array<string> = []
@@ -135,16 +105,21 @@ describe("12. a hostile ConfigMap", () => {
     let copies = 0
     let refusalsNamed = 0
     try {
-      expect(await waitUntil(() => holder() !== undefined && published() !== undefined, 30_000, 100)).toBe(true)
-      const leader = replicas.find((r) => r.name === holder())!
+      expect(await waitUntil(() => cluster.holder() !== undefined && cluster.published() !== undefined, 30_000, 100))
+        .toBe(true)
+      const leader = replicas.find((r) => r.name === cluster.holder())!
       const followers = replicas.filter((r) => r !== leader)
       // Every follower mirrors the leader's cache first.
       expect(
-        await waitUntil(() => followers.every((r) => readFile(r.cacheFile) === published()), 2 * INTERVAL_MILLIS, 100)
+        await waitUntil(
+          () => followers.every((r) => readFile(r.cacheFile) === cluster.published()),
+          2 * INTERVAL_MILLIS,
+          100
+        )
       ).toBe(true)
 
       for (const [what, edit] of HOSTILE) {
-        const good = published()!
+        const good = cluster.published()!
         const hostile = edit(good)
         if (hostile === good) {
           problems.push(`${what}: the edit changed nothing`)
@@ -170,7 +145,7 @@ describe("12. a hostile ConfigMap", () => {
               problems.push(`${what}: ${r.name} /readyz ${answer.status} ${answer.body.slice(0, 80)}`)
             }
           }
-          const now = published()
+          const now = cluster.published()
           if (restoredAt === undefined && now !== hostile) restoredAt = performance.now()
           if (restoredAt !== undefined && performance.now() - restoredAt > 3_500) break
           await delay(200)
@@ -189,7 +164,7 @@ describe("12. a hostile ConfigMap", () => {
         )
         // The followers mirror the leader's cache again.
         const settled = await waitUntil(
-          () => followers.every((r) => readFile(r.cacheFile) === published()),
+          () => followers.every((r) => readFile(r.cacheFile) === cluster.published()),
           INTERVAL_MILLIS,
           100
         )

@@ -2,7 +2,9 @@
  * Scenario 9: the HTTP endpoints under a flood. 3,000 concurrent clients hammer /metrics for a few
  * seconds (the deployed NODE_OPTIONS, as in k8s.yaml) while the service polls every 0.6 s: polls
  * must keep starting on time, memory must stay under the pod's limit, and /healthz must answer as
- * soon as the flood stops (during it, connections over the bound are refused, probes included). The endpoints bound connections and request time and render /metrics at most once a
+ * soon as the flood stops (during it, probes from the flooding address itself compete with the
+ * flood: at the bound its fresh connections are refused unread; scenario 11 probes from another
+ * address). The endpoints bound connections and request time and render /metrics at most once a
  * second, so a flood costs a bounded amount of CPU and memory.
  */
 import { request } from "node:http"

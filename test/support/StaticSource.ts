@@ -3,7 +3,7 @@
  * by the provider's own ids (`A` for `ukci:A`). It provides the port (for an adapter list) and a
  * registry of itself alone (for services built without the assembly).
  */
-import { Duration, Effect, Layer } from "effect"
+import { Context, Duration, Effect, Layer } from "effect"
 import type { Basis, ProviderId } from "../../src/domain/Provider.js"
 import type { Reading } from "../../src/domain/Reading.js"
 import { CarbonSource, type CarbonSourceShape, SourceError } from "../../src/ports/CarbonSource.js"
@@ -73,3 +73,29 @@ export const staticSource = (intensities: Readonly<Record<string, number>>, opti
   const shape = staticShape(intensities, options)
   return Layer.merge(Layer.succeed(CarbonSource, shape), Layer.succeed(SourceRegistry, makeRegistry([shape])))
 }
+
+/**
+ * The UK provider played by the fake Electricity Maps API (test/support/FakeApi.ts): its ids are
+ * asked for as `ukci:ID` keys of the fake, so a test over the fake counts and scripts UK calls as
+ * it does the others'. Joined to the adapter list as `{ provider: "ukci", layer }`.
+ */
+export const ukciThroughFakeApi = <R>(electricityMaps: Layer.Layer<CarbonSource, never, R>) =>
+  Layer.map(electricityMaps, (context) => {
+    const em = Context.get(context, CarbonSource)
+    const own = (zone: string) => zone.replace(/^ukci:/, "")
+    return Context.add(
+      context,
+      CarbonSource,
+      CarbonSource.of({
+        ...em,
+        provider: "ukci",
+        latest: (id) => Effect.map(em.latest(`ukci:${id}`), (reading) => ({ ...reading, zone: own(reading.zone) })),
+        forecast: (id, hours) =>
+          Effect.map(em.forecast(`ukci:${id}`, hours), (forecast) => ({ ...forecast, zone: own(forecast.zone) })),
+        catalogue: Effect.map(
+          em.catalogue,
+          (zones) => zones.flatMap((zone) => zone.zone.startsWith("ukci:") ? [{ ...zone, zone: own(zone.zone) }] : [])
+        )
+      })
+    )
+  })

@@ -6,6 +6,7 @@
 import { Path } from "@effect/platform"
 import { Effect, Layer, Logger, Random } from "effect"
 import * as AppLayer from "../../src/app/AppLayer.js"
+import type { KubeClient } from "../../src/cluster/KubeClient.js"
 import { HttpListener } from "../../src/http/HttpListener.js"
 import { jsonLogger } from "../../src/observability/Logging.js"
 import { type FakeApiOptions, makeFakeApi } from "./FakeApi.js"
@@ -22,6 +23,8 @@ export const makeHarness = (options: {
   readonly fs?: MemoryFileSystemOptions
   readonly settings?: Partial<TestSettings.Settings>
   readonly listener?: Layer.Layer<HttpListener>
+  /** A Kubernetes client for what needs one outside cluster mode (the KEDA ConfigMap). */
+  readonly kube?: Layer.Layer<KubeClient>
 }) => {
   const api = makeFakeApi(options.api)
   const memory = makeMemoryFileSystem(options.fs)
@@ -29,7 +32,13 @@ export const makeHarness = (options: {
   const captureLogger = Logger.map(jsonLogger, (line) => {
     logLines.push(line)
   })
-  const platform = Layer.mergeAll(api.layer, memory.layer, Path.layer, options.listener ?? noListener)
+  const platform = Layer.mergeAll(
+    api.layer,
+    memory.layer,
+    Path.layer,
+    options.listener ?? noListener,
+    options.kube ?? Layer.empty
+  )
   /** Any layer of the assembly over the harness's platform, settings and logger. */
   const over = <A, E, R>(layer: Layer.Layer<A, E, R>) =>
     layer.pipe(

@@ -6,8 +6,10 @@ import { BudgetConfig, type BudgetSettings } from "../../src/config/BudgetConfig
 import { CacheConfig, type CacheSettings } from "../../src/config/CacheConfig.js"
 import { ClusterConfig, type ClusterSettings } from "../../src/config/ClusterConfig.js"
 import { ConfigWarnings } from "../../src/config/Configuration.js"
+import { ConsumerConfig, type ConsumerSettings } from "../../src/config/ConsumerConfig.js"
 import { ForecastConfig, type ForecastSettings } from "../../src/config/ForecastConfig.js"
 import { HttpConfig, type HttpSettings } from "../../src/config/HttpConfig.js"
+import { KedaConfig, type KedaSettings } from "../../src/config/KedaConfig.js"
 import { LoggingConfig, type LoggingSettings } from "../../src/config/LoggingConfig.js"
 import { PollingConfig, type PollingSettings } from "../../src/config/PollingConfig.js"
 import { parseZoneChains } from "../../src/domain/ZoneChain.js"
@@ -25,6 +27,8 @@ export type Settings =
   & ForecastSettings
   & ClusterSettings
   & BudgetSettings
+  & ConsumerSettings
+  & KedaSettings
   & {
     readonly warnings: ReadonlyArray<string>
   }
@@ -70,6 +74,8 @@ const baseSettings = (overrides: Partial<Settings>): Settings => ({
   forecastRefreshMinutes: 60,
   cluster: Option.none(),
   monthlyCalls: {},
+  consumerToken: Option.none(),
+  keda: Option.none(),
   warnings: [],
   ...overrides
 })
@@ -85,6 +91,8 @@ export const configContext = (settings: Settings) =>
     Context.add(ForecastConfig, settings),
     Context.add(ClusterConfig, settings),
     Context.add(BudgetConfig, settings),
+    Context.add(ConsumerConfig, settings),
+    Context.add(KedaConfig, settings),
     Context.add(ConfigWarnings, settings.warnings)
   )
 

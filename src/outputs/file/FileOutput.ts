@@ -1,29 +1,19 @@
 /**
- * The file adapter of the output port: the cache file the scheduler reads. Writes are atomic: a
- * temporary file in the target's own directory (so the rename never crosses devices), written,
- * flushed with fsync, made 0644 and renamed over the target. The temporary file belongs to a scope
- * whose finalizer removes it on success, failure and interruption; a SIGKILL can still leave one,
- * so building this adapter sweeps them.
+ * The file adapter of the output port: the cache file the scheduler reads, replaced atomically
+ * (src/outputs/file/AtomicFile.ts). A SIGKILL can leave a temporary file behind, so building this
+ * adapter sweeps them.
  */
 import * as PlatformError from "@effect/platform/Error"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
-import { Context, Effect, Layer, Option, Random } from "effect"
+import { Context, Effect, Layer, Option } from "effect"
 import { CacheConfig } from "../../config/CacheConfig.js"
 import { InvalidConfig } from "../../config/Variables.js"
 import type { RenderedCache } from "../../domain/CacheFile.js"
 import type { CacheOutputShape } from "../../ports/CacheOutput.js"
 import { OutputError } from "../../ports/CacheOutput.js"
-import { FileModes } from "./FileModes.js"
+import * as AtomicFile from "./AtomicFile.js"
 import { nameProblem, prepareDirectory } from "./WritablePath.js"
-
-/** The random part of a temporary file's name: 12 hex digits. */
-const RANDOM_SUFFIX_LENGTH = 12
-
-const randomSuffix = Effect.map(
-  Effect.all([Random.nextIntBetween(0, 0x1000000), Random.nextIntBetween(0, 0x1000000)]),
-  ([a, b]) => `${a.toString(16).padStart(6, "0")}${b.toString(16).padStart(6, "0")}`
-)
 
 const describe = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause))
 
@@ -51,65 +41,27 @@ export interface FileOutput extends CacheOutputShape {
 
 export const make = Effect.gen(function*() {
   const fs = yield* FileSystem.FileSystem
-  const path = yield* Path.Path
   const { cacheFile } = yield* CacheConfig
-  const modes = yield* FileModes
-  const target = path.resolve(cacheFile)
-  const directory = path.dirname(target)
-  /** Hidden and named after the target, so a sweep only ever removes our own leftovers. */
-  const tempPrefix = `.${path.basename(target)}.tmp-`
+  const file = yield* AtomicFile.make(cacheFile)
+  const { directory, removeLeftovers, target, tempPrefix } = file
   const name = `cache ${target}`
-
-  const step = <A, E, R>(stepName: string, effect: Effect.Effect<A, E, R>) =>
-    Effect.mapError(
-      effect,
-      (cause) =>
-        new OutputError({
-          output: name,
-          step: stepName,
-          detail: detailOf(cause),
-          keeps: "the previous file is left as it was",
-          cause
-        })
-    )
-
-  const removeLeftovers: Effect.Effect<number> = Effect.gen(function*() {
-    const entries = yield* fs.readDirectory(directory).pipe(Effect.orElseSucceed((): Array<string> => []))
-    const leftovers = entries.filter((entry) => entry.startsWith(tempPrefix))
-    yield* Effect.forEach(
-      leftovers,
-      (entry) => fs.remove(path.join(directory, entry), { force: true }).pipe(Effect.ignore),
-      {
-        discard: true
-      }
-    )
-    return leftovers.length
-  })
 
   const recall: Effect.Effect<Option.Option<string>> = Effect.suspend(() => fs.readFileString(target)).pipe(
     Effect.option
   )
 
   const publish = ({ contents }: RenderedCache): Effect.Effect<void, OutputError> =>
-    Effect.gen(function*() {
-      yield* step("create directory", fs.makeDirectory(directory, { recursive: true }))
-      const tempPath = path.join(directory, `${tempPrefix}${yield* randomSuffix}`)
-      // The handle lives in the inner scope, so it is closed before the temporary file is removed;
-      // after the rename there is nothing left to remove, which is fine. `ensuring` rather than a
-      // second `addFinalizer` in the same scope: Effect 3.22 can lose a SIGTERM's interruption that
-      // arrives while such a finalizer runs, and the process then never stops.
-      yield* Effect.scoped(
-        Effect.gen(function*() {
-          const file = yield* step("create temporary file", fs.open(tempPath, { flag: "wx", mode: 0o644 }))
-          yield* step("write", file.writeAll(new TextEncoder().encode(contents)))
-          yield* step("flush to disk", file.sync)
-          // The process umask may have narrowed the mode; readers in the pod need 0644. Through the
-          // handle: the path could have been swapped for a symlink since it was opened.
-          yield* step("set mode 0644", modes.setMode(file, 0o644))
-          yield* step("rename over target", fs.rename(tempPath, target))
+    file.write(contents).pipe(
+      Effect.mapError((error) =>
+        new OutputError({
+          output: name,
+          step: error.step,
+          detail: detailOf(error.cause),
+          keeps: "the previous file is left as it was",
+          cause: error.cause
         })
-      ).pipe(Effect.ensuring(Effect.suspend(() => fs.remove(tempPath, { force: true }).pipe(Effect.ignore))))
-    })
+      )
+    )
 
   return { name, target, directory, tempPrefix, removeLeftovers, recall, publish } satisfies FileOutput
 })
@@ -141,8 +93,7 @@ export const checkTarget = Effect.gen(function*() {
   const path = yield* Path.Path
   const { cacheFile } = yield* CacheConfig
   const target = path.resolve(cacheFile)
-  const longestTempName = `.${path.basename(target)}.tmp-${"0".repeat(RANDOM_SUFFIX_LENGTH)}`
-  const unnamable = nameProblem(target, longestTempName, path)
+  const unnamable = nameProblem(target, AtomicFile.tempNameFor(path, target), path)
   if (unnamable !== undefined) return yield* refuse(cacheFile, unnamable)
   const directory = yield* prepareDirectory(path.dirname(target))
   if (directory._tag === "Never") {

@@ -2,7 +2,7 @@
  * A KubeClient kept in memory, for tests that run on the TestClock (the HTTP stand-in needs real
  * time). Same rules as the API server for what cluster mode uses: resourceVersion on every object,
  * Conflict on a stale one, NotFound for a missing one, AlreadyExists (Conflict) on create. A gate
- * lets a test make every call block until it is opened again.
+ * lets a test make every call block until it is opened again, or fail as the real client would.
  */
 import type { V1ConfigMap, V1Lease, V1MicroTime } from "@kubernetes/client-node"
 import { Effect, Layer } from "effect"
@@ -10,9 +10,11 @@ import { KubeClient, KubeError, type ObjectApi } from "../../../src/cluster/Kube
 import { formatRef, type ObjectRef } from "../../../src/config/ClusterConfig.js"
 
 export interface MemoryKubeControls {
-  /** While set, every call first runs this effect (e.g. `Effect.never`, a Deferred to await). */
-  block: Effect.Effect<void> | undefined
+  /** While set, every call first runs this effect (e.g. `Effect.never`, a Deferred to await, a `KubeError`). */
+  block: Effect.Effect<void, KubeError> | undefined
   readonly leases: Map<string, V1Lease>
+  /** Stored as the API server holds them, by `namespace/name`: a test may edit or delete one as another writer. */
+  readonly configMaps: Map<string, V1ConfigMap>
 }
 
 /** The MicroTime wire form, without loading the client library. */
@@ -69,11 +71,10 @@ export const memoryKubeClient = (): {
 } => {
   let version = 0
   const nextVersion = () => String(++version)
-  const controls: MemoryKubeControls = { block: undefined, leases: new Map() }
-  const configMaps = new Map<string, V1ConfigMap>()
+  const controls: MemoryKubeControls = { block: undefined, leases: new Map(), configMaps: new Map() }
   const layer = Layer.succeed(KubeClient, {
     leases: objectApi("lease", controls.leases, controls, nextVersion),
-    configMaps: objectApi("configmap", configMaps, controls, nextVersion),
+    configMaps: objectApi("configmap", controls.configMaps, controls, nextVersion),
     microTime: (epochMillis: number): V1MicroTime => new MemoryMicroTime(epochMillis)
   })
   return { layer, controls }
