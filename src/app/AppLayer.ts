@@ -13,11 +13,15 @@
 import type * as FileSystem from "@effect/platform/FileSystem"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as Path from "@effect/platform/Path"
-import { Effect, Layer } from "effect"
+import { Context, Effect, Layer } from "effect"
 import * as ClusterMode from "../cluster/ClusterMode.js"
+import { BasisConfig } from "../config/BasisConfig.js"
 import * as Configuration from "../config/Configuration.js"
 import { PollingConfig } from "../config/PollingConfig.js"
-import { parseZoneRef, type ProviderId } from "../domain/Provider.js"
+import { type ConfigIssue, InvalidConfig } from "../config/Variables.js"
+import { describeBasis, type ProviderId } from "../domain/Provider.js"
+import { providerName } from "../domain/ProviderFacts.js"
+import { basisMismatches, providersOf } from "../domain/ZoneChain.js"
 import * as ForecastRefresher from "../forecast/ForecastRefresher.js"
 import { Forecasts } from "../forecast/Forecasts.js"
 import * as HttpEndpoints from "../http/HttpEndpoints.js"
@@ -32,7 +36,8 @@ import * as PollLoop from "../poll/PollLoop.js"
 import { PollStatus } from "../poll/PollStatus.js"
 import { StartPlan, ZoneCheck } from "../poll/ZoneCheck.js"
 import { CacheOutputs, type CacheOutputShape } from "../ports/CacheOutput.js"
-import type { CarbonSource } from "../ports/CarbonSource.js"
+import { CarbonSource } from "../ports/CarbonSource.js"
+import { makeRegistry, SourceRegistry } from "../ports/SourceRegistry.js"
 import * as ElectricityMapsSource from "../providers/electricitymaps/ElectricityMapsSource.js"
 import * as UkciSource from "../providers/ukci/UkciSource.js"
 import * as WattTimeSource from "../providers/watttime/WattTimeSource.js"
@@ -41,7 +46,7 @@ import { logStart } from "./Commands.js"
 /** What the platform provides. */
 export type Platform = HttpClient.HttpClient | FileSystem.FileSystem | Path.Path | FileModes | HttpListener
 
-/** Source adapters by what each needs, with the provider each serves; the first is the default. */
+/** Source adapters by what each needs, with the provider each serves. */
 export type SourceAdapters<R extends readonly [unknown, ...Array<unknown>]> = {
   readonly [K in keyof R]: { readonly provider: ProviderId; readonly layer: Layer.Layer<CarbonSource, never, R[K]> }
 }
@@ -52,8 +57,8 @@ export type OutputAdapters<R extends ReadonlyArray<unknown>> = {
 }
 
 /**
- * The source adapters, one line per provider. The first serves when ZONES names no listed provider
- * or several: Electricity Maps, the provider of a zone key without a prefix.
+ * The source adapters, one line per provider: `{ provider, layer }`, where `layer` provides the
+ * `CarbonSource` port for that provider's own ids. A run builds only those ZONES names.
  */
 export const sources = [
   { provider: "electricitymaps", layer: ElectricityMapsSource.layer },
@@ -71,22 +76,63 @@ export const outputs = [
   KedaOutput.KedaOutputs
 ] as const
 
-/** One source serves every zone: the one of the provider that ZONES names, if listed. */
-const providerOf = (zones: ReadonlyArray<string>): ProviderId | undefined => {
-  const named = new Set(zones.map((zone) => parseZoneRef(zone).provider))
-  return named.size === 1 ? [...named][0] : undefined
-}
-
-const sourceLayer = <R extends readonly [unknown, ...Array<unknown>]>(adapters: SourceAdapters<R>) => {
-  const first: Layer.Layer<CarbonSource, never, R[number]> = adapters[0].layer
-  const all: ReadonlyArray<SourceAdapters<R>[number]> = adapters
-  return Layer.unwrapEffect(Effect.map(PollingConfig, ({ zones }) => {
-    const provider = providerOf(zones)
-    const chosen: Layer.Layer<CarbonSource, never, R[number]> | undefined = all.find((adapter) =>
-      adapter.provider === provider
-    )?.layer
-    return chosen ?? first
+/** The configured links whose provider has no adapter in the list: nothing could ask them. */
+const unservedIssues = (
+  chains: ReadonlyArray<{ readonly links: ReadonlyArray<{ readonly key: string; readonly provider: ProviderId }> }>,
+  listed: ReadonlySet<ProviderId>
+): ReadonlyArray<ConfigIssue> =>
+  chains.flatMap((chain) => chain.links).filter((link) => !listed.has(link.provider)).map((link) => ({
+    variable: "ZONES",
+    value: link.key,
+    expected: `zone ${link.key} names ${providerName(link.provider)}, which this build has no source for`
   }))
+
+/**
+ * The sources a run needs, built once, and the key-to-provider routing over them. With `which`
+ * "named" (the service), only the providers ZONES names are built, so an unnamed provider's
+ * variables and credentials are never read; every link, first or fallback, must then be served by
+ * a source whose values are of the deployment's basis, or the start stops with exit 2 naming the
+ * zone, the basis asked and the basis its provider gives. With "every" (the `zones` command), every
+ * listed provider is built, to list its zones.
+ */
+const registryLayer = <R extends readonly [unknown, ...Array<unknown>]>(
+  adapters: SourceAdapters<R>,
+  which: "named" | "every"
+) => {
+  const all: ReadonlyArray<SourceAdapters<R>[number]> = adapters
+  return Layer.scoped(
+    SourceRegistry,
+    Effect.gen(function*() {
+      const { chains } = yield* PollingConfig
+      const named = providersOf(chains)
+      const listed = new Set(all.map((adapter) => adapter.provider))
+      const unserved = which === "named" ? unservedIssues(chains, listed) : []
+      if (unserved.length > 0) return yield* new InvalidConfig({ issues: unserved })
+      const built = yield* Effect.forEach(
+        all.filter((adapter) => which === "every" || named.has(adapter.provider)),
+        (adapter) => Effect.map(Layer.build(adapter.layer), Context.get(CarbonSource))
+      )
+      const registry = makeRegistry(built)
+      if (which === "every") return registry
+      const asked = yield* BasisConfig
+      const givenBy = new Map(registry.sources.map((source) => [source.provider, source.basis] as const))
+      const mismatches = basisMismatches(chains, asked, (provider) => givenBy.get(provider))
+      if (mismatches.length > 0) {
+        return yield* new InvalidConfig({
+          issues: mismatches.map(({ chain, given, link }) => ({
+            variable: "ZONES",
+            value: chain.links.map((each) => each.key).join("|"),
+            expected: `zone ${link.key}: ${providerName(link.provider)} gives ${
+              describeBasis(given)
+            } values, but the deployment ranks ${
+              describeBasis(asked)
+            } (SIGNAL=${asked.signal}, EMISSION_FACTOR_TYPE=${asked.emissionFactorType}); values of different bases are never ranked together`
+          }))
+        })
+      }
+      return registry
+    })
+  )
 }
 
 const outputsLayer = <R extends ReadonlyArray<unknown>>(adapters: OutputAdapters<R>) => {
@@ -108,7 +154,7 @@ export const assemble = <
 >(
   adapters: { readonly sources: SourceAdapters<SR>; readonly outputs: OutputAdapters<OR> }
 ) => {
-  const SourceLayer = sourceLayer(adapters.sources)
+  const SourceLayer = registryLayer(adapters.sources, "named")
 
   /** Every service, nothing running yet (cluster mode's mirror aside): what `--once` and tests use. */
   const ServicesLayer = Layer.mergeAll(Poller.Default, ZoneCheck.Default).pipe(
@@ -134,7 +180,7 @@ export const assemble = <
     Layer.provideMerge(ServicesLayer)
   )
 
-  return { ServicesLayer, ServiceLayer, CatalogueLayer: SourceLayer }
+  return { ServicesLayer, ServiceLayer, CatalogueLayer: registryLayer(adapters.sources, "every") }
 }
 
 export const { CatalogueLayer, ServiceLayer, ServicesLayer } = assemble({ sources, outputs })

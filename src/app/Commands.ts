@@ -5,15 +5,31 @@
 import { Console, Effect, Option, Redacted } from "effect"
 import { ApiConfig } from "../config/ApiConfig.js"
 import { BasisConfig } from "../config/BasisConfig.js"
+import { BudgetConfig } from "../config/BudgetConfig.js"
 import { CacheConfig } from "../config/CacheConfig.js"
 import { ConfigWarnings } from "../config/Configuration.js"
+import { ForecastConfig, forecastsEnabled } from "../config/ForecastConfig.js"
 import { PollingConfig } from "../config/PollingConfig.js"
+import { describeCalls, plannedCalls } from "../domain/CallBudget.js"
 import { Forecasts } from "../forecast/Forecasts.js"
 import { VERSION } from "../platform/Version.js"
 import { Poller } from "../poll/Poller.js"
 import * as RunMode from "../poll/RunMode.js"
 import { listZones, ZoneCheck } from "../poll/ZoneCheck.js"
 import { NoCacheWritten, NoZoneMatches } from "./FatalError.js"
+
+/** The planned calls per provider, one line each, from the configuration alone (nothing is asked). */
+export const planLines = Effect.gen(function*() {
+  const polling = yield* PollingConfig
+  const forecast = yield* ForecastConfig
+  const { monthlyCalls } = yield* BudgetConfig
+  const plan = plannedCalls({
+    chains: polling.chains,
+    pollIntervalMinutes: polling.pollIntervalMinutes,
+    forecastRefreshMinutes: forecastsEnabled(forecast) ? forecast.forecastRefreshMinutes : undefined
+  })
+  return plan.map((calls) => ({ calls, line: describeCalls(calls, monthlyCalls[calls.provider]) }))
+})
 
 /** The start line: version, zones, cadence, TTL, file and API, after any configuration warnings. */
 export const logStart = Effect.gen(function*() {
@@ -34,6 +50,17 @@ export const logStart = Effect.gen(function*() {
       max_concurrency: polling.maxConcurrency
     })
   )
+  // What the plan's quotas will be spent on, before the first call is made.
+  for (const { calls, line } of yield* planLines) {
+    yield* Effect.log(`planned calls: ${line}`).pipe(
+      Effect.annotateLogs({
+        event: "call_plan",
+        provider: calls.provider,
+        calls_first_hour: calls.perHour,
+        calls_per_30_days: calls.per30Days
+      })
+    )
+  }
 })
 
 /**
@@ -47,9 +74,20 @@ export const pollOnceAndExit = RunMode.once(Effect.gen(function*() {
   const forecasts = yield* Forecasts
   yield* forecasts.usePlan(plan)
   yield* forecasts.refresh
-  const summary = yield* (yield* Poller).pollOnce(plan.pollable, plan.excluded)
+  const summary = yield* (yield* Poller).pollOnce(plan.pollable, plan.excluded, plan.chains)
   if (Option.isNone(summary.written)) return yield* new NoCacheWritten({ summary })
 }))
+
+/** The `plan` command: the planned calls per provider per hour and per 30 days, from the configuration. */
+export const printPlan = Effect.gen(function*() {
+  const lines = yield* planLines
+  yield* Console.log(
+    [
+      ...lines.map(({ line }) => line),
+      "(first link of each ZONES entry per poll, forecasts per refresh when on, catalogue at start, logins; retries and fallbacks come on top only when something fails)"
+    ].join("\n")
+  )
+})
 
 /** The `zones` command: keys and names matching a word; exits 1 when none matches. */
 export const printZones = Effect.fn("Commands.printZones")(function*(search: string | undefined) {

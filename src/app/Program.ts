@@ -9,7 +9,7 @@ import { type ProcessSignals, withSignalLog } from "../platform/Signals.js"
 import * as AppLayer from "./AppLayer.js"
 import type { Command } from "./Cli.js"
 import { USAGE } from "./Cli.js"
-import { pollOnceAndExit, printZones } from "./Commands.js"
+import { pollOnceAndExit, printPlan, printZones } from "./Commands.js"
 import { exitCodeOf, type FatalError, ONCE_INTERRUPTED_EXIT_CODE, UsageError } from "./FatalError.js"
 
 export interface Platform {
@@ -31,6 +31,9 @@ const program = (command: Command, platform: Platform): Effect.Effect<void, Fata
       return Console.log(USAGE)
     case "UsageError":
       return Effect.fail(new UsageError({ detail: command.message, usage: USAGE }))
+    case "Plan":
+      // The configuration alone: no source is built, nothing is asked, no key is needed.
+      return Effect.provide(printPlan, Layer.empty.pipe(over(false)))
     case "Zones":
       // No key needed: the catalogue answers without one.
       return Effect.provide(printZones(command.search), AppLayer.CatalogueLayer.pipe(over(false)))

@@ -76,6 +76,29 @@ const entryProblems = (
     return refusal === undefined ? [] : [`${where}: ${refusal.reason}: ${refusal.message}`]
   })
 
+/**
+ * The provenance, when present (a file of a version before `sources` has none): one per key in
+ * `regions`, none for a key outside it, each of the deployment's emission factor.
+ */
+const sourceProblems = (cache: CacheFile, expected: PublishedExpectations): Array<string> => {
+  if (cache.sources === undefined) return []
+  const sources = cache.sources
+  return [
+    ...Object.keys(cache.regions).filter((zone) => !(zone in sources)).map((zone) => `sources has no ${key(zone)}`),
+    ...Object.entries(sources).flatMap(([zone, source]) =>
+      !(zone in cache.regions)
+        ? [`sources.${key(zone)} is not in regions`]
+        : source.emissionFactorType !== expected.emissionFactorType
+        ? [
+          `sources.${
+            key(zone)
+          }.emissionFactorType ${source.emissionFactorType} answers a request for ${expected.emissionFactorType}`
+        ]
+        : []
+    )
+  ]
+}
+
 /** The forecast keys, when present: values in range and times that parse. */
 const forecastProblems = (cache: CacheFile): Array<string> => {
   const problems: Array<string> = []
@@ -150,6 +173,7 @@ export const checkPublishedCache = (
       problems.push(`unavailable.${key(zone)} is too long`)
     }
   }
+  for (const problem of sourceProblems(cache, expected)) problems.push(problem)
   for (const problem of forecastProblems(cache)) problems.push(problem)
   return problems.length === 0 ? Either.right(cache) : Either.left(problems)
 }

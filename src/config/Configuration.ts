@@ -7,6 +7,7 @@
 import { Config, ConfigError, Context, Effect, Either, Layer, Option, Redacted } from "effect"
 import type { ProviderId } from "../domain/Provider.js"
 import { parseZoneChains, providersOf } from "../domain/ZoneChain.js"
+import { describeOverBudget, overBudget } from "../domain/CallBudget.js"
 import {
   ApiConfig,
   apiConfig,
@@ -24,6 +25,7 @@ import {
   placeholderProblem
 } from "./ApiConfig.js"
 import { BasisConfig, basisConfig, type BasisSettings } from "./BasisConfig.js"
+import { BUDGET_VARIABLES, BudgetConfig, budgetConfig, type BudgetSettings } from "./BudgetConfig.js"
 import { CacheConfig, cacheConfig, type CacheSettings } from "./CacheConfig.js"
 import {
   ClusterConfig,
@@ -101,6 +103,7 @@ export const VARIABLES = [
   PASSWORD_VARIABLE,
   PASSWORD_FILE_VARIABLE,
   "EMISSION_FACTOR_TYPE",
+  "SIGNAL",
   "MAX_READING_AGE_MINUTES",
   "MAX_CONCURRENCY",
   "REQUEST_TIMEOUT_SECONDS",
@@ -112,6 +115,7 @@ export const VARIABLES = [
   WINDOWS_VARIABLE,
   "FORECAST_HORIZON_HOURS",
   "FORECAST_REFRESH_MINUTES",
+  ...BUDGET_VARIABLES.map(([, variable]) => variable),
   "LOG_FORMAT",
   "LOG_LEVEL",
   "HTTP_PORT",
@@ -142,6 +146,7 @@ export interface Configuration {
   readonly logging: LoggingSettings
   readonly forecast: ForecastSettings
   readonly cluster: ClusterSettings
+  readonly budget: BudgetSettings
   readonly consumer: ConsumerSettings
   readonly keda: KedaSettings
   readonly warnings: ReadonlyArray<string>
@@ -250,8 +255,21 @@ const orderOf = (variable: string): number => {
 const crossChecks = (settings: Omit<Configuration, "warnings">): ReadonlyArray<ConfigIssue> => [
   ...pollIntervalCheck(settings),
   ...windowLengthCheck(settings),
+  ...budgetCheck(settings),
   ...kedaCheck(settings)
 ]
+
+/** A plan of more calls than a provider's monthly budget is refused, with the intervals that would fit. */
+const budgetCheck = (settings: Omit<Configuration, "warnings">): ReadonlyArray<ConfigIssue> =>
+  overBudget({
+    chains: settings.polling.chains,
+    pollIntervalMinutes: settings.polling.pollIntervalMinutes,
+    forecastRefreshMinutes: forecastsEnabled(settings.forecast) ? settings.forecast.forecastRefreshMinutes : undefined
+  }, settings.budget.monthlyCalls).map((over) => ({
+    variable: over.variable,
+    value: String(over.budget),
+    expected: describeOverBudget(over)
+  }))
 
 const kedaCheck = (settings: Omit<Configuration, "warnings">): ReadonlyArray<ConfigIssue> =>
   kedaProblems(settings.keda, settings.polling.zones, forecastsEnabled(settings.forecast)).map((problem) => ({
@@ -363,6 +381,7 @@ export const loadConfiguration = (options: LoadOptions) =>
       logging: loggingConfig(options),
       forecast: forecastConfig,
       cluster: clusterConfig,
+      budget: budgetConfig,
       keda: kedaConfig
     }))
     const problems: Array<ConfigIssue> = Either.isLeft(described) ? [...yield* toIssues(leaves(described.left))] : []
@@ -425,6 +444,7 @@ export const layer = (options: LoadOptions) =>
         Context.add(LoggingConfig, settings.logging),
         Context.add(ForecastConfig, settings.forecast),
         Context.add(ClusterConfig, settings.cluster),
+        Context.add(BudgetConfig, settings.budget),
         Context.add(ConsumerConfig, settings.consumer),
         Context.add(KedaConfig, settings.keda),
         Context.add(ConfigWarnings, settings.warnings)

@@ -6,7 +6,8 @@
 import { Schema } from "effect"
 import { FailureReason, isFailureReason } from "../ports/CarbonSource.js"
 import { BestWindow, UnavailableForecast, ZoneForecast } from "./ForecastKeys.js"
-import { Reading } from "./Reading.js"
+import { PROVIDER_IDS, SIGNALS } from "./Provider.js"
+import { EmissionFactorType, Reading } from "./Reading.js"
 import { CacheTimestamp } from "./Time.js"
 
 export const CacheEntry = Schema.Struct({
@@ -33,6 +34,15 @@ export const UnavailableZone = Schema.Struct({
 }).annotations({ identifier: "UnavailableZone" })
 export type UnavailableZone = typeof UnavailableZone.Type
 
+/** Where a key's value came from: its provider, the value's basis, and whether a fallback link gave it. */
+export const SourceProvenance = Schema.Struct({
+  provider: Schema.Literal(...PROVIDER_IDS),
+  signal: Schema.Literal(...SIGNALS),
+  emissionFactorType: EmissionFactorType,
+  fallback: Schema.Boolean.annotations({ description: "true when a later link of the key's ZONES chain answered" })
+}).annotations({ identifier: "SourceProvenance" })
+export type SourceProvenance = typeof SourceProvenance.Type
+
 export const CacheFile = Schema.Struct({
   timestamp: CacheTimestamp.annotations({ description: "when this file was produced (UTC)" }),
   ttl_minutes: Schema.Number.annotations({ description: "the file is valid until timestamp + ttl_minutes" }),
@@ -47,6 +57,12 @@ export const CacheFile = Schema.Struct({
   unavailable: Schema.optional(
     Schema.Record({ key: Schema.String, value: UnavailableZone }).annotations({
       description: "configured zones missing from regions, with the reason and the API's message"
+    })
+  ),
+  sources: Schema.optional(
+    Schema.Record({ key: Schema.String, value: SourceProvenance }).annotations({
+      description:
+        "for every key in regions: the provider its value came from, the value's basis, and whether a fallback gave it"
     })
   ),
   // Only with FORECAST_WINDOWS_MINUTES set, and after every key above, so their order never changes.

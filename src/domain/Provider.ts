@@ -8,9 +8,11 @@
  */
 import type { EmissionFactorType } from "./Reading.js"
 
-export type ProviderId = "electricitymaps" | "ukci" | "watttime"
+export const PROVIDER_IDS = ["electricitymaps", "ukci", "watttime"] as const
+export type ProviderId = (typeof PROVIDER_IDS)[number]
 
-export type Signal = "average" | "marginal"
+export const SIGNALS = ["average", "marginal"] as const
+export type Signal = (typeof SIGNALS)[number]
 
 export interface Basis {
   readonly signal: Signal
@@ -44,3 +46,17 @@ export const parseZoneRef = (key: string): ZoneRef => {
   }
   return { key, provider: "electricitymaps", id: key }
 }
+
+/** The key a provider's own id is written as: Electricity Maps' without a prefix, the others' with theirs. */
+export const keyFor = (provider: ProviderId, id: string): string => {
+  if (provider === "electricitymaps") return id
+  const prefix = PREFIXES.find(([, named]) => named === provider)?.[0] ?? ""
+  return `${prefix}${id}`
+}
+
+/**
+ * A provider's answer about `ref.id`, said about the key as configured: the same prefix (or none)
+ * put before whatever the provider named, so an answer for another id still reads as another key.
+ */
+export const asKey = (ref: ZoneRef, providerZone: string): string =>
+  providerZone === ref.id ? ref.key : `${ref.key.slice(0, ref.key.length - ref.id.length)}${providerZone}`

@@ -4,7 +4,7 @@
  * fails). The entry is stored under its first key; later links are fallbacks.
  */
 import { Either } from "effect"
-import { parseZoneRef, type ProviderId, type ZoneRef } from "./Provider.js"
+import { type Basis, parseZoneRef, type ProviderId, sameBasis, type ZoneRef } from "./Provider.js"
 import { ZONE_KEY_PATTERN } from "./Reading.js"
 
 export interface ZoneChain {
@@ -84,3 +84,26 @@ export const parseZoneChains = (raw: string): Either.Either<ReadonlyArray<ZoneCh
 /** Every provider the chains ask, first links and fallbacks alike. */
 export const providersOf = (chains: ReadonlyArray<ZoneChain>): ReadonlySet<ProviderId> =>
   new Set(chains.flatMap((chain) => chain.links.map((link) => link.provider)))
+
+/** A link whose provider gives values of another basis than the deployment ranks. */
+export interface BasisMismatch {
+  readonly chain: ZoneChain
+  readonly link: ZoneRef
+  readonly given: Basis
+}
+
+/**
+ * Every link, first or fallback, whose provider cannot give the `asked` basis: never is a value of
+ * one basis ranked against another. `givenBy` answers undefined for a provider it cannot judge.
+ */
+export const basisMismatches = (
+  chains: ReadonlyArray<ZoneChain>,
+  asked: Basis,
+  givenBy: (provider: ProviderId) => Basis | undefined
+): ReadonlyArray<BasisMismatch> =>
+  chains.flatMap((chain) =>
+    chain.links.flatMap((link) => {
+      const given = givenBy(link.provider)
+      return given === undefined || sameBasis(given, asked) ? [] : [{ chain, link, given }]
+    })
+  )

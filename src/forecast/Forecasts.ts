@@ -12,8 +12,9 @@ import type { Forecast } from "../domain/Forecast.js"
 import { parseCacheTimestamp, parseRfc3339Instant } from "../domain/Time.js"
 import type { ZonePlan } from "../domain/ZonePlan.js"
 import * as Metrics from "../observability/Metrics.js"
-import { CarbonSource, type SourceError } from "../ports/CarbonSource.js"
+import type { SourceError } from "../ports/CarbonSource.js"
 import { Leadership } from "../ports/Leadership.js"
+import { SourceRegistry } from "../ports/SourceRegistry.js"
 import { forecastKeysOf } from "./ForecastFileKeys.js"
 import { type ForecastRefusal, type ForecastSeries, quoted, toForecastSeries } from "./ForecastSeries.js"
 import type { ForecastFailureReason, ForecastSnapshot, ZoneForecastState } from "./ForecastState.js"
@@ -54,7 +55,7 @@ export class Forecasts extends Effect.Service<Forecasts>()("carbon-poller/Foreca
   effect: Effect.gen(function*() {
     const settings = yield* ForecastConfig
     const { maxConcurrency, zones: configured } = yield* PollingConfig
-    const source = yield* CarbonSource
+    const source = yield* SourceRegistry
     const leadership = yield* Leadership
     const enabled = forecastsEnabled(settings)
     // Until the zone check says otherwise, every configured zone is expected to have a forecast.

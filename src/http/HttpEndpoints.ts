@@ -14,7 +14,7 @@ import { HttpConfig } from "../config/HttpConfig.js"
 import { PollingConfig } from "../config/PollingConfig.js"
 import { CONTENT_TYPE as PROMETHEUS_CONTENT_TYPE, PrometheusMetrics } from "../observability/PrometheusExposition.js"
 import { PollStatus } from "../poll/PollStatus.js"
-import { CarbonSource } from "../ports/CarbonSource.js"
+import { SourceRegistry } from "../ports/SourceRegistry.js"
 import * as CachedBody from "./CachedBody.js"
 import { ConsumerApi } from "./ConsumerApi.js"
 import { expiresAt, liveness, readiness } from "./Health.js"
@@ -33,7 +33,7 @@ export const METRICS_RENDER_TTL = Duration.seconds(1)
 /** Every endpoint, in the order they are listed to people. */
 export const makeRoutes = Effect.gen(function*() {
   const polling = yield* PollingConfig
-  const source = yield* CarbonSource
+  const source = yield* SourceRegistry
   const status = yield* PollStatus
   const metrics = yield* PrometheusMetrics
   const consumerApi = yield* ConsumerApi

@@ -4,6 +4,7 @@
  * `_total` for counters.
  */
 import { Metric, MetricBoundaries, MetricLabel } from "effect"
+import type { ProviderId } from "../domain/Provider.js"
 import type { ForecastFailureReason } from "../forecast/ForecastState.js"
 import type { FailureReason } from "../ports/CarbonSource.js"
 
@@ -38,6 +39,29 @@ export const retries: LabelledCounter<{ readonly zone: string; readonly reason: 
   "carbon_poller_fetch_retries_total",
   {
     description: "Retried requests to Electricity Maps, by zone and the reason of the failed attempt",
+    incremental: true
+  }
+)
+
+export const providerCalls: LabelledCounter<
+  { readonly provider: ProviderId; readonly kind: "latest" | "forecast" | "catalogue" }
+> = Metric.counter("carbon_poller_provider_calls_total", {
+  description:
+    "Calls asked of each provider (electricitymaps, ukci, watttime) by kind: latest, forecast, catalogue (retries inside a call not counted)",
+  incremental: true
+})
+
+export const providerFailures: LabelledCounter<{ readonly provider: ProviderId; readonly reason: FailureReason }> =
+  Metric.counter("carbon_poller_provider_failures_total", {
+    description:
+      "Latest readings a provider did not give, after retries, by provider and reason (refusals by the truthfulness rules included)",
+    incremental: true
+  })
+
+export const fallbacks: LabelledCounter<{ readonly provider: ProviderId }> = Metric.counter(
+  "carbon_poller_fallbacks_total",
+  {
+    description: "Zones whose value came from a later link of their ZONES chain, by the provider that answered",
     incremental: true
   }
 )

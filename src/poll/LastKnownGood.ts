@@ -4,16 +4,19 @@
  * entry, never every last-known-good value; whatever is refused is reported.
  */
 import { Effect, Either, Option, Schema } from "effect"
-import { CacheEntry } from "../domain/CacheFile.js"
+import { CacheEntry, SourceProvenance } from "../domain/CacheFile.js"
 import { parseCacheTimestamp } from "../domain/Time.js"
 import type { CacheOutputShape } from "../ports/CacheOutput.js"
 import { checkReading, type ReadingExpectations } from "./ReadingRules.js"
 
 export interface PreviousCache {
   readonly regions: Readonly<Record<string, CacheEntry>>
+  /** Where each kept entry came from, as its file said (a file without `sources` says nothing). */
+  readonly sources?: Readonly<Record<string, SourceProvenance>> | undefined
 }
 
 const decodeEntry = Schema.decodeUnknownEither(CacheEntry)
+const decodeProvenance = Schema.decodeUnknownEither(SourceProvenance)
 
 const isRecord = (value: unknown): value is Readonly<Record<string, unknown>> =>
   typeof value === "object" && value !== null && !Array.isArray(value)
@@ -58,7 +61,14 @@ export const recallEntries = (contents: string, expectations: (zone: string) => 
     }
     kept[zone] = entry.right
   }
-  return { previous: Option.some({ regions: kept }), problems }
+  // An entry's provenance is kept with it; one that does not decode leaves the entry to its key's provider.
+  const rawSources = isRecord(parsed) && isRecord(parsed["sources"]) ? parsed["sources"] : {}
+  const sources: Record<string, SourceProvenance> = {}
+  for (const zone of Object.keys(kept)) {
+    const source = decodeProvenance(rawSources[zone])
+    if (Either.isRight(source)) sources[zone] = source.right
+  }
+  return { previous: Option.some({ regions: kept, sources }), problems }
 }
 
 /** The first output that remembers a cache wins (outputs are listed most local first). */

@@ -43,6 +43,12 @@ export const summaryLine = (configured: number, summary: PollSummary): string =>
   const failed = summary.failures.length === 0
     ? ""
     : ` (${summary.failures.map((failure) => `${failure.zone}: ${failure.reason}`).join(", ")})`
+  const answeredByFallback = summary.fresh.filter((fresh) => fresh.source.fallback)
+  const fallbacks = answeredByFallback.length === 0
+    ? ""
+    : `, fallback answered for ${
+      answeredByFallback.map((fresh) => `${fresh.zone} (${fresh.source.provider})`).join(", ")
+    }`
   const ranking = Option.match(summary.ranked, {
     onNone: () => "nothing usable, cache left as it was",
     onSome: (cache) =>
@@ -55,5 +61,5 @@ export const summaryLine = (configured: number, summary: PollSummary): string =>
     : Option.isSome(summary.written)
     ? ", cache written"
     : ", cache write FAILED"
-  return `poll: ${summary.fresh.length}/${configured} zones ok, ${summary.failures.length} failed${failed}; ${ranking}${write}; ${summary.durationMillis} ms`
+  return `poll: ${summary.fresh.length}/${configured} zones ok, ${summary.failures.length} failed${failed}${fallbacks}; ${ranking}${write}; ${summary.durationMillis} ms`
 }

@@ -23,7 +23,7 @@ export const layer = Layer.scopedDiscard(Effect.gen(function*() {
   // One poll at a time, whoever starts it (the cadence, or a takeover).
   const oneAtATime = yield* Effect.makeSemaphore(1)
   const poll = oneAtATime.withPermits(1)(
-    Effect.flatMap(zoneCheck.current, (plan) => poller.pollOnce(plan.pollable, plan.excluded))
+    Effect.flatMap(zoneCheck.current, (plan) => poller.pollOnce(plan.pollable, plan.excluded, plan.chains))
   )
   // A replica that becomes leader starts from the published cache, polls at once rather than at
   // its next tick (a takeover must not wait a whole interval), and refreshes the forecasts.

@@ -4,15 +4,18 @@
  * output problems are logged, counted and reported through `PollStatus`, and the next poll tries
  * again.
  */
-import { Clock, Effect, Metric, Option, Ref } from "effect"
+import { Clock, Effect, Either, Metric, Option, Ref } from "effect"
 import { BasisConfig } from "../config/BasisConfig.js"
 import { CacheConfig } from "../config/CacheConfig.js"
 import { PollingConfig } from "../config/PollingConfig.js"
 import { type CacheFile, renderCache, type RenderedCache } from "../domain/CacheFile.js"
+import { parseZoneRef, type ZoneRef } from "../domain/Provider.js"
+import type { ZoneChain } from "../domain/ZoneChain.js"
 import { Forecasts } from "../forecast/Forecasts.js"
 import * as Metrics from "../observability/Metrics.js"
 import { CacheOutputs } from "../ports/CacheOutput.js"
-import { CarbonSource, SourceError } from "../ports/CarbonSource.js"
+import { SourceError } from "../ports/CarbonSource.js"
+import { SourceRegistry } from "../ports/SourceRegistry.js"
 import { type PreviousCache, recallPrevious } from "./LastKnownGood.js"
 import { logFetchFailures, summaryLine } from "./PollLog.js"
 import { PollStatus } from "./PollStatus.js"
@@ -30,12 +33,31 @@ const refused = (zone: string, refusal: Refusal): SourceError =>
     detail: `zone ${zone}: ${refusal.reason}: ${refusal.message}; the reading was refused`
   })
 
+/** Every link failed: the first link's failure (the zone's own provider), with what each fallback met. */
+const chainFailed = (chain: ZoneChain, failures: ReadonlyArray<SourceError>): SourceError => {
+  const [first, ...fallbacks] = failures
+  if (first === undefined || fallbacks.length === 0) {
+    return first ?? new SourceError({ zone: chain.key, reason: "Unknown", detail: `zone ${chain.key}: no link asked` })
+  }
+  return new SourceError({
+    zone: chain.key,
+    reason: first.reason,
+    detail: `${first.detail}; fallback ${
+      fallbacks.map((failure) => `${failure.zone} failed too (${failure.reason})`).join(", fallback ")
+    }`,
+    providerMessage: first.providerMessage,
+    status: first.status,
+    retryAfter: first.retryAfter,
+    cause: first.cause
+  })
+}
+
 export class Poller extends Effect.Service<Poller>()("carbon-poller/Poller", {
   effect: Effect.gen(function*() {
     const polling = yield* PollingConfig
     const basis = yield* BasisConfig
     const { cacheTtlMinutes } = yield* CacheConfig
-    const source = yield* CarbonSource
+    const registry = yield* SourceRegistry
     const outputs = yield* CacheOutputs
     const status = yield* PollStatus
     const forecasts = yield* Forecasts
@@ -50,25 +72,69 @@ export class Poller extends Effect.Service<Poller>()("carbon-poller/Poller", {
       yield* recallPrevious(outputs, (zone) => expectationsFor(zone))
     )
 
-    /** One zone's reading, if it may be presented as fresh. */
-    const fetchZone = (zone: string): Effect.Effect<FreshReading, SourceError> =>
-      source.latest(zone).pipe(
+    const chains = new Map(polling.chains.map((chain) => [chain.key, chain] as const))
+    const chainOf = (key: string): ZoneChain => chains.get(key) ?? { key, links: [parseZoneRef(key)] }
+
+    /** One link's reading, held to the truthfulness rules against the link's own key. */
+    const fetchLink = (link: ZoneRef) =>
+      registry.latest(link.key).pipe(
         Effect.flatMap((reading) =>
           Effect.flatMap(Clock.currentTimeMillis, (fetchedAt) => {
-            const refusal = checkReading(reading, expectationsFor(zone), fetchedAt)
+            const refusal = checkReading(reading, expectationsFor(link.key), fetchedAt)
             return refusal === undefined
-              ? Effect.succeed<FreshReading>({ zone, reading, fetchedAt })
-              : Effect.fail(refused(zone, refusal))
+              ? Effect.succeed({ reading, fetchedAt })
+              : Effect.fail(refused(link.key, refusal))
           })
         ),
+        Effect.tapError((error) =>
+          Metrics.increment(Metrics.providerFailures, { provider: link.provider, reason: error.reason })
+        )
+      )
+
+    /**
+     * One zone's reading, if it may be presented as fresh: each link of its chain in turn, in this
+     * poll, until one answers; stored under the chain's key whichever link gave it.
+     */
+    const fetchZone = (chain: ZoneChain): Effect.Effect<FreshReading, SourceError> =>
+      Effect.gen(function*() {
+        const failures: Array<SourceError> = []
+        for (const [index, link] of chain.links.entries()) {
+          const answer = yield* Effect.either(fetchLink(link))
+          if (Either.isLeft(answer)) {
+            failures.push(answer.left)
+            continue
+          }
+          const fallback = index > 0
+          if (fallback) {
+            yield* Metrics.increment(Metrics.fallbacks, { provider: link.provider })
+            yield* Effect.logWarning(
+              `${failures.map((failure) => failure.detail).join("; ")}; fallback ${link.key} answered for ${chain.key}`
+            ).pipe(Effect.annotateLogs({ zone: chain.key, fallback: link.key }))
+          }
+          return {
+            zone: chain.key,
+            reading: { ...answer.right.reading, zone: chain.key },
+            fetchedAt: answer.right.fetchedAt,
+            source: {
+              provider: link.provider,
+              signal: basis.signal,
+              emissionFactorType: basis.emissionFactorType,
+              fallback
+            }
+          }
+        }
+        return yield* Effect.fail(chainFailed(chain, failures))
+      }).pipe(
         Effect.tapBoth({
-          onFailure: (error) => Metrics.increment(Metrics.fetches, { zone, outcome: error.reason }),
-          onSuccess: () => Metrics.increment(Metrics.fetches, { zone, outcome: "ok" })
+          onFailure: (error) => Metrics.increment(Metrics.fetches, { zone: chain.key, outcome: error.reason }),
+          onSuccess: () => Metrics.increment(Metrics.fetches, { zone: chain.key, outcome: "ok" })
         })
       )
 
-    const fetchAll = (zones: ReadonlyArray<string>) =>
-      Effect.partition(zones, fetchZone, { concurrency: polling.maxConcurrency }).pipe(
+    const fetchAll = (zones: ReadonlyArray<string>, checked: ReadonlyArray<ZoneChain> | undefined) =>
+      Effect.partition(zones.map((key) => checked?.find((chain) => chain.key === key) ?? chainOf(key)), fetchZone, {
+        concurrency: polling.maxConcurrency
+      }).pipe(
         Effect.tap(([errors]) => logFetchFailures(errors))
       )
 
@@ -121,6 +187,7 @@ export class Poller extends Effect.Service<Poller>()("carbon-poller/Poller", {
             event: "poll",
             zones_ok: summary.fresh.length,
             zones_failed: summary.failures.length,
+            fallbacks: summary.fresh.filter((fresh) => fresh.source.fallback).length,
             written: Option.isSome(summary.written),
             duration_ms: summary.durationMillis,
             ...Option.match(summary.ranked, {
@@ -134,16 +201,18 @@ export class Poller extends Effect.Service<Poller>()("carbon-poller/Poller", {
 
     /**
      * Polls the given zones once. Zones the zone check left out come as `excluded`: they are not
-     * asked for, but they count as configured and stay in `unavailable` with their reason.
+     * asked for, but they count as configured and stay in `unavailable` with their reason. `checked`:
+     * the chains as the zone check left them (a link its catalogue lacks is not asked).
      */
     const pollOnce = (
       pollable: ReadonlyArray<string>,
-      excluded: ReadonlyArray<SourceError> = []
+      excluded: ReadonlyArray<SourceError> = [],
+      checked?: ReadonlyArray<ZoneChain>
     ): Effect.Effect<PollSummary> =>
       Effect.gen(function*() {
         const startedAt = yield* Clock.currentTimeMillis
         yield* status.pollStarted(startedAt)
-        const [refused, fresh] = yield* fetchAll(pollable)
+        const [refused, fresh] = yield* fetchAll(pollable, checked)
         const failures = [...refused, ...excluded]
         const zones = [...pollable, ...excluded.flatMap((failure) => failure.zone ?? [])]
         const ranked = yield* rank(zones, fresh, failures)

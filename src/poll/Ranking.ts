@@ -10,7 +10,9 @@
  * configured TTL is whole (readers may hold it in an integer; a kept value with less than a whole
  * minute left is then dropped). With only fresh values, `ttl_minutes` is the configured TTL.
  */
-import type { CacheEntry, CacheFile, UnavailableZone } from "../domain/CacheFile.js"
+import type { CacheEntry, CacheFile, SourceProvenance, UnavailableZone } from "../domain/CacheFile.js"
+import { parseZoneRef } from "../domain/Provider.js"
+import { PROVIDER_FACTS } from "../domain/ProviderFacts.js"
 import type { Reading } from "../domain/Reading.js"
 import { formatCacheTimestamp, formatRfc3339, parseCacheTimestamp } from "../domain/Time.js"
 import type { SourceError } from "../ports/CarbonSource.js"
@@ -21,14 +23,19 @@ export interface FreshReading {
   readonly reading: Reading
   /** Epoch milliseconds when the answer arrived: the entry's `timestamp`, from which its TTL runs. */
   readonly fetchedAt: number
+  /** Who gave it: the provider of the link that answered, the basis, whether it was a fallback. */
+  readonly source: SourceProvenance
 }
 
 export interface RankInput {
   readonly configuredZones: ReadonlyArray<string>
   readonly fresh: ReadonlyArray<FreshReading>
   readonly failures: ReadonlyArray<SourceError>
-  /** What the previous cache held (only its entries matter). */
-  readonly previous: { readonly regions: Readonly<Record<string, CacheEntry>> } | undefined
+  /** What the previous cache held: its entries and where they came from. */
+  readonly previous: {
+    readonly regions: Readonly<Record<string, CacheEntry>>
+    readonly sources?: Readonly<Record<string, SourceProvenance>> | undefined
+  } | undefined
   /** Epoch milliseconds when this poll's results are ranked: the file's `timestamp`. */
   readonly now: number
   readonly ttlMinutes: number
@@ -51,6 +58,26 @@ export const toCacheEntry = (reading: Reading, fetchedAt: number): CacheEntry =>
     : {}),
   timestamp: formatCacheTimestamp(fetchedAt)
 })
+
+/**
+ * A kept entry's provenance: as its file said, or, from a file written before `sources` existed,
+ * its key's own provider (no fallbacks then) and the basis that provider gives.
+ */
+const keptProvenance = (
+  zone: string,
+  entry: CacheEntry,
+  sources: Readonly<Record<string, SourceProvenance>> | undefined
+): SourceProvenance => {
+  const said = sources?.[zone]
+  if (said !== undefined) return said
+  const { provider } = parseZoneRef(zone)
+  return {
+    provider,
+    signal: PROVIDER_FACTS[provider].signal,
+    emissionFactorType: entry.emissionFactorType === "direct" ? "direct" : "lifecycle",
+    fallback: false
+  }
+}
 
 /** An entry may stand in for a failed fetch only while its own `timestamp` is younger than the TTL. */
 export const isWithinTtl = (entry: CacheEntry, now: number, ttlMinutes: number): boolean => {
@@ -86,6 +113,7 @@ export const nextCache = (input: RankInput): CacheFile | undefined => {
   if (input.fresh.length === 0) return undefined
 
   const regions: Record<string, CacheEntry> = {}
+  const sources: Record<string, SourceProvenance> = {}
   const keptMinutesLeft: Array<number> = []
   const ttlMillis = input.ttlMinutes * MILLIS_PER_MINUTE
   const producedAt = Math.floor(input.now / 1000) * 1000
@@ -94,6 +122,7 @@ export const nextCache = (input: RankInput): CacheFile | undefined => {
     const fresh = freshByZone.get(zone)
     if (fresh !== undefined) {
       regions[zone] = toCacheEntry(fresh.reading, fresh.fetchedAt)
+      sources[zone] = fresh.source
       continue
     }
     const lastGood = input.previous?.regions[zone]
@@ -101,6 +130,7 @@ export const nextCache = (input: RankInput): CacheFile | undefined => {
     const minutesLeft = keptAt === undefined ? 0 : validityLeft(keptAt + ttlMillis - producedAt, input.ttlMinutes)
     if (lastGood !== undefined && isWithinTtl(lastGood, input.now, input.ttlMinutes) && minutesLeft > 0) {
       regions[zone] = lastGood
+      sources[zone] = keptProvenance(zone, lastGood, input.previous?.sources)
       keptMinutesLeft.push(minutesLeft)
     }
   }
@@ -126,6 +156,7 @@ export const nextCache = (input: RankInput): CacheFile | undefined => {
     best_region: sorted[0]!,
     worst_region: sorted[sorted.length - 1]!,
     expires_at: formatRfc3339(expiresAt),
-    unavailable
+    unavailable,
+    sources: Object.fromEntries(sorted.map((zone) => [zone, sources[zone]!]))
   }
 }

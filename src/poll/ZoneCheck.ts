@@ -5,18 +5,22 @@
  * so a zone that appears later is polled. Keys outside the plan are reported and still polled (a
  * plan can change). An empty or unreachable catalogue polls every configured zone.
  */
-import { Clock, Context, Data, Effect, FiberRef, Option, Ref } from "effect"
+import { Clock, Context, Data, Effect, Either, FiberRef, Option, Ref } from "effect"
 import { PollingConfig } from "../config/PollingConfig.js"
 import { editDistance } from "../domain/EditDistance.js"
+import { asKey, parseZoneRef, type ProviderId, type ZoneRef } from "../domain/Provider.js"
+import { providerName } from "../domain/ProviderFacts.js"
 import type { ZoneCatalogue } from "../domain/Reading.js"
+import { providersOf, type ZoneChain } from "../domain/ZoneChain.js"
 import type { ZonePlan } from "../domain/ZonePlan.js"
-import { CarbonSource, SourceError } from "../ports/CarbonSource.js"
+import { SourceError } from "../ports/CarbonSource.js"
+import { SourceRegistry } from "../ports/SourceRegistry.js"
 import { pollsAgain } from "./RunMode.js"
 import { suggestByName } from "./ZoneNames.js"
 
 export class NoValidZones extends Data.TaggedError("NoValidZones")<{ readonly details: ReadonlyArray<string> }> {
   override get message(): string {
-    return ["no configured zone exists in Electricity Maps, nothing to poll:", ...this.details.map((d) => `  ${d}`)]
+    return ["no configured zone exists at its provider, nothing to poll:", ...this.details.map((d) => `  ${d}`)]
       .join("\n")
   }
 }
@@ -58,35 +62,77 @@ export const suggestZones = (wanted: string, known: ReadonlyArray<string>, limit
     .map((c) => c.key)
 }
 
-/** Keys that look like the word first, then zones whose name it gives (`london` → `13 (London)`). */
-const suggestionsFor = (wanted: string, known: ReadonlyArray<string>, catalogue: ZoneCatalogue): Array<string> => {
-  const byKey = suggestZones(wanted, known)
-  const byName = suggestByName(wanted, catalogue).filter((label) => !byKey.some((key) => label.startsWith(`${key} (`)))
-  return [...byKey, ...byName].slice(0, 3)
+/** A configured link its provider's catalogue does not list, with the closest it does. */
+export interface UnknownLink {
+  readonly zone: string
+  readonly suggestions: ReadonlyArray<string>
 }
 
 export interface ZoneCheckResult {
-  readonly pollable: ReadonlyArray<string>
-  readonly unknown: ReadonlyArray<{ readonly zone: string; readonly suggestions: ReadonlyArray<string> }>
+  /** Chains with at least one link left, each with only the links their catalogues list. */
+  readonly pollable: ReadonlyArray<ZoneChain>
+  /** Every link missing from its provider's catalogue. */
+  readonly unknown: ReadonlyArray<UnknownLink>
+  /** Chains none of whose links exists: their first link, as the chain's key. */
+  readonly gone: ReadonlyArray<UnknownLink>
+  /** Links outside the plan as the catalogue says (still polled: a plan can change). */
   readonly outsidePlan: ReadonlyArray<string>
-  /** Pollable zones whose plan, as the catalogue says, does not cover forecasts. */
+  /** Pollable keys whose own provider's plan, as its catalogue says, does not cover forecasts. */
   readonly withoutForecast: ReadonlyArray<string>
 }
 
-/** Pure: what the catalogue says about the configured zones. */
-export const checkAgainstCatalogue = (configured: ReadonlyArray<string>, catalogue: ZoneCatalogue): ZoneCheckResult => {
-  const byKey = new Map(catalogue.map((zone) => [zone.zone, zone] as const))
-  const known = [...byKey.keys()]
-  const unknown = configured
-    .filter((zone) => !byKey.has(zone))
-    .map((zone) => ({ zone, suggestions: suggestionsFor(zone, known, catalogue) }))
-  const pollable = configured.filter((zone) => byKey.has(zone))
-  const outsidePlan = pollable.filter((zone) => byKey.get(zone)?.access?.latest === false)
-  const withoutForecast = pollable.filter((zone) => byKey.get(zone)?.access?.forecast === false)
-  return { pollable, unknown, outsidePlan, withoutForecast }
+/**
+ * The closest zones a catalogue lists, written as the link would be (`ukci:13 (London)`): by
+ * name first, so a place name finds its region, then keys by spelling.
+ */
+const suggestionsFor = (link: ZoneRef, catalogue: ZoneCatalogue): ReadonlyArray<string> => {
+  const byId = catalogue.map((zone) => ({ ...zone, zone: parseZoneRef(zone.zone).id }))
+  // A key found by its name is shown with it (the name is why); one found by spelling is enough alone.
+  const byName = suggestByName(link.id, byId).map((label) => `${asKey(link, "")}${label}`)
+  const bySpelling = suggestZones(link.id, byId.map((zone) => zone.zone)).map((id) => asKey(link, id))
+  return [...new Set([...byName, ...bySpelling])].slice(0, 3)
 }
 
-export const describeUnknown = (entry: ZoneCheckResult["unknown"][number]): string =>
+/**
+ * Pure: what each provider's catalogue says about the configured chains. A provider whose
+ * catalogue is `undefined` (unreachable, empty) is taken at its word for every link: polled.
+ */
+export const checkChains = (
+  chains: ReadonlyArray<ZoneChain>,
+  catalogueOf: (provider: ProviderId) => ZoneCatalogue | undefined
+): ZoneCheckResult => {
+  const pollable: Array<ZoneChain> = []
+  const unknown: Array<UnknownLink> = []
+  const gone: Array<UnknownLink> = []
+  const outsidePlan: Array<string> = []
+  const withoutForecast: Array<string> = []
+  for (const chain of chains) {
+    const kept: Array<ZoneRef> = []
+    const missing: Array<UnknownLink> = []
+    for (const [index, link] of chain.links.entries()) {
+      const catalogue = catalogueOf(link.provider)
+      if (catalogue === undefined) {
+        kept.push(link)
+        continue
+      }
+      const listed = catalogue.find((zone) => parseZoneRef(zone.zone).id === link.id)
+      if (listed === undefined) {
+        missing.push({ zone: link.key, suggestions: suggestionsFor(link, catalogue) })
+        continue
+      }
+      kept.push(link)
+      if (listed.access?.latest === false) outsidePlan.push(link.key)
+      if (index === 0 && listed.access?.forecast === false) withoutForecast.push(chain.key)
+    }
+    for (const link of missing) unknown.push(link)
+    const [first, ...rest] = kept
+    if (first === undefined) gone.push({ ...missing[0]!, zone: chain.key })
+    else pollable.push({ key: chain.key, links: [first, ...rest] })
+  }
+  return { pollable, unknown, gone, outsidePlan, withoutForecast }
+}
+
+export const describeUnknown = (entry: UnknownLink): string =>
   `zone ${entry.zone} does not exist${
     entry.suggestions.length > 0 ? `; did you mean ${entry.suggestions.join(", ")}?` : ""
   }`
@@ -98,7 +144,7 @@ export const CATALOGUE_RECHECK_MILLIS = 60 * 60 * 1000
  * A key missing from the catalogue, as the zone's failure: its cache entry names the closest keys.
  * `again`: whether this run asks the catalogue again (not under `--once`), as the message says.
  */
-const notInCatalogue = (entry: ZoneCheckResult["unknown"][number], again: boolean): SourceError => {
+const notInCatalogue = (entry: UnknownLink, again: boolean): SourceError => {
   const said = `not in the provider's zone catalogue${
     entry.suggestions.length > 0 ? `; did you mean ${entry.suggestions.join(", ")}?` : ""
   }${again ? " (asked again hourly)" : ""}`
@@ -111,30 +157,54 @@ const notInCatalogue = (entry: ZoneCheckResult["unknown"][number], again: boolea
 }
 
 const planOf = (result: ZoneCheckResult, again: boolean): ZonePlan => ({
-  pollable: result.pollable,
+  pollable: result.pollable.map((chain) => chain.key),
+  chains: result.pollable,
   withoutForecast: result.withoutForecast,
-  excluded: result.unknown.map((entry) => notInCatalogue(entry, again))
+  excluded: result.gone.map((entry) => notInCatalogue(entry, again))
 })
+
+/** Whether a link the configuration names is missing from the plan: then the catalogues are asked again. */
+const incomplete = (plan: ZonePlan, configured: ReadonlyArray<ZoneChain>): boolean =>
+  plan.excluded.length > 0 ||
+  (plan.chains ?? []).some((chain) =>
+    chain.links.length < (configured.find((each) => each.key === chain.key)?.links.length ?? 0)
+  )
 
 export class ZoneCheck extends Effect.Service<ZoneCheck>()("carbon-poller/ZoneCheck", {
   effect: Effect.gen(function*() {
-    const { zones } = yield* PollingConfig
-    const source = yield* CarbonSource
-    const everything: ZonePlan = { pollable: zones, excluded: [] }
+    const { chains, zones } = yield* PollingConfig
+    const registry = yield* SourceRegistry
+    const everything: ZonePlan = { pollable: zones, excluded: [], chains }
     const state = yield* Ref.make({ plan: everything, checkedAt: Option.none<number>() })
 
-    /** Asks the catalogue; `undefined` when it cannot be had or is empty. */
+    /** One provider's catalogue; `undefined` when it cannot be had or is empty (its zones are all polled). */
+    const catalogueOf = (provider: ProviderId) =>
+      Effect.gen(function*() {
+        const name = providerName(provider)
+        const catalogue = yield* Effect.either(registry.catalogue(provider))
+        if (catalogue._tag === "Left") {
+          yield* Effect.logWarning(
+            `zone check of ${name} skipped, polling all its configured zones: ${catalogue.left.message}`
+          )
+          return undefined
+        }
+        if (catalogue.right.length === 0) {
+          yield* Effect.logWarning(
+            `zone check of ${name} skipped: its zone catalogue came back empty; polling all its configured zones`
+          )
+          return undefined
+        }
+        return catalogue.right
+      })
+
+    /** Asks each provider's catalogue; `undefined` when none could be had. */
     const ask = Effect.gen(function*() {
-      const catalogue = yield* Effect.either(source.catalogue)
-      if (catalogue._tag === "Left") {
-        yield* Effect.logWarning(`zone check skipped, polling all configured zones: ${catalogue.left.message}`)
-        return undefined
-      }
-      if (catalogue.right.length === 0) {
-        yield* Effect.logWarning("zone check skipped: the zone catalogue came back empty; polling all configured zones")
-        return undefined
-      }
-      return checkAgainstCatalogue(zones, catalogue.right)
+      const providers = [...providersOf(chains)]
+      const catalogues = new Map(
+        yield* Effect.forEach(providers, (provider) => Effect.map(catalogueOf(provider), (c) => [provider, c] as const))
+      )
+      if ([...catalogues.values()].every((catalogue) => catalogue === undefined)) return undefined
+      return checkChains(chains, (provider) => catalogues.get(provider))
     })
 
     const report = (result: ZoneCheckResult) =>
@@ -148,7 +218,7 @@ export class ZoneCheck extends Effect.Service<ZoneCheck>()("carbon-poller/ZoneCh
         }
         for (const zone of result.outsidePlan) {
           yield* Effect.logWarning(
-            `zone ${zone} is outside your API plan (no access to the latest carbon intensity); the API will answer 401 for it`
+            `zone ${zone} is outside your API plan (no access to the latest carbon intensity); its provider will refuse it`
           ).pipe(Effect.annotateLogs({ zone }))
         }
       })
@@ -173,7 +243,7 @@ export class ZoneCheck extends Effect.Service<ZoneCheck>()("carbon-poller/ZoneCh
       const { checkedAt, plan } = yield* Ref.get(state)
       const now = yield* Clock.currentTimeMillis
       const due = Option.match(checkedAt, { onNone: () => true, onSome: (at) => now - at >= CATALOGUE_RECHECK_MILLIS })
-      if (plan.excluded.length === 0 || !due) return plan
+      if (!incomplete(plan, chains) || !due) return plan
       const result = yield* ask
       // A catalogue that lost every zone of ours is more likely broken than right: keep polling.
       const next = result === undefined || result.pollable.length === 0
@@ -198,21 +268,35 @@ export class ZoneCheck extends Effect.Service<ZoneCheck>()("carbon-poller/ZoneCh
  */
 export class StartPlan extends Context.Tag("carbon-poller/StartPlan")<StartPlan, ZonePlan>() {}
 
-/** The `zones` command: keys and names matching a word, marking those the key may query. */
+/**
+ * The `zones` command: every provider's keys and names matching a word, marking those the plan
+ * covers; a provider whose catalogue cannot be had (it needs credentials this run lacks) says so
+ * in one line instead.
+ */
 export const listZones = (search: string | undefined) =>
   Effect.gen(function*() {
-    const source = yield* CarbonSource
-    const catalogue = yield* source.catalogue
+    const registry = yield* SourceRegistry
     const word = search?.toLowerCase()
-    const planKnown = catalogue.some((zone) => zone.access !== undefined)
-    return catalogue
-      .filter((zone) =>
-        word === undefined ||
-        [zone.zone, zone.name ?? "", zone.country ?? ""].some((s) => s.toLowerCase().includes(word))
-      )
-      .map((zone) => {
-        const mark = planKnown ? (zone.access?.latest === true ? "✓ " : "  ") : ""
-        const name = [zone.name, zone.country].filter((s) => s !== undefined).join(", ")
-        return `${mark}${zone.zone.padEnd(16)} ${name}`
-      })
+    const catalogues = yield* Effect.forEach(registry.sources, (source) =>
+      Effect.map(Effect.either(registry.catalogue(source.provider)), (catalogue) => ({ source, catalogue })))
+    // Nothing listed at all is the command's failure (exit 1); one provider short is a line of its own.
+    const failed = catalogues.flatMap(({ catalogue }) =>
+      Either.isLeft(catalogue) ? [catalogue.left] : []
+    )
+    if (failed.length === catalogues.length && failed[0] !== undefined) return yield* Effect.fail(failed[0])
+    const lists = catalogues.map(({ catalogue, source }) => {
+      if (Either.isLeft(catalogue)) return [`# ${source.name}: zones not listed: ${catalogue.left.message}`]
+      const planKnown = catalogue.right.some((zone) => zone.access !== undefined)
+      return catalogue.right
+        .filter((zone) =>
+          word === undefined ||
+          [zone.zone, zone.name ?? "", zone.country ?? ""].some((s) => s.toLowerCase().includes(word))
+        )
+        .map((zone) => {
+          const mark = planKnown ? (zone.access?.latest === true ? "✓ " : "  ") : ""
+          const name = [zone.name, zone.country].filter((s) => s !== undefined).join(", ")
+          return `${mark}${zone.zone.padEnd(16)} ${name}`
+        })
+    })
+    return lists.flat()
   })

@@ -14,7 +14,7 @@ import type { PollSummary } from "../../src/poll/PollSummary.js"
 import { listZones } from "../../src/poll/ZoneCheck.js"
 import { respond } from "../support/FakeApi.js"
 import { makeHarness } from "../support/harness.js"
-import { aCacheEntry, aFailure } from "../support/samples.js"
+import { aCacheEntry, aFailure, EM_SOURCE } from "../support/samples.js"
 
 const entry = (zone: string, timestamp: string) =>
   aCacheEntry(zone, 100, { datetime: "2026-11-27T12:00:00Z", updatedAt: "2026-11-27T12:00:00Z", timestamp })
@@ -30,7 +30,7 @@ describe("the demo", () => {
       worst_region: "FR"
     }
     const summary: PollSummary = {
-      fresh: [{ zone: "DE", fetchedAt: 0, reading: entry("DE", "") }],
+      fresh: [{ zone: "DE", fetchedAt: 0, reading: entry("DE", ""), source: EM_SOURCE }],
       failures: [aFailure("FR", "ServerError", "503")],
       ranked: Option.some(cache),
       written: Option.some(cache),

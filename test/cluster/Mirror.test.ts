@@ -20,6 +20,7 @@ import { nextCache } from "../../src/poll/Ranking.js"
 import { Leadership } from "../../src/ports/Leadership.js"
 import { manifestEnv } from "../support/kube/clusterManifest.js"
 import { type FakeKubeApiServer, fakeKubeApiServer, kubeconfigFile } from "../support/kube/FakeKubeApiServer.js"
+import { EM_SOURCE } from "../support/samples.js"
 import * as TestSettings from "../support/settings.js"
 
 const lease = Option.getOrThrow(parseObjectRef(manifestEnv("LEADER_ELECTION_LEASE")))
@@ -33,6 +34,7 @@ const goodCache = (now: number, intensity = 50) =>
       fresh: [{
         zone: "FR",
         fetchedAt: now,
+        source: EM_SOURCE,
         reading: {
           zone: "FR",
           carbonIntensity: intensity,

@@ -9,7 +9,7 @@ import { checkPublishedCache, type PublishedExpectations } from "../../src/clust
 import { type CacheFile, renderCache } from "../../src/domain/CacheFile.js"
 import { formatCacheTimestamp } from "../../src/domain/Time.js"
 import { type FreshReading, nextCache } from "../../src/poll/Ranking.js"
-import { aFailure } from "../support/samples.js"
+import { aFailure, EM_SOURCE } from "../support/samples.js"
 
 const MINUTE = 60_000
 const NOW = Date.UTC(2026, 10, 27, 12, 20, 0)
@@ -23,6 +23,7 @@ const expected: PublishedExpectations = {
 const fresh = (zone: string, carbonIntensity: number, fetchedAt = NOW - 1_500): FreshReading => ({
   zone,
   fetchedAt,
+  source: EM_SOURCE,
   reading: {
     zone,
     carbonIntensity,
@@ -87,6 +88,10 @@ describe("a published cache", () => {
     assert.deepStrictEqual(Object.keys(cache.regions), ["DE", "FR", "PL"])
     assert.isTrue(cache.ttl_minutes < 10, "the kept value brought the expiry forward")
     assert.deepStrictEqual(problemsOf(contentsOf(cache)), [])
+    assert.deepStrictEqual(Object.keys(cache.sources ?? {}), ["FR", "DE", "PL"])
+    // A file of a version before `sources` is still mirrored.
+    const { sources: _sources, ...withoutSources } = cache
+    assert.deepStrictEqual(problemsOf(contentsOf(withoutSources)), [])
     // A newer writer's top-level addition does not stop the mirror.
     assert.deepStrictEqual(problemsOf(contentsOf(cache).replace("{\n", "{\n  \"a_later_key\": 1,\n")), [])
   })
@@ -104,6 +109,21 @@ describe("a published cache", () => {
       "a negative value",
       () => edited((c) => ({ ...c, regions: { ...c.regions, FR: { ...c.regions["FR"]!, carbonIntensity: -1 } } })),
       /ImpossibleValue/
+    ],
+    [
+      "a provenance for a key not in regions",
+      () => edited((c) => ({ ...c, sources: { ...c.sources, XX: EM_SOURCE } })),
+      /sources\.XX is not in regions/
+    ],
+    [
+      "a key in regions without its provenance",
+      () => edited((c) => ({ ...c, sources: { DE: EM_SOURCE } })),
+      /sources has no FR/
+    ],
+    [
+      "a provenance of another emission factor",
+      () => edited((c) => ({ ...c, sources: { ...c.sources, FR: { ...EM_SOURCE, emissionFactorType: "direct" } } })),
+      /sources\.FR\.emissionFactorType direct/
     ],
     [
       "a best_region not in regions",

@@ -63,6 +63,23 @@ describe("configuration", () => {
       assert.deepStrictEqual(s.polling.zones, ["DE", "FR", "us-cal-ciso"])
     }))
 
+  it.effect("reads ZONES as chains: each entry's first key is its key, the links in order", () =>
+    Effect.gen(function*() {
+      const s = yield* settingsOf({ ELECTRICITY_MAPS_API_KEY: KEY, ZONES: "DE, GB | ukci:national ,ukci:13" })
+      assert.deepStrictEqual(s.polling.zones, ["DE", "GB", "ukci:13"])
+      assert.deepStrictEqual(
+        s.polling.chains.map((chain) => chain.links.map((link) => `${link.provider}/${link.id}`)),
+        [["electricitymaps/DE"], ["electricitymaps/GB", "ukci/national"], ["ukci/13"]]
+      )
+    }))
+
+  it.effect("ranks average values unless SIGNAL says marginal", () =>
+    Effect.gen(function*() {
+      assert.strictEqual((yield* settingsOf({ ELECTRICITY_MAPS_API_KEY: KEY })).basis.signal, "average")
+      const marginal = yield* settingsOf({ ELECTRICITY_MAPS_API_KEY: KEY, SIGNAL: " marginal " })
+      assert.deepStrictEqual(marginal.basis, { signal: "marginal", emissionFactorType: "lifecycle" })
+    }))
+
   it.effect("accepts fractional minutes and a loopback http URL", () =>
     Effect.gen(function*() {
       const s = yield* settingsOf({
@@ -121,6 +138,8 @@ describe("configuration", () => {
     ["a zone key with ?", { ZONES: "DE?x=1" }, "ZONES", /"DE\?x=1"/],
     ["a zone key with &", { ZONES: "DE&zone=FR" }, "ZONES", /"DE&zone=FR"/],
     ["a zone key with a space inside", { ZONES: "US CAL" }, "ZONES", /"US CAL"/],
+    ["a chain with an empty link", { ZONES: "GB|" }, "ZONES", /"GB\|": a chain has an empty link/],
+    ["a chain naming a provider twice", { ZONES: "GB|em:FR" }, "ZONES", /each provider at most once/],
     [
       "http:// to a remote host",
       { ELECTRICITY_MAPS_API_URL: "http://api.electricitymaps.com/v4" },
@@ -203,7 +222,13 @@ describe("configuration", () => {
 
   it.effect("reports every bad variable in one message, with its value and what would be valid", () =>
     Effect.gen(function*() {
-      const env = { POLL_INTERVAL_MINUTES: "0", EMISSION_FACTOR_TYPE: "indirect", ZONES: "", LOG_FORMAT: "xml" }
+      const env = {
+        POLL_INTERVAL_MINUTES: "0",
+        EMISSION_FACTOR_TYPE: "indirect",
+        SIGNAL: "median",
+        ZONES: "",
+        LOG_FORMAT: "xml"
+      }
       const issues = yield* issuesOf(env)
       const message = new InvalidConfig({ issues }).message
       assert.deepStrictEqual(yield* variablesOf(env), [
@@ -211,9 +236,11 @@ describe("configuration", () => {
         "POLL_INTERVAL_MINUTES",
         "ZONES",
         "EMISSION_FACTOR_TYPE",
+        "SIGNAL",
         "LOG_FORMAT"
       ])
-      assert.match(message, /5 problems/)
+      assert.match(message, /6 problems/)
+      assert.match(message, /SIGNAL="median": must be average or marginal/)
       assert.match(message, /POLL_INTERVAL_MINUTES="0": must be a positive number/)
       assert.match(message, /EMISSION_FACTOR_TYPE="indirect": must be lifecycle or direct/)
     }))

@@ -13,11 +13,13 @@ import { Forecasts } from "../../src/forecast/Forecasts.js"
 import { ConsumerApi, parseQuery } from "../../src/http/ConsumerApi.js"
 import { Poller } from "../../src/poll/Poller.js"
 import { PollStatus } from "../../src/poll/PollStatus.js"
+import * as ElectricityMapsSource from "../../src/providers/electricitymaps/ElectricityMapsSource.js"
 import type { FakeApiOptions } from "../support/FakeApi.js"
 import { respond } from "../support/FakeApi.js"
 import { fixtureJson, forecastBody, hourOf, latestBody } from "../support/fixtures.js"
 import { makeHarness } from "../support/harness.js"
 import type { Settings } from "../support/settings.js"
+import { ukciThroughFakeApi } from "../support/StaticSource.js"
 
 const ZONES = ["DE", "FR", "ukci:13"]
 const INTENSITIES = { DE: 428, FR: 50.6, "ukci:13": 118 }
@@ -30,12 +32,18 @@ const HISTORY_FILE = "/cache/carbon_cache.history.json"
 
 type Service = ReturnType<typeof makeService>
 
+/** `ukci:13` is served by the UK provider, played here by the fake API so its calls count upstream too. */
+const app = AppLayer.assemble({
+  sources: [...AppLayer.sources, { provider: "ukci", layer: ukciThroughFakeApi(ElectricityMapsSource.layer) }],
+  outputs: AppLayer.outputs
+})
+
 const makeService = (options: { readonly api?: FakeApiOptions; readonly settings?: Partial<Settings> } = {}) => {
   const h = makeHarness({
     api: { intensities: INTENSITIES, ...options.api },
     settings: { zones: ZONES, ...options.settings }
   })
-  const layer = h.over(ConsumerApi.Default.pipe(Layer.provideMerge(AppLayer.ServicesLayer)))
+  const layer = h.over(ConsumerApi.Default.pipe(Layer.provideMerge(app.ServicesLayer)))
   /** One process's life: a new run is a restart over the same filesystem. */
   const run = <A, E>(effect: Effect.Effect<A, E, Layer.Layer.Success<typeof layer>>) =>
     effect.pipe(Effect.provide(layer), Effect.withRandom(Random.make("consumer")))
@@ -410,7 +418,7 @@ describe("GET /v4/carbon-intensity/history", () => {
         )
       }).pipe(
         Effect.scoped,
-        Effect.provide(Layer.merge(s.over(AppLayer.ServicesLayer), Layer.merge(s.memory.layer, Path.layer))),
+        Effect.provide(Layer.merge(s.over(app.ServicesLayer), Layer.merge(s.memory.layer, Path.layer))),
         Effect.withRandom(Random.make("consumer"))
       )
     }))

@@ -5,7 +5,7 @@ import { type CacheEntry, CacheFile } from "../../src/domain/CacheFile.js"
 import type { Reading as UsableReading } from "../../src/domain/Reading.js"
 import { formatCacheTimestamp, parseCacheTimestamp } from "../../src/domain/Time.js"
 import { type FreshReading, isWithinTtl, nextCache, rankZones } from "../../src/poll/Ranking.js"
-import { aFailure, aReading } from "../support/samples.js"
+import { aFailure, aReading, EM_SOURCE } from "../support/samples.js"
 
 const NOON = Date.UTC(2024, 0, 1, 12, 0, 0)
 const MINUTE = 60_000
@@ -13,6 +13,7 @@ const MINUTE = 60_000
 const reading = (zone: string, carbonIntensity: number, extra: Partial<UsableReading> = {}): FreshReading => ({
   zone,
   fetchedAt: NOON,
+  source: EM_SOURCE,
   reading: aReading(zone, carbonIntensity, { createdAt: "2024-01-01T12:00:00Z", ...extra })
 })
 
@@ -25,6 +26,7 @@ describe("nextCache", () => {
         {
           zone: "US-NY-NYIS",
           fetchedAt: NOON,
+          source: EM_SOURCE,
           reading: {
             zone: "US-NY-NYIS",
             carbonIntensity: 118,
@@ -43,7 +45,7 @@ describe("nextCache", () => {
       ttlMinutes: 10
     })
     assert.isDefined(cache)
-    const { expires_at, unavailable, ...contractKeys } = cache!
+    const { expires_at, sources, unavailable, ...contractKeys } = cache!
     assert.deepStrictEqual(JSON.parse(JSON.stringify(contractKeys)), {
       timestamp: "2024-01-01T12:00:00",
       ttl_minutes: 10,
@@ -88,6 +90,8 @@ describe("nextCache", () => {
     ])
     assert.strictEqual(expires_at, "2024-01-01T12:10:00Z")
     assert.deepStrictEqual(unavailable, {})
+    // Every key in regions says where its value came from, in the ranking's order.
+    assert.deepStrictEqual(sources, { "US-NY-NYIS": EM_SOURCE, "US-CAL-CISO": EM_SOURCE })
   })
 
   it("leaves a missing createdAt missing and passes a null estimationMethod through", () => {
@@ -97,6 +101,7 @@ describe("nextCache", () => {
       fresh: [{
         zone: "FR",
         fetchedAt: NOON,
+        source: EM_SOURCE,
         reading: { ...withoutCreatedAt, estimationMethod: null, temporalGranularity: "hourly" }
       }],
       failures: [],

@@ -137,6 +137,26 @@ describe("one zone's oversized answer", () => {
   })
 })
 
+describe("last-known-good provenance", () => {
+  it("keeps each kept entry's sources as its file said, and none for a file without them", () => {
+    const entry = {
+      zone: "GB",
+      carbonIntensity: 100,
+      datetime: "2026-11-27T12:00:00.000Z",
+      updatedAt: "2026-11-27T11:50:00.000Z",
+      emissionFactorType: "direct",
+      isEstimated: false,
+      timestamp: "2026-11-27T12:15:00"
+    }
+    const ukci = { provider: "ukci", signal: "average", emissionFactorType: "direct", fallback: true } as const
+    const expectations = (zone: string) => ({ zone, emissionFactorType: "direct", maxReadingAgeMinutes: 180 })
+    const said = recallEntries(JSON.stringify({ regions: { GB: entry }, sources: { GB: ukci } }), expectations)
+    assert.deepStrictEqual(said.previous._tag === "Some" ? said.previous.value.sources : undefined, { GB: ukci })
+    const unsaid = recallEntries(JSON.stringify({ regions: { GB: entry } }), expectations)
+    assert.deepStrictEqual(unsaid.previous._tag === "Some" ? unsaid.previous.value.sources : undefined, {})
+  })
+})
+
 describe("one zone's oversized forecast", () => {
   it("is refused with a message of bounded length, whichever value is oversized", () => {
     const long = `2026-11-27T12:00:00.${"0".repeat(1_000_000)}Z`

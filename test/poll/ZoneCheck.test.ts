@@ -1,12 +1,13 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Option, TestClock } from "effect"
+import { Duration, Effect, Either, Option, TestClock } from "effect"
 import { parseCommand, USAGE } from "../../src/app/Cli.js"
 import { pollOnceAndExit } from "../../src/app/Commands.js"
 import { exitCodeOf, NoCacheWritten, NoZoneMatches, UsageError } from "../../src/app/FatalError.js"
 import { InvalidConfig } from "../../src/config/Variables.js"
+import { parseZoneChains } from "../../src/domain/ZoneChain.js"
 import { HttpPortUnavailable } from "../../src/http/HttpListener.js"
 import { Poller } from "../../src/poll/Poller.js"
-import { checkAgainstCatalogue, listZones, NoValidZones, suggestZones, ZoneCheck } from "../../src/poll/ZoneCheck.js"
+import { checkChains, listZones, NoValidZones, suggestZones, ZoneCheck } from "../../src/poll/ZoneCheck.js"
 import { SourceError } from "../../src/ports/CarbonSource.js"
 import { toCatalogue } from "../../src/providers/electricitymaps/ElectricityMapsSource.js"
 import { coversForecast, coversLatest } from "../../src/providers/electricitymaps/PlanAccess.js"
@@ -34,6 +35,12 @@ describe("zone suggestions", () => {
     assert.deepStrictEqual(suggestZones("NOT-A-REAL-ZONE-AT-ALL", KNOWN), [])
   })
 })
+
+/** The check of single-link Electricity Maps chains against one catalogue, as before chains. */
+const checkAgainstCatalogue = (zones: ReadonlyArray<string>, catalogue: ReturnType<typeof toCatalogue>) => {
+  const result = checkChains(Either.getOrThrow(parseZoneChains(zones.join(","))), () => catalogue)
+  return { ...result, pollable: result.pollable.map((chain) => chain.key) }
+}
 
 describe("checkAgainstCatalogue", () => {
   const catalog = toCatalogue({
@@ -89,7 +96,9 @@ describe("start-up zone check in the service", () => {
       })
       yield* h.run(pollOnceAndExit)
       assert.strictEqual(h.api.requestsFor("DE"), 1)
-      assert.isTrue(h.logLines.some((l) => l.includes("zone check skipped, polling all configured zones")))
+      assert.isTrue(
+        h.logLines.some((l) => l.includes("zone check of Electricity Maps skipped, polling all its configured zones"))
+      )
     }))
 
   it.effect("--once fails with exit code 1 when no cache could be written", () =>
@@ -225,5 +234,46 @@ describe("command line", () => {
 
   it("mentions the demo in --help", () => {
     assert.include(USAGE, "npm run demo")
+  })
+})
+
+describe("the zone check per provider", () => {
+  const ukciCatalogue = [
+    { zone: "ukci:national", name: "Great Britain", access: undefined },
+    { zone: "ukci:13", name: "London", access: undefined },
+    { zone: "ukci:14", name: "South East England", access: undefined }
+  ]
+  const emCatalogue = toCatalogue({ DE: { zoneName: "Germany" }, GB: { zoneName: "Great Britain" } })
+  const catalogues = (provider: string) => provider === "ukci" ? ukciCatalogue : emCatalogue
+  const chains = (zones: string) => Either.getOrThrow(parseZoneChains(zones))
+
+  it("suggests within the link's own provider, by region name: ukci:london → ukci:13 (London)", () => {
+    const result = checkChains(chains("DE,ukci:london"), catalogues)
+    assert.deepStrictEqual(result.unknown, [{ zone: "ukci:london", suggestions: ["ukci:13 (London)"] }])
+    assert.deepStrictEqual(result.pollable.map((chain) => chain.key), ["DE"])
+    assert.deepStrictEqual(result.gone.map((entry) => entry.zone), ["ukci:london"])
+  })
+
+  it("checks each link against its provider's catalogue, writing suggestions as the link is written", () => {
+    const result = checkChains(chains("em:DEU"), catalogues)
+    assert.deepStrictEqual(result.unknown, [{ zone: "em:DEU", suggestions: ["em:DE"] }])
+    assert.deepStrictEqual(checkChains(chains("em:DE"), catalogues).pollable.map((c) => c.key), ["em:DE"])
+  })
+
+  it("keeps a chain whose fallback is unknown, without that link; and one whose first link is unknown, on its fallback", () => {
+    const result = checkChains(chains("GB|ukci:nationl,XX|ukci:13"), catalogues)
+    assert.deepStrictEqual(
+      result.pollable.map((chain) => [chain.key, chain.links.map((link) => link.key)]),
+      [["GB", ["GB"]], ["XX", ["ukci:13"]]]
+    )
+    assert.deepStrictEqual(result.unknown.map((entry) => entry.zone), ["ukci:nationl", "XX"])
+  })
+
+  it("takes a provider without a catalogue at its word", () => {
+    const result = checkChains(
+      chains("DE,watttime:CAISO_NORTH"),
+      (provider) => provider === "watttime" ? undefined : emCatalogue
+    )
+    assert.deepStrictEqual(result.pollable.map((chain) => chain.key), ["DE", "watttime:CAISO_NORTH"])
   })
 })

@@ -42,6 +42,8 @@ export interface FakeApiOptions {
   readonly zonesBody?: string
   /** How long `GET /zones` takes to answer (a slow catalogue). */
   readonly zonesDelay?: Duration.DurationInput
+  /** Healthy answers say the emission factor asked for (else the recorded body's, lifecycle). */
+  readonly answersFactorAsked?: boolean
   /** Healthy forecast bodies per zone (see `forecastBody`); zones not listed answer 404. */
   readonly forecasts?: Readonly<Record<string, string>>
   /** Scripted forecast answers per zone, one per request before the healthy answer. */
@@ -89,10 +91,15 @@ export const makeFakeApi = (options: FakeApiOptions = {}) => {
   let inFlight = 0
   let maxInFlight = 0
 
-  const healthy = (zone: string): Answer => {
+  /** A healthy answer: the recorded one (lifecycle), or of the emission factor asked for, as the API's is. */
+  const healthy = (zone: string, asked: string | null): Answer => {
+    const emissionFactorType = options.answersFactorAsked === true ? asked : null
     const intensities = options.intensities ?? {}
     if (!(zone in intensities)) return respond(404, JSON.stringify({ error: `Zone '${zone}' does not exist` }))
-    return respond(200, latestBody(zone, intensities[zone] ?? null))
+    return respond(
+      200,
+      latestBody(zone, intensities[zone] ?? null, emissionFactorType === null ? {} : { emissionFactorType })
+    )
   }
 
   const healthyForecast = (zone: string): Answer => {
@@ -117,7 +124,7 @@ export const makeFakeApi = (options: FakeApiOptions = {}) => {
       return play(request, forecastScripts.get(zone)?.shift() ?? healthyForecast(zone))
     }
     perZone.set(zone, (perZone.get(zone) ?? 0) + 1)
-    const answer = scripts.get(zone)?.shift() ?? healthy(zone)
+    const answer = scripts.get(zone)?.shift() ?? healthy(zone, url.searchParams.get("emissionFactorType"))
     return Effect.acquireUseRelease(
       Effect.sync(() => {
         inFlight++

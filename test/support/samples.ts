@@ -3,7 +3,7 @@
  * poll writes them, the keys every reader of the file relies on, and a zone's failure. Each takes
  * overrides, so a test states only what it is about.
  */
-import type { CacheEntry, CacheFile } from "../../src/domain/CacheFile.js"
+import type { CacheEntry, CacheFile, SourceProvenance } from "../../src/domain/CacheFile.js"
 import type { Reading } from "../../src/domain/Reading.js"
 import { type FailureReason, SourceError } from "../../src/ports/CarbonSource.js"
 
@@ -17,8 +17,8 @@ export const CONTRACT_KEYS: ReadonlyArray<string> = [
   "worst_region"
 ]
 
-/** The keys a file had before forecasts: the contract's, then the first additions. */
-export const PRE_FORECAST_KEYS: ReadonlyArray<string> = [...CONTRACT_KEYS, "expires_at", "unavailable"]
+/** The keys a file has without forecasts: the contract's, then the additions, forecast keys after them. */
+export const PRE_FORECAST_KEYS: ReadonlyArray<string> = [...CONTRACT_KEYS, "expires_at", "unavailable", "sources"]
 
 /** A lifecycle reading for the noon slot of 2024-01-01, not estimated. */
 export const aReading = (zone: string, carbonIntensity: number, overrides: Partial<Reading> = {}): Reading => ({
@@ -59,3 +59,11 @@ export const aCache = (
 /** A zone's failure as the poll keeps it; `said` is what its `unavailable` entry says. */
 export const aFailure = (zone: string, reason: FailureReason, said: string): SourceError =>
   new SourceError({ zone, reason, providerMessage: said, detail: `zone ${zone}: ${reason}: ${said}` })
+
+/** Where a value of an Electricity Maps zone, ranked as the default basis, came from. */
+export const EM_SOURCE: SourceProvenance = {
+  provider: "electricitymaps",
+  signal: "average",
+  emissionFactorType: "lifecycle",
+  fallback: false
+}

@@ -1,7 +1,8 @@
 /** Settings for tests: the documented defaults with a distinctive key and a test URL, one layer per concern. */
-import { Context, Duration, Layer, LogLevel, Option, Redacted } from "effect"
+import { Context, Duration, Either, Layer, LogLevel, Option, Redacted } from "effect"
 import { ApiConfig, type ApiSettings } from "../../src/config/ApiConfig.js"
 import { BasisConfig, type BasisSettings } from "../../src/config/BasisConfig.js"
+import { BudgetConfig, type BudgetSettings } from "../../src/config/BudgetConfig.js"
 import { CacheConfig, type CacheSettings } from "../../src/config/CacheConfig.js"
 import { ClusterConfig, type ClusterSettings } from "../../src/config/ClusterConfig.js"
 import { ConfigWarnings } from "../../src/config/Configuration.js"
@@ -13,6 +14,7 @@ import { LoggingConfig, type LoggingSettings } from "../../src/config/LoggingCon
 import { PollingConfig, type PollingSettings } from "../../src/config/PollingConfig.js"
 import { UkciConfig } from "../../src/config/UkciConfig.js"
 import { WattTimeConfig } from "../../src/config/WattTimeConfig.js"
+import { parseZoneChains } from "../../src/domain/ZoneChain.js"
 
 export const TEST_API_KEY = "test-key-9f8e7d6c5b4a-must-never-leak"
 
@@ -26,18 +28,34 @@ export type Settings =
   & LoggingSettings
   & ForecastSettings
   & ClusterSettings
+  & BudgetSettings
   & ConsumerSettings
   & KedaSettings
   & {
     readonly warnings: ReadonlyArray<string>
   }
 
+/**
+ * `zones` as a test writes them: keys or `|`-chains (`GB|ukci:national`), read as ZONES is, so a
+ * test names its chains in one place and gets the keys and the chains that agree.
+ */
+const zoneSettings = (zones: ReadonlyArray<string>): Pick<Settings, "zones" | "chains"> => {
+  const chains = Either.getOrThrow(parseZoneChains(zones.join(",")))
+  return { zones: chains.map((chain) => chain.key), chains }
+}
+
 export const testSettings = (overrides: Partial<Settings> = {}): Settings => ({
+  ...baseSettings(overrides),
+  ...zoneSettings(overrides.zones ?? baseSettings({}).zones)
+})
+
+const baseSettings = (overrides: Partial<Settings>): Settings => ({
   apiKey: Redacted.make(TEST_API_KEY),
   pollIntervalMinutes: 5,
   cacheTtlMinutes: 10,
   cacheFile: "/cache/carbon_cache.json",
   zones: ["US-CAL-CISO", "US-TEX-ERCO", "US-NY-NYIS", "US-MIDA-PJM", "US-MIDW-MISO"],
+  chains: [],
   apiUrl: "https://api.test/v4",
   signal: "average",
   emissionFactorType: "lifecycle",
@@ -57,6 +75,7 @@ export const testSettings = (overrides: Partial<Settings> = {}): Settings => ({
   forecastHorizonHours: 24,
   forecastRefreshMinutes: 60,
   cluster: Option.none(),
+  monthlyCalls: {},
   consumerToken: Option.none(),
   keda: Option.none(),
   warnings: [],
@@ -76,6 +95,7 @@ export const configContext = (settings: Settings) =>
     Context.add(LoggingConfig, settings),
     Context.add(ForecastConfig, settings),
     Context.add(ClusterConfig, settings),
+    Context.add(BudgetConfig, settings),
     Context.add(ConsumerConfig, settings),
     Context.add(KedaConfig, settings),
     Context.add(ConfigWarnings, settings.warnings)

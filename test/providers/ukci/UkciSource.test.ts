@@ -6,7 +6,8 @@ import { UkciConfig, ukciConfig, type UkciSettings } from "../../../src/config/U
 import { bestWindow } from "../../../src/forecast/BestWindow.js"
 import { checkForecast } from "../../../src/forecast/Forecasts.js"
 import { checkReading } from "../../../src/poll/ReadingRules.js"
-import { checkAgainstCatalogue } from "../../../src/poll/ZoneCheck.js"
+import { parseZoneRef } from "../../../src/domain/Provider.js"
+import { checkChains } from "../../../src/poll/ZoneCheck.js"
 import { CarbonSource } from "../../../src/ports/CarbonSource.js"
 import { normalizeInstant } from "../../../src/providers/ukci/Periods.js"
 import { UKCI_CATALOGUE } from "../../../src/providers/ukci/Regions.js"
@@ -432,25 +433,34 @@ describe("the UK Carbon Intensity source: catalogue, names and basis", () => {
       assert.isTrue(catalogue.every((zone) => zone.access?.latest === true && zone.access.forecast === true))
     }))
 
+  /** The zone check over the UK catalogue alone, each typed word as a `ukci:` key. */
+  const checkUk = (typed: ReadonlyArray<string>) =>
+    checkChains(
+      typed.map((word) => {
+        const ref = parseZoneRef(`ukci:${word}`)
+        return { key: ref.key, links: [ref] }
+      }),
+      (provider) => provider === "ukci" ? UKCI_CATALOGUE : undefined
+    )
+
   const named: ReadonlyArray<readonly [string, string]> = [
-    ["london", "13 (London)"],
-    ["ukci:london", "13 (London)"],
-    ["north-wales-merseyside", "6 (North Wales & Merseyside)"],
-    ["Yorkshir", "5 (Yorkshire)"],
-    ["great britain", "national (Great Britain)"],
-    ["england", "15 (England)"]
+    ["london", "ukci:13 (London)"],
+    ["north-wales-merseyside", "ukci:6 (North Wales & Merseyside)"],
+    ["Yorkshir", "ukci:5 (Yorkshire)"],
+    ["great-britain", "ukci:national (Great Britain)"],
+    ["england", "ukci:15 (England)"]
   ]
   for (const [typed, suggested] of named) {
-    it(`suggests ${suggested} for ${typed}`, () => {
-      const result = checkAgainstCatalogue([typed], UKCI_CATALOGUE)
+    it(`suggests ${suggested} for ukci:${typed}`, () => {
+      const result = checkUk([typed])
       assert.strictEqual(result.unknown[0]?.suggestions[0], suggested)
     })
   }
 
   it("keeps the ids themselves and suggests nothing for a word near no name", () => {
-    const result = checkAgainstCatalogue(["national", "13", "atlantis"], UKCI_CATALOGUE)
-    assert.deepStrictEqual(result.pollable, ["national", "13"])
-    assert.deepStrictEqual(result.unknown, [{ zone: "atlantis", suggestions: [] }])
+    const result = checkUk(["national", "13", "atlantis"])
+    assert.deepStrictEqual(result.pollable.map((chain) => chain.key), ["ukci:national", "ukci:13"])
+    assert.deepStrictEqual(result.unknown, [{ zone: "ukci:atlantis", suggestions: [] }])
   })
 
   it.effect("says its basis: average values, direct emissions; its provider and name", () =>
