@@ -5,9 +5,9 @@
  * nothing else in the code reads the environment.
  */
 import { Config, ConfigError, Context, Effect, Either, Layer, Option, Redacted } from "effect"
+import { describeOverBudget, overBudget } from "../domain/CallBudget.js"
 import type { ProviderId } from "../domain/Provider.js"
 import { parseZoneChains, providersOf } from "../domain/ZoneChain.js"
-import { describeOverBudget, overBudget } from "../domain/CallBudget.js"
 import {
   ApiConfig,
   apiConfig,
