@@ -29,22 +29,29 @@ export const closestKnown = (name: string, known: ReadonlyArray<string>): Option
   if (known.includes(name)) return Option.none()
   const segments = segmentsOf(upper)
   const matches = known
-    .map((candidate, order) => ({ candidate, order, edits: editDistance(upper, candidate) }))
-    .filter(({ candidate, edits }) =>
-      edits <= allowedEdits(candidate) ||
-      (segments.length >= 2 && isSegmentSubsequence(segments, segmentsOf(candidate)))
-    )
+    .flatMap((candidate, order) => {
+      const bySegments = segments.length >= 2 && isSegmentSubsequence(segments, segmentsOf(candidate))
+      // Names whose lengths differ by more than the allowed edits cannot be that close: skipping
+      // the distance for them keeps this cheap against a container's many variables.
+      if (!bySegments && Math.abs(upper.length - candidate.length) > allowedEdits(candidate)) return []
+      const edits = editDistance(upper, candidate)
+      return bySegments || edits <= allowedEdits(candidate) ? [{ candidate, order, edits }] : []
+    })
     .sort((a, b) => a.edits - b.edits || a.order - b.order)
   return Option.map(Option.fromNullable(matches[0]), (match) => match.candidate)
 }
 
+const warningsFor = (lookalikes: ReadonlyArray<{ readonly name: string; readonly meant: string }>) =>
+  [...new Map(lookalikes.map((lookalike) => [lookalike.name, lookalike.meant]))]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, meant]) => `${name} is set but carbon-poller does not read it (it is ignored); did you mean ${meant}?`)
+
 /** One warning per set variable that looks like one of ours; the value is never shown. */
 export const lookalikeWarnings = (names: Iterable<string>, known: ReadonlyArray<string>): ReadonlyArray<string> =>
-  [...new Set(names)].sort().flatMap((name) =>
-    Option.match(closestKnown(name, known), {
-      onNone: () => [],
-      onSome: (meant) => [`${name} is set but carbon-poller does not read it (it is ignored); did you mean ${meant}?`]
-    })
+  warningsFor(
+    [...names].flatMap((name) =>
+      Option.match(closestKnown(name, known), { onNone: () => [], onSome: (meant) => [{ name, meant }] })
+    )
   )
 
 const MAX_DEPTH = 12
@@ -79,7 +86,9 @@ export const lookalikesInEnvironment = (known: ReadonlyArray<string>): Effect.Ef
   Effect.gen(function*() {
     const provider = yield* Effect.configProviderWith(Effect.succeed)
     const names = yield* Effect.orElseSucceed(providerNames(provider.flattened), (): ReadonlyArray<string> => [])
-    const suspects = names.filter((name) => Option.isSome(closestKnown(name, known)))
-    const set = yield* Effect.filter(suspects, isSet)
-    return lookalikeWarnings(set, known)
+    const suspects = names.flatMap((name) =>
+      Option.match(closestKnown(name, known), { onNone: () => [], onSome: (meant) => [{ name, meant }] })
+    )
+    const set = yield* Effect.filter(suspects, ({ name }) => isSet(name))
+    return warningsFor(set)
   })
