@@ -20,7 +20,6 @@ import {
   Metric,
   MetricLabel,
   Queue,
-  Stream,
   TestClock
 } from "effect"
 import * as AppLayer from "../../src/app/AppLayer.js"
@@ -32,13 +31,13 @@ import type { ProviderId, Signal } from "../../src/domain/Provider.js"
 import * as Metrics from "../../src/observability/Metrics.js"
 import * as NodePlatform from "../../src/platform/NodePlatform.js"
 import { Poller } from "../../src/poll/Poller.js"
-import { PollStatus } from "../../src/poll/PollStatus.js"
 import type { PollSummary } from "../../src/poll/PollSummary.js"
 import { ZoneCheck } from "../../src/poll/ZoneCheck.js"
 import { carbonIntensity } from "../../src/simulator/Intensity.js"
 import * as Simulator from "../../src/simulator/Simulator.js"
 import { period } from "../../src/simulator/ukci/Model.js"
 import { moerLbs } from "../../src/simulator/watttime/Signal.js"
+import { summariesInto } from "../support/pollWatch.js"
 import { CONTRACT_KEYS } from "../support/samples.js"
 
 const SEED = "providers-it"
@@ -291,14 +290,7 @@ const firstHour = (d: Deployment) =>
   Effect.gen(function*() {
     const startedAt = yield* Clock.currentTimeMillis
     const polls = yield* Queue.unbounded<PollSummary>()
-    const watch = Layer.scopedDiscard(
-      Effect.forkScoped(
-        Effect.flatMap(
-          PollStatus,
-          (status) => status.summaries.pipe(Stream.runForEach((summary) => Queue.offer(polls, summary)))
-        )
-      )
-    ).pipe(Layer.provide(AppLayer.ServicesLayer))
+    const watch = summariesInto(polls)
     const service = yield* Effect.fork(
       Layer.launch(d.over(AppLayer.ServiceLayer.pipe(Layer.provide(watch)))).pipe(Effect.withConfigProvider(d.provider))
     )
