@@ -10,7 +10,11 @@ import { CacheConfig } from "../config/CacheConfig.js"
 import { ConfigWarnings } from "../config/Configuration.js"
 import { ForecastConfig, forecastsEnabled } from "../config/ForecastConfig.js"
 import { PollingConfig } from "../config/PollingConfig.js"
+import { UkciConfig } from "../config/UkciConfig.js"
+import { WattTimeConfig } from "../config/WattTimeConfig.js"
 import { describeCalls, plannedCalls } from "../domain/CallBudget.js"
+import { providerName } from "../domain/ProviderFacts.js"
+import { providersOf } from "../domain/ZoneChain.js"
 import { Forecasts } from "../forecast/Forecasts.js"
 import { VERSION } from "../platform/Version.js"
 import { Poller } from "../poll/Poller.js"
@@ -37,15 +41,33 @@ export const logStart = Effect.gen(function*() {
   const basis = yield* BasisConfig
   const cache = yield* CacheConfig
   const polling = yield* PollingConfig
+  const urls = {
+    electricitymaps: api.apiUrl,
+    ukci: (yield* UkciConfig).apiUrl,
+    watttime: (yield* WattTimeConfig).apiUrl
+  }
+  // Only the providers ZONES names: a UK-only run asks nothing of Electricity Maps, and says so.
+  const named = [...providersOf(polling.chains)]
+  const apis = named.map((provider) => `${providerName(provider)} ${urls[provider]}`).join(", ")
   for (const warning of yield* ConfigWarnings) yield* Effect.logWarning(warning)
   yield* Effect.log(
-    `carbon-poller ${VERSION} starting: ${polling.zones.length} zones every ${polling.pollIntervalMinutes} min, TTL ${cache.cacheTtlMinutes} min, cache ${cache.cacheFile}, API ${api.apiUrl}`
+    `carbon-poller ${VERSION} starting: ${polling.zones.length} zones every ${polling.pollIntervalMinutes} min, TTL ${cache.cacheTtlMinutes} min, cache ${cache.cacheFile}, ${
+      named.length === 1 ? "API" : "APIs"
+    } ${apis}`
   ).pipe(
     Effect.annotateLogs({
       zones: polling.zones.join(","),
-      api_url: api.apiUrl,
-      // Says a key is configured without saying anything about it.
-      api_key: Redacted.value(api.apiKey) === "" ? "(none)" : "<redacted>",
+      providers: named.join(","),
+      ...(named.includes("electricitymaps") ?
+        {
+          api_url: api.apiUrl,
+          // Says a key is configured without saying anything about it.
+          api_key: Redacted.value(api.apiKey) === "" ? "(none)" : "<redacted>"
+        } :
+        {}),
+      ...(named.includes("ukci") ? { ukci_api_url: urls.ukci } : {}),
+      ...(named.includes("watttime") ? { watttime_api_url: urls.watttime } : {}),
+      signal: basis.signal,
       emission_factor_type: basis.emissionFactorType,
       max_concurrency: polling.maxConcurrency
     })

@@ -5,9 +5,9 @@
  * nothing else in the code reads the environment.
  */
 import { Config, ConfigError, Context, Effect, Either, Layer, Option, Redacted } from "effect"
+import { describeOverBudget, overBudget } from "../domain/CallBudget.js"
 import type { ProviderId } from "../domain/Provider.js"
 import { parseZoneChains, providersOf } from "../domain/ZoneChain.js"
-import { describeOverBudget, overBudget } from "../domain/CallBudget.js"
 import {
   ApiConfig,
   apiConfig,
@@ -115,13 +115,13 @@ export const VARIABLES = [
   WINDOWS_VARIABLE,
   "FORECAST_HORIZON_HOURS",
   "FORECAST_REFRESH_MINUTES",
-  ...BUDGET_VARIABLES.map(([, variable]) => variable),
   "LOG_FORMAT",
   "LOG_LEVEL",
   "HTTP_PORT",
   "HTTP_HOST",
   TOKEN_VARIABLE,
   TOKEN_FILE_VARIABLE,
+  ...BUDGET_VARIABLES.map(([, variable]) => variable),
   LEASE_VARIABLE,
   CONFIGMAP_VARIABLE,
   "POD_NAME",

@@ -28,9 +28,11 @@ export const renderPoll = (
   const rows = cache.sorted_by_carbon.map((zone, index) => {
     const entry = cache.regions[zone]!
     const kept = freshZones.has(zone) ? "fresh" : `kept from ${entry.timestamp.slice(11)}`
+    const source = cache.sources?.[zone]
+    const from = source === undefined ? "" : `, from ${source.provider}${source.fallback ? " (fallback)" : ""}`
     return `  ${padLeft(String(index + 1), 4)}  ${pad(zone, zoneWidth)}  ${
       padLeft(entry.carbonIntensity.toFixed(0), 10)
-    }  ${pad(entry.isEstimated ? "yes" : "no", 9)}  ${kept}`
+    }  ${pad(entry.isEstimated ? "yes" : "no", 9)}  ${kept}${from}`
   })
   const missing = Object.entries(cache.unavailable ?? {}).map(([zone, why]) =>
     `  missing: ${zone} (${why.reason}: ${why.message})`

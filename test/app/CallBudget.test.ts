@@ -33,7 +33,7 @@ describe("the planned calls", () => {
         asked
       })
       const app = AppLayer.assemble({
-        sources: [...AppLayer.sources, { provider: "ukci", layer: Layer.succeed(CarbonSource, ukci) }],
+        sources: [AppLayer.sources[0], { provider: "ukci", layer: Layer.succeed(CarbonSource, ukci) }],
         outputs: AppLayer.outputs
       })
       const zones = ["DE", "FR", "GB|ukci:national", "ukci:13"]

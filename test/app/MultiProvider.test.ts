@@ -38,7 +38,7 @@ const appWith = (
     Layer.effectDiscard(Effect.sync(() => options.built?.push(provider))).pipe(Layer.provideMerge(layer))
   return AppLayer.assemble({
     sources: [
-      ...AppLayer.sources,
+      AppLayer.sources[0],
       {
         provider: "ukci",
         layer: recorded(
