@@ -5,14 +5,14 @@
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as FileSystem from "@effect/platform/FileSystem"
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Fiber, Layer, Logger, Queue, Schema, Stream, TestClock } from "effect"
+import { Duration, Effect, Fiber, Layer, Logger, Queue, Schema, TestClock } from "effect"
 import * as AppLayer from "../../src/app/AppLayer.js"
 import { pollOnceAndExit } from "../../src/app/Commands.js"
 import { CacheFile } from "../../src/domain/CacheFile.js"
 import * as NodePlatform from "../../src/platform/NodePlatform.js"
-import { PollStatus } from "../../src/poll/PollStatus.js"
 import type { PollSummary } from "../../src/poll/PollSummary.js"
 import * as Simulator from "../../src/simulator/Simulator.js"
+import { summariesInto } from "../support/pollWatch.js"
 import { configContext, type Settings, testSettings } from "../support/settings.js"
 
 const ZONES = ["DE", "FR", "GB"]
@@ -63,14 +63,7 @@ type Service = Effect.Effect.Success<ReturnType<typeof service>>
 const drivePolls = <A, E>(s: Service, drive: (nextPoll: Effect.Effect<PollSummary>) => Effect.Effect<A, E>) =>
   Effect.gen(function*() {
     const polls = yield* Queue.unbounded<PollSummary>()
-    const watch = Layer.scopedDiscard(
-      Effect.forkScoped(
-        Effect.flatMap(
-          PollStatus,
-          (status) => status.summaries.pipe(Stream.runForEach((summary) => Queue.offer(polls, summary)))
-        )
-      )
-    ).pipe(Layer.provide(AppLayer.ServicesLayer))
+    const watch = summariesInto(polls)
     const loop = yield* Effect.fork(Layer.launch(s.over(AppLayer.ServiceLayer.pipe(Layer.provide(watch)))))
     yield* Queue.take(polls)
     const result = yield* drive(Effect.zipRight(TestClock.adjust("5 minutes"), Queue.take(polls)))

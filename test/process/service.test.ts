@@ -126,6 +126,27 @@ describe("the service process", () => {
     assert.strictEqual((await simulator.stats()).total, before)
   })
 
+  it("exits 2 for a chain whose links disagree on basis, naming zone, basis asked and basis given, before any request", async () => {
+    const before = (await simulator.stats()).total
+    const password = "process-test-watttime-password-7e3a"
+    const service = spawnService(serviceEnv(tempCacheFile(), {
+      ZONES: "DE|watttime:CAISO_NORTH",
+      SIGNAL: "average",
+      EMISSION_FACTOR_TYPE: "direct",
+      WATTTIME_API_URL: simulator.wattTimeUrl,
+      WATTTIME_USERNAME: "sim-user",
+      WATTTIME_PASSWORD: password
+    }))
+    assert.strictEqual(await service.exited(15_000), 2, service.stderr())
+    const stderr = service.stderr()
+    assert.match(stderr, /zone watttime:CAISO_NORTH: WattTime gives marginal, direct values/)
+    assert.match(stderr, /the deployment ranks average, direct \(SIGNAL=average, EMISSION_FACTOR_TYPE=direct\)/)
+    assert.notMatch(stderr, /zone DE:/)
+    assert.notInclude(stderr + service.stdout(), password)
+    assert.notInclude(stderr + service.stdout(), KEY)
+    assert.strictEqual((await simulator.stats()).total, before)
+  })
+
   it("exits 3 when no configured zone exists", async () => {
     const service = spawnService(serviceEnv(tempCacheFile(), { ZONES: "US-NY-NYISO,US-TEX-ERCOT" }))
     assert.strictEqual(await service.exited(15_000), 3)
