@@ -170,7 +170,46 @@ describe("12. a hostile ConfigMap", () => {
         )
         if (!settled) problems.push(`${what}: the followers did not mirror the restored cache`)
       }
-      if (refusalsNamed === 0) problems.push("no follower ever named a refused cache")
+      // With the leader running, a follower sees an edit only if it reads before the leader repairs
+      // it, which depends on the phase of their reads (0 of 7 in one run). With the leader paused
+      // (SIGSTOP, well within its 15 s lease), every follower must see the edit, refuse it, name it
+      // in its log and in /readyz, and keep its file.
+      const good = cluster.published()!
+      const hostile = good.replace(/"ttl_minutes": [\d.]+/, "\"ttl_minutes\": 1000000000")
+      const before = followers.map((r) =>
+        logLines(r.process).filter((l) => l.message.includes("refused and not mirrored")).length
+      )
+      leader.process.child.kill("SIGSTOP")
+      let resumedAt = performance.now()
+      try {
+        publishForeign(hostile)
+        const allNamed = await waitUntil(
+          () =>
+            followers.every((r, i) =>
+              logLines(r.process).filter((l) => l.message.includes("refused and not mirrored")).length > before[i]!
+            ),
+          7_000,
+          100
+        )
+        if (!allNamed) problems.push("with the leader paused, a follower did not name the refused cache")
+        else refusalsNamed += followers.length
+        for (const r of followers) {
+          const answer = await readyz(r.port)
+          if (!answer.body.includes("publishedCacheRefused")) {
+            problems.push(
+              `with the leader paused, ${r.name} /readyz does not name the refusal: ${answer.body.slice(0, 120)}`
+            )
+          }
+          if (readFile(r.cacheFile) === hostile) problems.push(`with the leader paused, ${r.name} copied the edit`)
+        }
+        figures.push(`leader paused: every follower named the refused edit (${allNamed})`)
+      } finally {
+        leader.process.child.kill("SIGCONT")
+        resumedAt = performance.now()
+      }
+      const repaired = await waitUntil(() => cluster.published() !== hostile, INTERVAL_MILLIS, 100)
+      if (!repaired) problems.push("the resumed leader did not restore its cache within one interval")
+      figures.push(`resumed leader restored its cache after ${((performance.now() - resumedAt) / 1000).toFixed(1)} s`)
     } finally {
       for (const r of replicas) {
         keepEmitted(await readyz(r.port).then((a) => a.body))
@@ -188,7 +227,7 @@ describe("12. a hostile ConfigMap", () => {
           probes - badAnswers
         }/${probes} /readyz answers JSON 200/503; ${refusalsNamed} refusals named in follower logs; the leader restored its cache after at most ${
           (slowest / 1000).toFixed(1)
-        } s (next poll after ${INTERVAL_MILLIS / 1000} s)${
+        } s (next poll after ${INTERVAL_MILLIS / 1000} s); ${figures.filter((f) => f.includes("leader")).join("; ")}${
           problems.length > 0 ? `; BROKE: ${problems.slice(0, 4).join(" | ")}` : ""
         }`
       })
