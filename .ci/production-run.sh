@@ -262,7 +262,9 @@ if [[ -z "$svc_rc" ]]; then
 fi
 svc_pid=""
 [[ "$svc_rc" -eq 0 ]] || die "service exited $svc_rc after SIGTERM, expected 0"
-leftovers="$(find "$(dirname "$server_cache")" -mindepth 1 ! -name "$(basename "$server_cache")" -print)"
+# The read API's 24-hour history lives beside the cache (<name>.history.json): kept, not a leftover.
+server_history="$(basename "$server_cache" .json).history.json"
+leftovers="$(find "$(dirname "$server_cache")" -mindepth 1 ! -name "$(basename "$server_cache")" ! -name "$server_history" -print)"
 [[ -z "$leftovers" ]] || die "temp files left after SIGTERM: $leftovers"
 printf 'exit 0 after SIGTERM, no temp files left\n'
 
