@@ -88,7 +88,8 @@ export interface ZoneCheckResult {
 const suggestionsFor = (link: ZoneRef, catalogue: ZoneCatalogue): ReadonlyArray<string> => {
   const byId = catalogue.map((zone) => ({ ...zone, zone: parseZoneRef(zone.zone).id }))
   // A key found by its name is shown with it (the name is why); one found by spelling is enough alone.
-  const byName = suggestByName(link.id, byId).map((label) => `${asKey(link, "")}${label}`)
+  const prefix = link.key.slice(0, link.key.length - link.id.length)
+  const byName = suggestByName(link.id, byId).map((label) => `${prefix}${label}`)
   const bySpelling = suggestZones(link.id, byId.map((zone) => zone.zone)).map((id) => asKey(link, id))
   return [...new Set([...byName, ...bySpelling])].slice(0, 3)
 }
