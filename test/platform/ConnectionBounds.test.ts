@@ -49,6 +49,10 @@ const silentConnections = async (port: number, count: number, from = "127.0.0.1"
     sockets.push(
       await new Promise<Socket>((resolve) => {
         const socket = connect({ port, host: "127.0.0.1", localAddress: from }, () => resolve(socket))
+        // Silent, not deaf: what the server sends (a 408 when its request timeout closes the
+        // connection first) is read and dropped, or a paused socket holding those bytes would never
+        // see the end of the stream and would look open after the server closed it.
+        socket.resume()
         socket.on("error", () => resolve(socket))
       })
     )

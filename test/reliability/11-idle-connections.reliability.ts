@@ -78,6 +78,9 @@ const hold = (port: number, count: number, greeting: string, deadline: number) =
       if (greeting !== "") socket.write(greeting)
     })
     open.add(socket)
+    // Read and dropped: a paused socket holding the 408 the service sends when it cuts a
+    // connection would never see the end of the stream, so it would not be reopened.
+    socket.resume()
     socket.on("error", () => {})
     socket.on("close", () => {
       open.delete(socket)
