@@ -11,6 +11,8 @@
 # Then, with the simulator started from the repo:
 #   1. `node dist/main.js --once` against the simulator: exit 0, a cache file with the contract's
 #      shape, mode 0644, no temp files left behind.
+#   1b. `--once` naming UK and WattTime zones: their adapters' chunks load from dist/ (`sources` says
+#      which provider answered each zone).
 #   2. `node dist/main.js` as a server: /healthz and /readyz answer 200 on HTTP_PORT (the probes in
 #      k8s.yaml), /metrics answers, the Dockerfile's HEALTHCHECK command passes, SIGTERM exits 0.
 #
@@ -204,6 +206,37 @@ node -e '
   if (leftovers.length > 0) fail(`files left next to the cache: ${leftovers}`)
   console.log(`ok: ${zones.length} zones, best ${c.best_region}, worst ${c.worst_region}, timestamp ${c.timestamp}`)
 ' "$cache_file"
+
+# ------------------------------------------------------------------------------------------------
+log "runtime: node dist/main.js --once with the UK and WattTime adapters (chunks loaded on demand)"
+# Those adapters are split into chunks the bundle imports only when ZONES names their provider: a
+# run naming them proves the chunks are in dist/ and load outside the source tree.
+sim_origin="${sim_url%/v4}"
+multi_dir="$work/multi"
+for deployment in \
+  "ZONES=DE,GB|ukci:national,ukci:13 EMISSION_FACTOR_TYPE=direct UKCI_API_URL=$sim_origin/ukci" \
+  "ZONES=watttime:CAISO_NORTH SIGNAL=marginal EMISSION_FACTOR_TYPE=direct WATTTIME_API_URL=$sim_origin WATTTIME_USERNAME=sim-user WATTTIME_PASSWORD=sim-password"; do
+  rm -rf "$multi_dir"
+  set +e
+  # shellcheck disable=SC2086 # the deployment's variables are words on purpose
+  (cd "$app" && timeout 60 "${run_env[@]}" CACHE_FILE="$multi_dir/carbon_cache.json" HTTP_PORT=0 $deployment \
+    node dist/main.js --once) >"$work/once.log" 2>&1
+  multi_rc=$?
+  set -e
+  [[ $multi_rc -eq 0 ]] || { cat "$work/once.log"; die "--once with $deployment exited $multi_rc"; }
+  # shellcheck disable=SC2016 # JavaScript template literals, not shell expansions
+  node -e '
+    const c = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8"))
+    const keys = Object.keys(c.regions)
+    const providers = keys.map((k) => `${k}: ${c.sources?.[k]?.provider}`)
+    const expected = process.argv[2].split(" ")[0].slice("ZONES=".length).split(",").map((chain) => chain.split("|")[0])
+    if (JSON.stringify([...keys].sort()) !== JSON.stringify([...expected].sort())) {
+      console.error(`regions ${keys} != ${expected}`); process.exit(1)
+    }
+    if (keys.some((k) => c.sources?.[k]?.provider === undefined)) { console.error(`sources: ${providers}`); process.exit(1) }
+    console.log(`ok: ${providers.join(", ")}`)
+  ' "$multi_dir/carbon_cache.json" "$deployment"
+done
 
 # ------------------------------------------------------------------------------------------------
 log "runtime: node dist/main.js as a server (probes, HEALTHCHECK, SIGTERM)"
