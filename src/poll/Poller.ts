@@ -98,18 +98,23 @@ export class Poller extends Effect.Service<Poller>()("carbon-poller/Poller", {
     const fetchZone = (chain: ZoneChain): Effect.Effect<FreshReading, SourceError> =>
       Effect.gen(function*() {
         const failures: Array<SourceError> = []
-        for (const [index, link] of chain.links.entries()) {
+        for (const link of chain.links) {
           const answer = yield* Effect.either(fetchLink(link))
           if (Either.isLeft(answer)) {
             failures.push(answer.left)
             continue
           }
-          const fallback = index > 0
+          // By key, not by position: the zone check drops links their catalogue does not list, so a
+          // fallback can be the first link left when the configured first key does not exist.
+          const fallback = link.key !== chain.key
           if (fallback) {
+            const why = failures.length > 0
+              ? failures.map((failure) => failure.detail).join("; ")
+              : `zone ${chain.key} is not in its provider's zone catalogue`
             yield* Metrics.increment(Metrics.fallbacks, { provider: link.provider })
-            yield* Effect.logWarning(
-              `${failures.map((failure) => failure.detail).join("; ")}; fallback ${link.key} answered for ${chain.key}`
-            ).pipe(Effect.annotateLogs({ zone: chain.key, fallback: link.key }))
+            yield* Effect.logWarning(`${why}; fallback ${link.key} answered for ${chain.key}`).pipe(
+              Effect.annotateLogs({ zone: chain.key, fallback: link.key })
+            )
           }
           return {
             zone: chain.key,

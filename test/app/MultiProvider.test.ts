@@ -159,6 +159,27 @@ describe("like with like", () => {
 describe("fallback chains", () => {
   const chain = { zones: ["DE", "GB|ukci:national"], emissionFactorType: "direct" as const }
 
+  it.effect("says fallback when the first key is missing from its provider's catalogue and a later link answers", () =>
+    Effect.gen(function*() {
+      // The zone check drops XX-NOPE (Electricity Maps does not list it), so the UK link is the
+      // first one asked: still a fallback, since the value is not XX-NOPE's own provider's.
+      const h = harness({ zones: ["DE", "XX-NOPE|ukci:national"], emissionFactorType: "direct" })
+      const before = yield* counted(Metrics.fallbacks, { provider: "ukci" })
+      yield* pollOnceAndExit.pipe(Effect.provide(h.over(appWith().ServicesLayer)))
+      const file = readFile(h)
+      assert.strictEqual(file.regions["XX-NOPE"].carbonIntensity, 150)
+      assert.deepStrictEqual(file.sources["XX-NOPE"], {
+        provider: "ukci",
+        signal: "average",
+        emissionFactorType: "direct",
+        fallback: true
+      })
+      assert.strictEqual((yield* counted(Metrics.fallbacks, { provider: "ukci" })) - before, 1)
+      assert.isTrue(
+        h.logLines.some((line) => line.includes("not in its provider's zone catalogue; fallback ukci:national"))
+      )
+    }))
+
   it.effect("asks the next link in the same poll when the first fails, and stores the value under the first key", () =>
     Effect.gen(function*() {
       const h = harness(chain, { scripts: { GB: [respond(503, "")] } })
