@@ -19,7 +19,7 @@ import { Forecasts } from "../forecast/Forecasts.js"
 import { VERSION } from "../platform/Version.js"
 import { Poller } from "../poll/Poller.js"
 import * as RunMode from "../poll/RunMode.js"
-import { listZones, ZoneCheck } from "../poll/ZoneCheck.js"
+import { listsZone, listZones, ZoneCheck } from "../poll/ZoneCheck.js"
 import { NoCacheWritten, NoZoneMatches } from "./FatalError.js"
 
 /** The planned calls per provider, one line each, from the configuration alone (nothing is asked). */
@@ -111,9 +111,15 @@ export const printPlan = Effect.gen(function*() {
   )
 })
 
-/** The `zones` command: keys and names matching a word; exits 1 when none matches. */
+/**
+ * The `zones` command: keys and names matching a word; exits 1 when no zone matches, even when a
+ * provider's note (its list needs credentials) is printed.
+ */
 export const printZones = Effect.fn("Commands.printZones")(function*(search: string | undefined) {
   const lines = yield* listZones(search)
-  if (lines.length === 0) return yield* new NoZoneMatches({ search })
+  if (!lines.some(listsZone)) {
+    if (lines.length > 0) yield* Console.error(lines.join("\n"))
+    return yield* new NoZoneMatches({ search })
+  }
   yield* Console.log(lines.join("\n"))
 })

@@ -269,6 +269,12 @@ export class ZoneCheck extends Effect.Service<ZoneCheck>()("carbon-poller/ZoneCh
  */
 export class StartPlan extends Context.Tag("carbon-poller/StartPlan")<StartPlan, ZonePlan>() {}
 
+/** How a line of `listZones` that says something about a provider, rather than listing a zone, begins. */
+const PROVIDER_NOTE = "# "
+
+/** Whether a line of `listZones` lists a zone (not a provider's note): zone keys never begin with `#`. */
+export const listsZone = (line: string): boolean => !line.startsWith(PROVIDER_NOTE)
+
 /**
  * The `zones` command: every provider's keys and names matching a word, marking those the plan
  * covers; a provider whose catalogue cannot be had (it needs credentials this run lacks) says so
@@ -286,7 +292,9 @@ export const listZones = (search: string | undefined) =>
     )
     if (failed.length === catalogues.length && failed[0] !== undefined) return yield* Effect.fail(failed[0])
     const lists = catalogues.map(({ catalogue, source }) => {
-      if (Either.isLeft(catalogue)) return [`# ${source.name}: zones not listed: ${catalogue.left.message}`]
+      if (Either.isLeft(catalogue)) {
+        return [`${PROVIDER_NOTE}${source.name}: zones not listed: ${catalogue.left.message}`]
+      }
       const planKnown = catalogue.right.some((zone) => zone.access !== undefined)
       return catalogue.right
         .filter((zone) =>

@@ -7,7 +7,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either, Layer, Metric, MetricLabel } from "effect"
 import * as AppLayer from "../../src/app/AppLayer.js"
-import { pollOnceAndExit } from "../../src/app/Commands.js"
+import { pollOnceAndExit, printZones } from "../../src/app/Commands.js"
 import { exitCodeOf } from "../../src/app/FatalError.js"
 import type { Basis } from "../../src/domain/Provider.js"
 import * as Metrics from "../../src/observability/Metrics.js"
@@ -314,5 +314,16 @@ describe("zones of every provider", () => {
       assert.isTrue(
         lines.includes("# static watttime: zones not listed: WattTime's region list needs WATTTIME_USERNAME")
       )
+    }))
+
+  it.effect("the zones command exits 1 when no zone matches, though a provider's note is printed", () =>
+    Effect.gen(function*() {
+      const h = harness({ zones: ["DE"] })
+      const app = appWith({ watttime: { catalogueRefused: "WattTime's region list needs WATTTIME_USERNAME" } })
+      const outcome = yield* Effect.either(printZones("qqqzzz").pipe(Effect.provide(h.over(app.CatalogueLayer))))
+      assert.isTrue(Either.isLeft(outcome) && outcome.left._tag === "NoZoneMatches")
+      assert.strictEqual(Either.isLeft(outcome) ? exitCodeOf(outcome.left) : 0, 1)
+      // A word that matches still lists, with the note beside it.
+      yield* printZones("national").pipe(Effect.provide(h.over(app.CatalogueLayer)))
     }))
 })
