@@ -15,7 +15,7 @@
  * Refusals use Electricity Maps' error shape, `{"error", "message"}`: 401 without the consumer
  * token (when `CONSUMER_TOKEN` is set), 400 for a malformed query or another emission factor than
  * the one polled, 404 for a zone without a current value (never a stale one), 503 before the first
- * cache is written.
+ * cache is written (for a zone it polls: one it does not is 404 from the start).
  */
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
@@ -32,11 +32,11 @@ import * as HistoryFile from "../history/HistoryFile.js"
 import { type ReadingHistory, record } from "../history/ReadingHistory.js"
 import { PollStatus, type WrittenCache } from "../poll/PollStatus.js"
 import * as CachedBody from "./CachedBody.js"
-import { type ConsumerView, renderView } from "./ConsumerBodies.js"
+import { type ApiVersion, type ConsumerView, renderView } from "./ConsumerBodies.js"
 
 export type ReadRoute = "latest" | "history" | "forecast" | "zones"
 
-const API_VERSIONS = ["v4", "v3"] as const
+const API_VERSIONS = ["v4", "v3"] as const satisfies ReadonlyArray<ApiVersion>
 
 const PATHS: Record<ReadRoute, string> = {
   latest: "/carbon-intensity/latest",
@@ -123,6 +123,8 @@ export class ConsumerApi extends Effect.Service<ConsumerApi>()("carbon-poller/Co
     const forecastSettings = yield* ForecastConfig
     const basis = yield* BasisConfig
     const polling = yield* PollingConfig
+    /** The keys a cache can hold an entry for: each `ZONES` entry's first key. */
+    const configuredKeys: ReadonlySet<string> = new Set(polling.chains.map((chain) => chain.key))
     const { cacheFile } = yield* CacheConfig
     const { consumerToken } = yield* ConsumerConfig
     const expected = Option.map(consumerToken, (token) => digest(Redacted.value(token)))
@@ -234,7 +236,7 @@ export class ConsumerApi extends Effect.Service<ConsumerApi>()("carbon-poller/Co
         : refusal(401, "Invalid auth-token", "The provided token is not this carbon-poller's consumer token")
     }
 
-    const answer = (route: ReadRoute, view: ConsumerView, query: Query) => {
+    const answer = (route: ReadRoute, version: ApiVersion, view: ConsumerView, query: Query) => {
       const { zone } = query
       if (route === "forecast") {
         if (view.forecasts === undefined) {
@@ -249,7 +251,7 @@ export class ConsumerApi extends Effect.Service<ConsumerApi>()("carbon-poller/Co
           return refusal(404, `No forecast for zone "${zone}"`, `zone ${zone} is not polled by this carbon-poller`)
         }
         return forecast._tag === "Served"
-          ? forecast.body()
+          ? forecast.body(version)
           : refusal(404, `No forecast for zone "${zone}"`, `${forecast.reason}: ${forecast.message}`)
       }
       const answers = view.zones.get(zone)
@@ -266,7 +268,7 @@ export class ConsumerApi extends Effect.Service<ConsumerApi>()("carbon-poller/Co
       return answers.latest
     }
 
-    const handler = (route: ReadRoute) =>
+    const handler = (route: ReadRoute, version: ApiVersion) =>
       Effect.gen(function*() {
         const request = yield* HttpServerRequest.HttpServerRequest
         const denied = unauthorized(request.headers["auth-token"])
@@ -275,6 +277,15 @@ export class ConsumerApi extends Effect.Service<ConsumerApi>()("carbon-poller/Co
         if (parsed?._tag === "Refused") return refusal(400, parsed.message)
         const view = yield* current
         if (Option.isNone(view)) {
+          // A zone this service will never poll is not "not yet": it is 404 from the start.
+          if (parsed !== undefined && !configuredKeys.has(parsed.query.zone)) {
+            return noRecentData(
+              parsed.query.zone,
+              `zone ${parsed.query.zone} is not polled by this carbon-poller; it polls ${
+                [...configuredKeys].join(", ")
+              }`
+            )
+          }
           return refusal(
             503,
             "No data yet",
@@ -288,7 +299,7 @@ export class ConsumerApi extends Effect.Service<ConsumerApi>()("carbon-poller/Co
             ? refusal(503, "No data", `the cache expired at ${expiry}; no poll has written since`)
             : noRecentData(parsed.query.zone, `the cache expired at ${expiry}; no poll has written since`)
         }
-        const body = parsed === undefined ? view.value.zoneList : answer(route, view.value, parsed.query)
+        const body = parsed === undefined ? view.value.zoneList : answer(route, version, view.value, parsed.query)
         return HttpServerResponse.isServerResponse(body) ? body : CachedBody.respond(request, body, now)
       }).pipe(
         // Never a bare 500 with an empty body, and never the defect's text to a consumer.
@@ -305,7 +316,7 @@ export class ConsumerApi extends Effect.Service<ConsumerApi>()("carbon-poller/Co
       (["latest", "history", "forecast", "zones"] as const).map((route) => ({
         path: `/${version}${PATHS[route]}` as const,
         about: version === "v4" ? ABOUT[route] : `as /v4${PATHS[route]}`,
-        handler: handler(route)
+        handler: handler(route, version)
       }))
     )
 

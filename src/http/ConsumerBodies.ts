@@ -38,8 +38,11 @@ export interface ZoneAnswers {
   readonly measuredHistory: () => CachedBody
 }
 
+/** The Electricity Maps API versions served: their bodies differ only in v4's forecast `temporalGranularity`. */
+export type ApiVersion = "v4" | "v3"
+
 export type ForecastAnswer =
-  | { readonly _tag: "Served"; readonly body: () => CachedBody }
+  | { readonly _tag: "Served"; readonly body: (version: ApiVersion) => CachedBody }
   | { readonly _tag: "Unavailable"; readonly reason: string; readonly message: string }
 
 export interface ConsumerView {
@@ -83,6 +86,13 @@ const once = <A>(make: () => A): () => A => {
   return () => (made ??= { value: make() }).value
 }
 
+/** One body per API version, each computed on first use, then kept. */
+const byVersion = <A>(make: (version: ApiVersion) => A): (version: ApiVersion) => A => {
+  const v4 = once(() => make("v4"))
+  const v3 = once(() => make("v3"))
+  return (version) => (version === "v4" ? v4() : v3())
+}
+
 const cached = (value: unknown, until: number): CachedBody => {
   const contents = JSON.stringify(value)
   return { contents, etag: etagOf(contents), expiresAt: until }
@@ -98,13 +108,21 @@ const validUntil = (written: WrittenCache): number => {
 export const remainingPoints = (series: ForecastSeries, now: number) =>
   series.points.filter((point, index) => (series.points[index + 1]?.at ?? point.at + series.stepMillis) > now)
 
-const forecastBody = (zone: string, good: GoodForecast, now: number) => ({
+/** Electricity Maps' name for a series' step (`hourly`, `5_minutes`); other steps said the same way (`30_minutes`). */
+export const granularityOf = (stepMillis: number): string => {
+  const minutes = Math.round(stepMillis / 60_000)
+  return minutes === 60 ? "hourly" : minutes === 1440 ? "daily" : `${minutes}_minutes`
+}
+
+/** v4's forecast body carries `temporalGranularity` after `updatedAt`, as Electricity Maps sends it; v3's does not. */
+const forecastBody = (zone: string, good: GoodForecast, now: number, version: ApiVersion) => ({
   zone,
   forecast: remainingPoints(good.series, now).map((point) => ({
     carbonIntensity: Math.round(point.carbonIntensity),
     datetime: new Date(point.at).toISOString()
   })),
-  ...(good.updatedAt !== undefined ? { updatedAt: good.updatedAt } : {})
+  ...(good.updatedAt !== undefined ? { updatedAt: good.updatedAt } : {}),
+  ...(version === "v4" ? { temporalGranularity: granularityOf(good.series.stepMillis) } : {})
 })
 
 const PENDING_MESSAGE =
@@ -124,7 +142,10 @@ const forecastAnswers = (
     answers.set(
       zone,
       verdict._tag === "Usable"
-        ? { _tag: "Served", body: once(() => cached(forecastBody(zone, verdict.good, now), until)) }
+        ? {
+          _tag: "Served",
+          body: byVersion((version) => cached(forecastBody(zone, verdict.good, now, version), until))
+        }
         : {
           _tag: "Unavailable",
           reason: verdict.why.reason,

@@ -128,13 +128,16 @@ describe("GET /v4/carbon-intensity/latest", () => {
       }))
     }))
 
-  it.effect("answers 503 before the first cache is written", () =>
+  it.effect("answers 503 before the first cache is written, but 404 at once for a zone it does not poll", () =>
     Effect.gen(function*() {
       const s = makeService()
       yield* TestClock.setTime(T0)
       const answer = yield* s.run(ask("/v4/carbon-intensity/latest?zone=DE"))
       assert.strictEqual(answer.status, 503)
       assert.deepStrictEqual(Object.keys(answer.json as object), ["error", "message"])
+      const notPolled = yield* s.run(ask("/v4/carbon-intensity/history?zone=PL"))
+      assert.strictEqual(notPolled.status, 404)
+      assert.match((notPolled.json as { message: string }).message, /zone PL is not polled/)
     }))
 
   it.effect("answers 404 in Electricity Maps' error shape for a zone not polled, and for a zone without a usable value", () =>
@@ -482,10 +485,17 @@ describe("GET /v4/carbon-intensity/forecast", () => {
             { carbonIntensity: 240, datetime: "2024-03-06T14:00:00.000Z" },
             { carbonIntensity: 230, datetime: "2024-03-06T15:00:00.000Z" }
           ],
-          updatedAt: recorded.updatedAt
+          updatedAt: recorded.updatedAt,
+          temporalGranularity: "hourly"
         })
+        // v4 adds temporalGranularity after updatedAt; v3 keeps the legacy shape, as recorded.
+        assert.deepStrictEqual(Object.keys(forecast.json as object), [
+          ...Object.keys(fixtureJson("forecast.docs-example.json")),
+          "temporalGranularity"
+        ])
+        const legacy = yield* ask("/v3/carbon-intensity/forecast?zone=DE")
         assert.deepStrictEqual(
-          Object.keys(forecast.json as object),
+          Object.keys(legacy.json as object),
           Object.keys(fixtureJson("forecast.docs-example.json"))
         )
         const noForecast = yield* ask("/v4/carbon-intensity/forecast?zone=FR")
