@@ -303,6 +303,12 @@ describe("the KEDA forecast ConfigMap", () => {
         // the operator's look back: "at least 100 for the last 300 minutes" holds.
         assert.isTrue(highForTheLast(records, at(later) - MINUTE, 300, 100))
         assert.strictEqual(findCarbonForecast(records, yield* now)?.value, 90)
+        // The data keys describe the forecast ahead, not the past day beside it (100 to 400).
+        const { data } = t.configMap() ?? {}
+        assert.deepStrictEqual(
+          [data?.["numOfRecords"], data?.["forecastDateTime"], data?.["minForecast"], data?.["maxForecast"]],
+          ["29", "2024-03-06 15:00:00 +0000 UTC", "90.000000", "90.000000"]
+        )
       })
     )
   })
