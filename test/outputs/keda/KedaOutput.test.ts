@@ -5,7 +5,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import type { V1ConfigMap } from "@kubernetes/client-node"
-import { Effect, Either, Option, type Scope, Stream, TestClock } from "effect"
+import { Effect, Either, Option, Ref, type Scope, Stream, TestClock } from "effect"
 import { type KubeClient, KubeError } from "../../../src/cluster/KubeClient.js"
 import type { KedaTarget } from "../../../src/config/KedaConfig.js"
 import { renderCache } from "../../../src/domain/CacheFile.js"
@@ -275,6 +275,51 @@ describe("the KEDA forecast ConfigMap", () => {
         const publisher = yield* makeKedaPublisher(TARGET).pipe(Effect.provideService(Leadership, follower))
         assert.strictEqual(yield* publisher.publish, "not_leader")
         assert.isUndefined(t.configMap())
+      }).pipe(Effect.scoped, Effect.provide(t.kube.layer))
+    )
+  })
+
+  it.effect("a leader deposed during a publish gives up after the 409: the new leader's edit or delete stands", () => {
+    const t = setup()
+    return t.h.run(
+      Effect.gen(function*() {
+        yield* TestClock.setTime(at(START) + 30_000)
+        yield* (yield* Forecasts).refresh
+        const leads = yield* Ref.make(true)
+        const leadership = Leadership.of({ isLeader: Ref.get(leads), becameLeader: Stream.never })
+        const publisher = yield* makeKedaPublisher(TARGET).pipe(Effect.provideService(Leadership, leadership))
+        const takeovers: ReadonlyArray<[string, () => void]> = [
+          ["edit", () =>
+            t.kube.controls.configMaps.set(WHERE, {
+              ...t.configMap(),
+              metadata: { ...t.configMap()?.metadata, resourceVersion: "new-leader-1" },
+              data: { ...t.configMap()?.data, message: "the new leader's" }
+            })],
+          ["delete", () => t.kube.controls.configMaps.delete(WHERE)]
+        ]
+        for (const [what, takeover] of takeovers) {
+          yield* Ref.set(leads, true)
+          assert.strictEqual(yield* publisher.publish, "published", what)
+          // At the publish's first call (after its leadership check), a new leader writes and this one is deposed.
+          let calls = 0
+          let theirs: V1ConfigMap | undefined
+          t.kube.controls.block = Effect.suspend(() => {
+            calls += 1
+            if (calls > 1) return Effect.void
+            takeover()
+            theirs = t.configMap()
+            return Ref.set(leads, false)
+          })
+          assert.strictEqual(yield* publisher.publish, "not_leader", what)
+          t.kube.controls.block = undefined
+          // The replace (409 or 404) and the read after it; no second write.
+          assert.strictEqual(calls, 2, what)
+          assert.deepStrictEqual(t.configMap(), theirs, what)
+        }
+        // Leading again, it starts from what is there.
+        yield* Ref.set(leads, true)
+        assert.strictEqual(yield* publisher.publish, "published")
+        assert.isDefined(findCarbonForecast(t.operatorView(), yield* now))
       }).pipe(Effect.scoped, Effect.provide(t.kube.layer))
     )
   })
