@@ -92,6 +92,16 @@ export const slotAt = (slots: ReadonlyArray<Slot>, moment: number): Slot | undef
   slots.find((slot) => slot.start <= moment && moment < endOf(slot))
 
 /**
+ * The current record and those after it: from the first that ends after `moment` (in time order,
+ * the one `slotAt` picks when one holds `moment`). The past records before it are for the look
+ * back, not the forecast.
+ */
+const aheadOf = (slots: ReadonlyArray<Slot>, moment: number): ReadonlyArray<Slot> => {
+  const current = slots.findIndex((slot) => endOf(slot) > moment)
+  return current === -1 ? [] : slots.slice(current)
+}
+
+/**
  * Go's `time.Time.String()` for a UTC time (`2023-03-31 00:00:00 +0000 UTC`, a fraction only when
  * there is one), the layout the exporter writes its two times in. The exporter's heartbeat also
  * carries Go's monotonic reading (`m=+10.86`), a process-internal counter, which is left out.
@@ -113,9 +123,13 @@ export interface ExporterContents {
 }
 
 /**
- * The ConfigMap's `data` and `binaryData`. `forecastDateTime` is the first record's start, as in
- * the exporter (whose records begin where its forecast data begins); `message` is empty unless the
- * records are not the latest forecast.
+ * The ConfigMap's `data` and `binaryData`. `numOfRecords` counts every record in `binaryData`, as
+ * the exporter's does (the length of the array it writes). `forecastDateTime`, `minForecast` and
+ * `maxForecast` describe the forecast ahead, as the exporter's do (its forecast's start, the lowest
+ * and highest of its points): they are taken from the record that holds `now` (or, in a gap, the
+ * next one) onwards, so the kept past, up to a day old, moves none of them; all three are empty
+ * when no record reaches past `now`. `message` is empty unless the records are not the latest
+ * forecast.
  */
 export const renderExporter = (input: {
   readonly zone: string
@@ -129,8 +143,9 @@ export const renderExporter = (input: {
     duration: slot.minutes,
     value: slot.value
   }))
-  const values = input.slots.map((slot) => slot.value)
-  const first = input.slots[0]
+  const ahead = aheadOf(input.slots, input.now)
+  const values = ahead.map((slot) => slot.value)
+  const first = ahead[0]
   return {
     data: {
       lastHeartbeatTime: goTimeString(input.now),

@@ -7,9 +7,12 @@
  * (the exporter's way), because in that gap every CarbonAwareKedaScaler finds no ConfigMap and
  * turns its eco mode off. Someone else's edit makes the replace fail (409): this replica is the one
  * writer, so it reads the ConfigMap again and writes its own records over it at once, never merging
- * theirs. A deleted ConfigMap is created again. A forecast that cannot be had leaves the last
- * records in place with `message` saying why; nothing is written before there is a first forecast,
- * so the operator never reads an empty ConfigMap.
+ * theirs; but only while it still leads, checked again before that second write: the edit may be a
+ * new leader's, made while this replica's publish was under way, and a deposed leader's late write
+ * is given up, never forced over it. A deleted ConfigMap is created again, on the same condition.
+ * A forecast that cannot be had leaves the last records in place with `message` saying why;
+ * nothing is written before there is a first forecast, so the operator never reads an empty
+ * ConfigMap.
  *
  * It is an output of the poll, but its failures stay its own: an API server that refuses or times
  * out is a `KedaPublishError`, logged, counted and tried again at the next publish, while the poll
@@ -119,12 +122,25 @@ export const makeKedaPublisher = (target: KedaTarget) =>
         })
       )
 
-    /** A replace over what was seen; after someone else's edit or delete, once more over what is there now. */
-    const write = (seen: Option.Option<V1ConfigMap>, contents: ExporterContents) =>
+    /**
+     * A replace over what was seen; after someone else's edit or delete, once more over what is there
+     * now, if this replica still leads (leadership was checked before the first attempt, maybe
+     * several slow calls ago). None: it no longer leads, and wrote nothing more.
+     */
+    const write = (
+      seen: Option.Option<V1ConfigMap>,
+      contents: ExporterContents
+    ): Effect.Effect<Option.Option<V1ConfigMap>, KubeError> =>
       writeConfigMap(kube, ref, seen, contents).pipe(
+        Effect.map(Option.some),
         Effect.catchIf(
           (e) => e.reason === "Conflict" || e.reason === "NotFound",
-          () => Effect.flatMap(readConfigMap(kube, ref), (current) => writeConfigMap(kube, ref, current, contents))
+          () =>
+            Effect.gen(function*() {
+              const current = yield* readConfigMap(kube, ref)
+              if (!(yield* leadership.isLeader)) return Option.none()
+              return Option.some(yield* writeConfigMap(kube, ref, current, contents))
+            })
         )
       )
 
@@ -155,7 +171,15 @@ export const makeKedaPublisher = (target: KedaTarget) =>
         Effect.tapError(() => Ref.set(state, { seen: Option.none(), slots: Option.some(before.slots), refresh: "" })),
         Effect.mapError(refused)
       )
-      yield* Ref.set(state, { seen: Option.some(written), slots: Option.some(slots), refresh: forecast.refresh })
+      if (Option.isNone(written)) {
+        // Deposed during the publish: what is there is the new leader's; read it should this one lead again.
+        yield* Ref.set(state, { seen: Option.none(), slots: Option.none(), refresh: "" })
+        yield* Effect.logInfo(
+          `KEDA ConfigMap ${where} not updated: this replica stopped leading during the publish; the new leader's records stay`
+        ).pipe(Effect.annotateLogs({ event: "keda", configmap: where, reason: "not_leader" }))
+        return "not_leader"
+      }
+      yield* Ref.set(state, { seen: written, slots: Option.some(slots), refresh: forecast.refresh })
       return forecast.message === "" ? "published" : "kept"
     })
 

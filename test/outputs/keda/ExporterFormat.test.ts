@@ -109,6 +109,48 @@ describe("the exporter's ConfigMap contents", () => {
   })
 })
 
+describe("the exporter's forecast keys", () => {
+  // Past records dirtier than anything ahead and cleaner than anything ahead, kept for the look back.
+  const past = hourly(T0 - 3 * HOUR, [900, 5, 700])
+  const forecast = hourly(T0, [300, 250, 400])
+
+  it("describe the forecast ahead: its current record's start, its lowest and highest, never the past", () => {
+    const contents = renderExporter({ zone: "DE", slots: [...past, ...forecast], now: T0 + 90 * MINUTE, message: "" })
+    assert.deepStrictEqual(contents.data, {
+      lastHeartbeatTime: "2024-03-06 11:30:00 +0000 UTC",
+      message: "",
+      // The length of binaryData's array, past included, as the exporter counts its array.
+      numOfRecords: "6",
+      forecastDateTime: "2024-03-06 11:00:00 +0000 UTC",
+      minForecast: "250.000000",
+      maxForecast: "400.000000"
+    })
+    // The past stays in the records for the operator's look back.
+    const records = unmarshalCarbonForecasts(Buffer.from(contents.binaryData[RECORDS_KEY] ?? "", "base64"))
+    assert.deepStrictEqual(records.map((r) => r.value), [900, 5, 700, 300, 250, 400])
+  })
+
+  it("start at the next record in a gap, and are empty when no record reaches past now", () => {
+    // Nothing holds 10:30; the forecast begins at 11:00.
+    const later = hourly(T0 + HOUR, [300, 250])
+    const gap = renderExporter({ zone: "DE", slots: [...past, ...later], now: T0 + 30 * MINUTE, message: "" })
+    assert.deepStrictEqual(
+      [gap.data["forecastDateTime"], gap.data["minForecast"], gap.data["maxForecast"]],
+      ["2024-03-06 11:00:00 +0000 UTC", "250.000000", "300.000000"]
+    )
+    const ended = renderExporter({ zone: "DE", slots: past, now: T0 + HOUR, message: "ended" })
+    assert.deepStrictEqual(
+      [
+        ended.data["numOfRecords"],
+        ended.data["forecastDateTime"],
+        ended.data["minForecast"],
+        ended.data["maxForecast"]
+      ],
+      ["3", "", "", ""]
+    )
+  })
+})
+
 describe("recalling the records a ConfigMap holds", () => {
   const encoded = (records: unknown) => Buffer.from(JSON.stringify(records)).toString("base64")
 

@@ -5,7 +5,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import type { V1ConfigMap } from "@kubernetes/client-node"
-import { Effect, Either, Option, type Scope, Stream, TestClock } from "effect"
+import { Effect, Either, Option, Ref, type Scope, Stream, TestClock } from "effect"
 import { type KubeClient, KubeError } from "../../../src/cluster/KubeClient.js"
 import type { KedaTarget } from "../../../src/config/KedaConfig.js"
 import { renderCache } from "../../../src/domain/CacheFile.js"
@@ -279,6 +279,51 @@ describe("the KEDA forecast ConfigMap", () => {
     )
   })
 
+  it.effect("a leader deposed during a publish gives up after the 409: the new leader's edit or delete stands", () => {
+    const t = setup()
+    return t.h.run(
+      Effect.gen(function*() {
+        yield* TestClock.setTime(at(START) + 30_000)
+        yield* (yield* Forecasts).refresh
+        const leads = yield* Ref.make(true)
+        const leadership = Leadership.of({ isLeader: Ref.get(leads), becameLeader: Stream.never })
+        const publisher = yield* makeKedaPublisher(TARGET).pipe(Effect.provideService(Leadership, leadership))
+        const takeovers: ReadonlyArray<[string, () => void]> = [
+          ["edit", () =>
+            t.kube.controls.configMaps.set(WHERE, {
+              ...t.configMap(),
+              metadata: { ...t.configMap()?.metadata, resourceVersion: "new-leader-1" },
+              data: { ...t.configMap()?.data, message: "the new leader's" }
+            })],
+          ["delete", () => t.kube.controls.configMaps.delete(WHERE)]
+        ]
+        for (const [what, takeover] of takeovers) {
+          yield* Ref.set(leads, true)
+          assert.strictEqual(yield* publisher.publish, "published", what)
+          // At the publish's first call (after its leadership check), a new leader writes and this one is deposed.
+          let calls = 0
+          let theirs: V1ConfigMap | undefined
+          t.kube.controls.block = Effect.suspend(() => {
+            calls += 1
+            if (calls > 1) return Effect.void
+            takeover()
+            theirs = t.configMap()
+            return Ref.set(leads, false)
+          })
+          assert.strictEqual(yield* publisher.publish, "not_leader", what)
+          t.kube.controls.block = undefined
+          // The replace (409 or 404) and the read after it; no second write.
+          assert.strictEqual(calls, 2, what)
+          assert.deepStrictEqual(t.configMap(), theirs, what)
+        }
+        // Leading again, it starts from what is there.
+        yield* Ref.set(leads, true)
+        assert.strictEqual(yield* publisher.publish, "published")
+        assert.isDefined(findCarbonForecast(t.operatorView(), yield* now))
+      }).pipe(Effect.scoped, Effect.provide(t.kube.layer))
+    )
+  })
+
   it.effect("keeps a day of the past for the operator's look back, across a restart", () => {
     const later = "2024-03-06T15:00:00Z"
     const t = setup([
@@ -303,6 +348,12 @@ describe("the KEDA forecast ConfigMap", () => {
         // the operator's look back: "at least 100 for the last 300 minutes" holds.
         assert.isTrue(highForTheLast(records, at(later) - MINUTE, 300, 100))
         assert.strictEqual(findCarbonForecast(records, yield* now)?.value, 90)
+        // The data keys describe the forecast ahead, not the past day beside it (100 to 400).
+        const { data } = t.configMap() ?? {}
+        assert.deepStrictEqual(
+          [data?.["numOfRecords"], data?.["forecastDateTime"], data?.["minForecast"], data?.["maxForecast"]],
+          ["29", "2024-03-06 15:00:00 +0000 UTC", "90.000000", "90.000000"]
+        )
       })
     )
   })
