@@ -77,6 +77,12 @@ export interface ZoneCheckResult {
   readonly gone: ReadonlyArray<UnknownLink>
   /** Links outside the plan as the catalogue says (still polled: a plan can change). */
   readonly outsidePlan: ReadonlyArray<string>
+  /**
+   * Links missing from a catalogue that lists only the account's zones (WattTime's): outside the
+   * plan or not a zone at all, which the catalogue cannot tell; still polled, so the provider's
+   * answer says which.
+   */
+  readonly notInAccount: ReadonlyArray<UnknownLink>
   /** Pollable keys whose own provider's plan, as its catalogue says, does not cover forecasts. */
   readonly withoutForecast: ReadonlyArray<string>
 }
@@ -96,16 +102,19 @@ const suggestionsFor = (link: ZoneRef, catalogue: ZoneCatalogue): ReadonlyArray<
 
 /**
  * Pure: what each provider's catalogue says about the configured chains. A provider whose
- * catalogue is `undefined` (unreachable, empty) is taken at its word for every link: polled.
+ * catalogue is `undefined` (unreachable, empty) is taken at its word for every link: polled. A
+ * link missing from a catalogue that lists only the account's zones is polled too (`notInAccount`).
  */
 export const checkChains = (
   chains: ReadonlyArray<ZoneChain>,
-  catalogueOf: (provider: ProviderId) => ZoneCatalogue | undefined
+  catalogueOf: (provider: ProviderId) => ZoneCatalogue | undefined,
+  listsOnlyAccount: (provider: ProviderId) => boolean = () => false
 ): ZoneCheckResult => {
   const pollable: Array<ZoneChain> = []
   const unknown: Array<UnknownLink> = []
   const gone: Array<UnknownLink> = []
   const outsidePlan: Array<string> = []
+  const notInAccount: Array<UnknownLink> = []
   const withoutForecast: Array<string> = []
   for (const chain of chains) {
     const kept: Array<ZoneRef> = []
@@ -118,7 +127,13 @@ export const checkChains = (
       }
       const listed = catalogue.find((zone) => parseZoneRef(zone.zone).id === link.id)
       if (listed === undefined) {
-        missing.push({ zone: link.key, suggestions: suggestionsFor(link, catalogue) })
+        const entry = { zone: link.key, suggestions: suggestionsFor(link, catalogue) }
+        if (listsOnlyAccount(link.provider)) {
+          notInAccount.push(entry)
+          kept.push(link)
+        } else {
+          missing.push(entry)
+        }
         continue
       }
       kept.push(link)
@@ -130,7 +145,7 @@ export const checkChains = (
     if (first === undefined) gone.push({ ...missing[0]!, zone: chain.key })
     else pollable.push({ key: chain.key, links: [first, ...rest] })
   }
-  return { pollable, unknown, gone, outsidePlan, withoutForecast }
+  return { pollable, unknown, gone, outsidePlan, notInAccount, withoutForecast }
 }
 
 export const describeUnknown = (entry: UnknownLink): string =>
@@ -205,7 +220,10 @@ export class ZoneCheck extends Effect.Service<ZoneCheck>()("carbon-poller/ZoneCh
         yield* Effect.forEach(providers, (provider) => Effect.map(catalogueOf(provider), (c) => [provider, c] as const))
       )
       if ([...catalogues.values()].every((catalogue) => catalogue === undefined)) return undefined
-      return checkChains(chains, (provider) => catalogues.get(provider))
+      const accountOnly = new Set(
+        registry.sources.filter((source) => source.catalogueLists === "the account's zones").map((s) => s.provider)
+      )
+      return checkChains(chains, (provider) => catalogues.get(provider), (provider) => accountOnly.has(provider))
     })
 
     const report = (result: ZoneCheckResult) =>
@@ -216,6 +234,15 @@ export class ZoneCheck extends Effect.Service<ZoneCheck>()("carbon-poller/ZoneCh
           yield* Effect.logError(`${describeUnknown(entry)}; ${fate}; fix ZONES`).pipe(
             Effect.annotateLogs({ zone: entry.zone, suggestions: entry.suggestions.join(",") })
           )
+        }
+        for (const entry of result.notInAccount) {
+          yield* Effect.logWarning(
+            `zone ${entry.zone} is not among the zones your ${
+              providerName(parseZoneRef(entry.zone).provider)
+            } account may query: outside your plan, or no such zone${
+              entry.suggestions.length > 0 ? ` (did you mean ${entry.suggestions.join(", ")}?)` : ""
+            }; polled all the same, so the provider's answer says which`
+          ).pipe(Effect.annotateLogs({ zone: entry.zone, suggestions: entry.suggestions.join(",") }))
         }
         for (const zone of result.outsidePlan) {
           yield* Effect.logWarning(

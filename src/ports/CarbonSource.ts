@@ -105,6 +105,12 @@ export interface CarbonSourceShape {
   readonly forecast: (zone: string, horizonHours: number) => Effect.Effect<Forecast, SourceError>
   /** Every zone the provider knows, with what the key's plan covers when it says. */
   readonly catalogue: Effect.Effect<ZoneCatalogue, SourceError>
+  /**
+   * What the catalogue lists: every zone the provider knows (the default), or only those the
+   * account may query (WattTime's `/v3/my-access`). In the second case a zone missing from it may
+   * exist outside the plan, so the zone check still polls it and lets the provider's answer say.
+   */
+  readonly catalogueLists?: "every zone" | "the account's zones"
 }
 
 export class CarbonSource extends Context.Tag("carbon-poller/CarbonSource")<CarbonSource, CarbonSourceShape>() {}

@@ -24,6 +24,7 @@ import {
 } from "effect"
 import * as AppLayer from "../../src/app/AppLayer.js"
 import { pollOnceAndExit } from "../../src/app/Commands.js"
+import { exitCodeOf } from "../../src/app/FatalError.js"
 import { checkPublishedCache } from "../../src/cluster/PublishedCacheCheck.js"
 import * as Configuration from "../../src/config/Configuration.js"
 import type { CacheFile, SourceProvenance } from "../../src/domain/CacheFile.js"
@@ -185,6 +186,30 @@ describe("a mixed deployment against the simulator's three providers", () => {
       assert.strictEqual(stats.byEndpoint["watttime-login"], 1)
       assert.strictEqual(stats.byEndpoint["latest"] ?? 0, 0, "Electricity Maps is not asked")
       assert.strictEqual(stats.byEndpoint["zones"] ?? 0, 0, "nor its catalogue")
+    }))
+
+  it.scopedLive("a WattTime region outside the account's plan is polled and reported with WattTime's words, not called non-existent", () =>
+    Effect.gen(function*() {
+      // The simulator's plan leaves ISONE_WCMA out, so /v3/my-access does not list it: that alone
+      // cannot tell a region outside the plan from a typo, so it is asked, and WattTime's 403 says.
+      const d = yield* deploy({ ...WATTTIME_ONLY, ZONES: "watttime:CAISO_NORTH,watttime:ISONE_WCMA" })
+      yield* d.run(pollOnceAndExit)
+      const cache = yield* checkedFile(d, "direct")
+      assert.deepStrictEqual(cache.sorted_by_carbon, ["watttime:CAISO_NORTH"])
+      const why = cache.unavailable?.["watttime:ISONE_WCMA"]
+      assert.isDefined(why)
+      assert.notStrictEqual(why?.reason, "ZoneNotFound")
+      assert.match(why?.message ?? "", /Invalid scope/)
+      assert.strictEqual((yield* d.simulator.stats()).wattTimeByRegion["ISONE_WCMA"], 1)
+      assert.isTrue(d.logLines.some((line) => line.includes("not among the zones your WattTime account may query")))
+    }))
+
+  it.scopedLive("a deployment of only out-of-plan WattTime regions fails its poll (exit 1), not the zone check (exit 3)", () =>
+    Effect.gen(function*() {
+      const d = yield* deploy({ ...WATTTIME_ONLY, ZONES: "watttime:ISONE_WCMA" })
+      const outcome = yield* Effect.either(d.run(pollOnceAndExit))
+      assert.isTrue(Either.isLeft(outcome))
+      assert.strictEqual(Either.isLeft(outcome) ? exitCodeOf(outcome.left) : 0, 1)
     }))
 
   it.scopedLive("killing the chain's first link: fallback true in the next poll, false again after it recovers", () =>

@@ -269,6 +269,27 @@ describe("the zone check per provider", () => {
     assert.deepStrictEqual(result.unknown.map((entry) => entry.zone), ["ukci:nationl", "XX"])
   })
 
+  it("polls a link missing from a catalogue of the account's zones only, naming it with suggestions", () => {
+    const wattTimeAccess = [{ zone: "watttime:CAISO_NORTH", name: "California ISO Northern", access: undefined }]
+    const of = (provider: string) => provider === "watttime" ? wattTimeAccess : emCatalogue
+    const accountOnly = (provider: string) => provider === "watttime"
+    const result = checkChains(chains("DE,watttime:ISONE_WCMA,watttime:CAISO_NORHT"), of, accountOnly)
+    assert.deepStrictEqual(result.pollable.map((chain) => chain.key), [
+      "DE",
+      "watttime:ISONE_WCMA",
+      "watttime:CAISO_NORHT"
+    ])
+    assert.deepStrictEqual(result.unknown, [])
+    assert.deepStrictEqual(result.notInAccount, [
+      { zone: "watttime:ISONE_WCMA", suggestions: [] },
+      { zone: "watttime:CAISO_NORHT", suggestions: ["watttime:CAISO_NORTH"] }
+    ])
+    // The same catalogue taken as every zone the provider has: both are unknown and left out.
+    assert.deepStrictEqual(checkChains(chains("watttime:ISONE_WCMA"), of).gone.map((entry) => entry.zone), [
+      "watttime:ISONE_WCMA"
+    ])
+  })
+
   it("takes a provider without a catalogue at its word", () => {
     const result = checkChains(
       chains("DE,watttime:CAISO_NORTH"),

@@ -236,7 +236,9 @@ export const makeWith = (options: Options) =>
       // Errors cross the port here, and only here.
       latest: (region) => Effect.mapError(latest(region), toSourceError),
       forecast: (region, horizonHours) => Effect.mapError(forecast(region, horizonHours), toSourceError),
-      catalogue: Effect.mapError(catalogue, toSourceError)
+      catalogue: Effect.mapError(catalogue, toSourceError),
+      // /v3/my-access lists the regions the account may query, not every region WattTime has.
+      catalogueLists: "the account's zones"
     })
   })
 
