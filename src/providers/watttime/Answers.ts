@@ -20,9 +20,11 @@ export const GRAMS_PER_KWH_PER_LBS_PER_MWH = 0.45359237
 /** The endpoint both the latest value and the forecast come from, as `/v3/my-access` names it. */
 const FORECAST_ENDPOINT = /^\/?(?:v3\/)?forecast\/?$/
 
-/** lbs/MWh to gCO2eq/kWh, to the milligram: finer digits would only be the conversion's noise. */
-export const toGramsPerKwh = (lbsPerMwh: number): number =>
-  Math.round(lbsPerMwh * GRAMS_PER_KWH_PER_LBS_PER_MWH * 1000) / 1000
+/**
+ * lbs/MWh to gCO2eq/kWh: the exact factor (one pound is 453.59237 g), unrounded, so a reader
+ * converting back gets WattTime's figure.
+ */
+export const toGramsPerKwh = (lbsPerMwh: number): number => lbsPerMwh * GRAMS_PER_KWH_PER_LBS_PER_MWH
 
 /** The granularity name the core knows for a point period: 300 s is `5_minutes`, 3600 s `hourly`. */
 export const granularityOf = (periodSeconds: number | undefined): string | undefined => {
@@ -48,7 +50,7 @@ export const signalProblem = (answer: SignalAnswer): string | undefined =>
  * The first point, the current period (WattTime calls it the real-time data point), as a reading.
  * It comes from a forecast run, so it is an estimate. `zone` is the region the answer names (the
  * core refuses one that is not the region asked for); `updatedAt` is when the forecast was
- * generated, or the point's own time when the answer does not say.
+ * generated, and absent when the answer does not say (never invented).
  */
 export const toReading = (answer: SignalAnswer, redactor: Redactor): Either.Either<Reading, string> => {
   const first = answer.data[0]
@@ -60,7 +62,7 @@ export const toReading = (answer: SignalAnswer, redactor: Redactor): Either.Eith
     zone: answer.meta.region,
     carbonIntensity: toGramsPerKwh(first.value),
     datetime,
-    updatedAt: answer.meta.generated_at === undefined ? datetime : utc(answer.meta.generated_at, redactor),
+    ...(answer.meta.generated_at === undefined ? {} : { updatedAt: utc(answer.meta.generated_at, redactor) }),
     emissionFactorType: "direct",
     isEstimated: true,
     ...(granularity === undefined ? {} : { temporalGranularity: granularity })

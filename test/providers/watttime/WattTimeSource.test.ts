@@ -1,10 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Fiber, Layer, Option, Random, Redacted, TestClock } from "effect"
+import { Duration, Effect, Either, Fiber, Layer, Option, Random, Redacted, TestClock } from "effect"
 import { WattTimeConfig } from "../../../src/config/WattTimeConfig.js"
 import { CarbonSource } from "../../../src/ports/CarbonSource.js"
 import * as ElectricityMapsSource from "../../../src/providers/electricitymaps/ElectricityMapsSource.js"
+import { makeRedactor } from "../../../src/providers/http/Redaction.js"
 import * as UkciSource from "../../../src/providers/ukci/UkciSource.js"
-import { toGramsPerKwh } from "../../../src/providers/watttime/Answers.js"
+import { toGramsPerKwh, toReading } from "../../../src/providers/watttime/Answers.js"
 import * as WattTime from "../../../src/providers/watttime/WattTimeSource.js"
 import { hang, respond } from "../../support/FakeApi.js"
 import {
@@ -70,7 +71,7 @@ describe("the WattTime source: login and token", () => {
       assert.strictEqual(data?.url.searchParams.get("horizon_hours"), "0")
       assert.deepStrictEqual(reading, {
         zone: REGION,
-        carbonIntensity: 394.625,
+        carbonIntensity: 870 * 0.45359237,
         datetime: "1970-01-01T00:00:00Z",
         updatedAt: "1970-01-01T00:00:00Z",
         emissionFactorType: "direct",
@@ -121,7 +122,7 @@ describe("the WattTime source: login and token", () => {
           })
         )
       )
-      assert.strictEqual(reading.carbonIntensity, 394.625)
+      assert.strictEqual(reading.carbonIntensity, 870 * 0.45359237)
       assert.deepStrictEqual(pathsOf(fake.requests), [
         "/login",
         "/v3/forecast",
@@ -198,9 +199,21 @@ describe("the WattTime source: login and token", () => {
 
 describe("the WattTime source: answers", () => {
   it("converts lbs/MWh to gCO2eq/kWh (× 0.45359237)", () => {
-    assert.strictEqual(toGramsPerKwh(1000), 453.592)
-    assert.strictEqual(toGramsPerKwh(870), 394.625)
+    assert.strictEqual(toGramsPerKwh(1000), 453.59237)
+    assert.strictEqual(toGramsPerKwh(870), 870 * 0.45359237)
     assert.strictEqual(toGramsPerKwh(0), 0)
+  })
+
+  it("leaves updatedAt out when the answer does not say when it was generated, and takes it when it does", () => {
+    const meta = { region: REGION, signal_type: "co2_moer", units: "lbs_co2_per_mwh", data_point_period_seconds: 300 }
+    const data = [{ point_time: "2024-06-18T10:05:00+00:00", value: 870 }]
+    const unsaid = Either.getOrThrow(toReading({ data, meta }, makeRedactor()))
+    assert.notProperty(unsaid, "updatedAt")
+    assert.strictEqual(unsaid.datetime, "2024-06-18T10:05:00Z")
+    const said = Either.getOrThrow(
+      toReading({ data, meta: { ...meta, generated_at: "2024-06-18T10:03:12+00:00" } }, makeRedactor())
+    )
+    assert.strictEqual(said.updatedAt, "2024-06-18T10:03:12Z")
   })
 
   it.effect("gives the recorded forecast as 288 five-minute points in g/kWh, with WattTime's times in UTC", () =>
@@ -214,7 +227,10 @@ describe("the WattTime source: answers", () => {
       assert.strictEqual(forecast.updatedAt, "2022-07-15T00:00:00Z")
       assert.strictEqual(forecast.temporalGranularity, "5_minutes")
       assert.strictEqual(forecast.points.length, 288)
-      assert.deepStrictEqual(forecast.points[1], { datetime: "2022-07-15T00:05:00Z", carbonIntensity: 394.625 })
+      assert.deepStrictEqual(forecast.points[1], {
+        datetime: "2022-07-15T00:05:00Z",
+        carbonIntensity: 870 * 0.45359237
+      })
     }))
 
   it.effect("asks at most 72 hours ahead, WattTime's limit", () =>
@@ -331,7 +347,7 @@ describe("the WattTime source: transport", () => {
       yield* TestClock.adjust("6999 millis")
       assert.strictEqual(fake.dataCallsFor(REGION), 1)
       yield* TestClock.adjust("1 millis")
-      assert.strictEqual((yield* Fiber.join(fiber)).carbonIntensity, 394.625)
+      assert.strictEqual((yield* Fiber.join(fiber)).carbonIntensity, 870 * 0.45359237)
       assert.strictEqual(fake.dataCallsFor(REGION), 2)
     }))
 
