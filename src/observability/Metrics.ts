@@ -38,18 +38,21 @@ export const fetches: LabelledCounter<{ readonly zone: string; readonly outcome:
 export const retries: LabelledCounter<{ readonly zone: string; readonly reason: FailureReason }> = Metric.counter(
   "carbon_poller_fetch_retries_total",
   {
-    description: "Retried requests to Electricity Maps, by zone and the reason of the failed attempt",
+    description:
+      "Retried requests to a provider, by zone (as the provider knows it) and the reason of the failed attempt",
     incremental: true
   }
 )
 
-export const providerCalls: LabelledCounter<
-  { readonly provider: ProviderId; readonly kind: "latest" | "forecast" | "catalogue" }
-> = Metric.counter("carbon_poller_provider_calls_total", {
-  description:
-    "Calls asked of each provider (electricitymaps, ukci, watttime) by kind: latest, forecast, catalogue (retries inside a call not counted)",
-  incremental: true
-})
+/** What a request to a provider is for: the kinds its plan's quota is spent on. */
+export type ProviderCallKind = "latest" | "forecast" | "catalogue" | "login"
+
+export const providerCalls: LabelledCounter<{ readonly provider: ProviderId; readonly kind: ProviderCallKind }> = Metric
+  .counter("carbon_poller_provider_calls_total", {
+    description:
+      "HTTP requests sent to each provider (electricitymaps, ukci, watttime) by kind: latest, forecast, catalogue, login; retries included",
+    incremental: true
+  })
 
 export const providerFailures: LabelledCounter<{ readonly provider: ProviderId; readonly reason: FailureReason }> =
   Metric.counter("carbon_poller_provider_failures_total", {

@@ -10,7 +10,6 @@ import { Context, Duration, Effect } from "effect"
 import type { Forecast } from "../domain/Forecast.js"
 import { asKey, keyFor, parseZoneRef, type ProviderId, type ZoneRef } from "../domain/Provider.js"
 import type { Reading, ZoneCatalogue } from "../domain/Reading.js"
-import * as Metrics from "../observability/Metrics.js"
 import { type CarbonSourceShape, SourceError } from "./CarbonSource.js"
 
 export interface SourceRegistryShape {
@@ -50,9 +49,6 @@ const noSource = (ref: ZoneRef): SourceError =>
     detail: `zone ${ref.key}: no source of this run serves provider ${ref.provider}`
   })
 
-const called = (provider: ProviderId, kind: "latest" | "forecast" | "catalogue") =>
-  Metrics.increment(Metrics.providerCalls, { provider, kind })
-
 /** The registry over built sources: at most one per provider (the first listed wins). */
 export const makeRegistry = (sources: ReadonlyArray<CarbonSourceShape>): SourceRegistryShape => {
   const byProvider = new Map<ProviderId, CarbonSourceShape>()
@@ -68,20 +64,17 @@ export const makeRegistry = (sources: ReadonlyArray<CarbonSourceShape>): SourceR
     sources: [...byProvider.values()],
     requestTimeout: Duration.millis(Math.max(0, ...sources.map((source) => Duration.toMillis(source.requestTimeout)))),
     latest: (key) =>
-      routed(key, (source, ref) =>
-        Effect.zipRight(
-          called(source.provider, "latest"),
+      routed(
+        key,
+        (source, ref) =>
           Effect.map(source.latest(ref.id), (reading) => ({ ...reading, zone: asKey(ref, reading.zone) }))
-        )),
+      ),
     forecast: (key, horizonHours) =>
       routed(key, (source, ref) =>
-        Effect.zipRight(
-          called(source.provider, "forecast"),
-          Effect.map(source.forecast(ref.id, horizonHours), (forecast) => ({
-            ...forecast,
-            zone: asKey(ref, forecast.zone)
-          }))
-        )),
+        Effect.map(source.forecast(ref.id, horizonHours), (forecast) => ({
+          ...forecast,
+          zone: asKey(ref, forecast.zone)
+        }))),
     catalogue: (provider) => {
       const source = byProvider.get(provider)
       if (source === undefined) {
@@ -89,9 +82,9 @@ export const makeRegistry = (sources: ReadonlyArray<CarbonSourceShape>): SourceR
           new SourceError({ zone: undefined, reason: "Unknown", detail: `no source of this run serves ${provider}` })
         )
       }
-      return Effect.zipRight(
-        called(provider, "catalogue"),
-        Effect.map(source.catalogue, (zones) => zones.map((zone) => ({ ...zone, zone: keyFor(provider, zone.zone) })))
+      return Effect.map(
+        source.catalogue,
+        (zones) => zones.map((zone) => ({ ...zone, zone: keyFor(provider, zone.zone) }))
       )
     }
   }

@@ -273,6 +273,29 @@ const countedByProvider = (stats: Simulator.SimulatorStats) => {
   }
 }
 
+/** `carbon_poller_provider_calls_total` per provider, every kind summed. */
+const metricCalls = Effect.gen(function*() {
+  const sum = (provider: ProviderId) =>
+    Effect.map(
+      Effect.forEach(
+        ["latest", "forecast", "catalogue", "login"] as const,
+        (kind) => counted(Metrics.providerCalls, { provider, kind })
+      ),
+      (counts) => counts.reduce((a, b) => a + b, 0)
+    )
+  return {
+    electricitymaps: yield* sum("electricitymaps"),
+    ukci: yield* sum("ukci"),
+    watttime: yield* sum("watttime")
+  }
+})
+
+const minus = (after: Record<ProviderId, number>, before: Record<ProviderId, number>) => ({
+  electricitymaps: after.electricitymaps - before.electricitymaps,
+  ukci: after.ukci - before.ukci,
+  watttime: after.watttime - before.watttime
+})
+
 /** The planned calls in the first hour, per provider, as the start line logged them. */
 const loggedPlan = (logLines: ReadonlyArray<string>) =>
   Object.fromEntries(
@@ -339,9 +362,12 @@ describe("the planned calls", () => {
     Effect.gen(function*() {
       yield* TestClock.setTime(Date.parse("2026-12-07T12:10:00Z"))
       const d = yield* deploy({ ELECTRICITY_MAPS_API_KEY: KEY, ...MIXED, ...FORECASTS })
+      const before = yield* metricCalls
       const stats = yield* firstHour(d)
       const counted = countedByProvider(stats)
       assert.deepStrictEqual(loggedPlan(d.logLines), { electricitymaps: counted.electricitymaps, ukci: counted.ukci })
+      // The calls metric counts what was sent, request for request.
+      assert.deepStrictEqual(minus(yield* metricCalls, before), counted)
       assert.strictEqual(counted.watttime, 0)
       // Not a tautology: both sides spent something of each kind.
       assert.isAbove(stats.byEndpoint["forecast"] ?? 0, 0)
@@ -352,9 +378,12 @@ describe("the planned calls", () => {
     Effect.gen(function*() {
       yield* TestClock.setTime(Date.parse("2026-12-07T12:10:00Z"))
       const d = yield* deploy({ ...WATTTIME_ONLY, ...FORECASTS })
+      const before = yield* metricCalls
       const stats = yield* firstHour(d)
       const counted = countedByProvider(stats)
       assert.deepStrictEqual(loggedPlan(d.logLines), { watttime: counted.watttime })
+      // Logins included: the simulator counts them among WattTime's requests.
+      assert.deepStrictEqual(minus(yield* metricCalls, before), counted)
       assert.deepStrictEqual([counted.electricitymaps, counted.ukci], [0, 0])
       assert.isAbove(stats.byEndpoint["watttime-login"] ?? 0, 1, "the token was renewed within the hour")
       assert.strictEqual(stats.unauthorized, 0, "renewed before it expired, never on a 401")

@@ -79,7 +79,15 @@ export const make = Effect.gen(function*() {
   const key = Redacted.value(settings.apiKey)
   const { attempt, badResponse, withRetries } = makeProviderCalls({
     // No key (the `zones` command may run without one): no header, as `/zones` allows.
-    client: shapeClient(yield* HttpClient.HttpClient, settings.apiUrl, key === "" ? {} : { "auth-token": key }),
+    client: shapeClient(
+      yield* HttpClient.HttpClient,
+      settings.apiUrl,
+      {
+        provider: "electricitymaps",
+        kindOf: ({ url }) => url.endsWith("/zones") ? "catalogue" : url.includes("/forecast") ? "forecast" : "latest"
+      },
+      key === "" ? {} : { "auth-token": key }
+    ),
     baseUrl: settings.apiUrl,
     settings,
     makeError: (failure) => apiFailure({ ...failure, baseUrl: settings.apiUrl }),

@@ -9,6 +9,8 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { type Duration, Effect, type Either } from "effect"
+import type { ProviderId } from "../../domain/Provider.js"
+import * as Metrics from "../../observability/Metrics.js"
 import { NAME, VERSION } from "../../platform/Version.js"
 import type { SourceError, SourceFailureReason } from "../../ports/CarbonSource.js"
 import { exchange } from "./Exchange.js"
@@ -47,6 +49,13 @@ export const reasonForStatus = (status: number): SourceFailureReason => {
   return "BadResponse"
 }
 
+/** How a provider's requests are counted in `carbon_poller_provider_calls_total`. */
+export interface CountedAs {
+  readonly provider: ProviderId
+  /** What a request is for, from its path and parameters (before the base URL is prepended). */
+  readonly kindOf: (request: HttpClientRequest.HttpClientRequest) => Metrics.ProviderCallKind
+}
+
 export interface CallSettings extends RetrySettings {
   readonly requestTimeout: Duration.Duration
   readonly maxResponseBytes: number
@@ -60,9 +69,14 @@ export interface CallSettings extends RetrySettings {
 export const shapeClient = (
   client: HttpClient.HttpClient,
   baseUrl: string,
+  counted: CountedAs,
   headers: Readonly<Record<string, string>> = {}
 ): HttpClient.HttpClient =>
   client.pipe(
+    // Every request sent, retries and logins included: what the provider's quota is spent on.
+    HttpClient.tapRequest((request) =>
+      Metrics.increment(Metrics.providerCalls, { provider: counted.provider, kind: counted.kindOf(request) })
+    ),
     HttpClient.mapRequest((request) =>
       request.pipe(
         HttpClientRequest.prependUrl(baseUrl),

@@ -51,7 +51,11 @@ export const make: Effect.Effect<CarbonSourceShape, never, HttpClient.HttpClient
   function*() {
     const settings = yield* UkciConfig
     const { attempt, badResponse, withRetries } = makeProviderCalls({
-      client: shapeClient(yield* HttpClient.HttpClient, settings.apiUrl),
+      // The catalogue is built in: only readings and forecasts are ever requested.
+      client: shapeClient(yield* HttpClient.HttpClient, settings.apiUrl, {
+        provider: "ukci",
+        kindOf: ({ url }) => url.includes("/fw48h") ? "forecast" : "latest"
+      }),
       baseUrl: settings.apiUrl,
       settings,
       makeError: ukciFailure,

@@ -17,6 +17,7 @@
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as UrlParams from "@effect/platform/UrlParams"
 import { Effect, Either, Layer, Option, Redacted } from "effect"
 import { WattTimeConfig } from "../../config/WattTimeConfig.js"
 import type { Forecast } from "../../domain/Forecast.js"
@@ -81,7 +82,18 @@ export const makeWith = (options: Options) =>
     const retry = retrying<WattTimeError>(transport, throttle)
     // No credential in the shaped client: the login and the token are set per request, below, on
     // this client only, whose every request goes to WATTTIME_API_URL.
-    const client = shapeClient(yield* HttpClient.HttpClient, settings.apiUrl)
+    const client = shapeClient(yield* HttpClient.HttpClient, settings.apiUrl, {
+      provider: "watttime",
+      // The current value and the forecast share /v3/forecast: horizon_hours=0 is the current value.
+      kindOf: ({ url, urlParams }) =>
+        url.endsWith("/login")
+          ? "login"
+          : url.endsWith("/my-access")
+          ? "catalogue"
+          : UrlParams.getFirst(urlParams, "horizon_hours").pipe(Option.getOrUndefined) === "0"
+          ? "latest"
+          : "forecast"
+    })
 
     const basic = Option.map(settings.credentials, ({ password, username }) => ({
       password: Redacted.value(password),
