@@ -72,12 +72,13 @@ export class Forecasts extends Effect.Service<Forecasts>()("carbon-poller/Foreca
         byZone: new Map(snapshot.byZone).set(zone, update(snapshot.byZone.get(zone)))
       }))
 
-    const failed = (zone: string, reason: ForecastFailureReason, message: string, logLine: string) =>
+    /** `quiet`: a refusal already reported with the provider's words and not asked again: at debug. */
+    const failed = (zone: string, reason: ForecastFailureReason, message: string, logLine: string, quiet = false) =>
       Effect.gen(function*() {
         const at = yield* Clock.currentTimeMillis
         yield* setZone(zone, (previous) => ({ ...previous, lastFailure: { reason, message, at } }))
         yield* Metrics.increment(Metrics.forecastFetches, { zone, outcome: reason })
-        yield* Effect.logWarning(`forecast: ${logLine}`).pipe(
+        yield* (quiet ? Effect.logDebug(`forecast: ${logLine}`) : Effect.logWarning(`forecast: ${logLine}`)).pipe(
           Effect.annotateLogs({ event: "forecast", zone, reason })
         )
       })
@@ -87,7 +88,7 @@ export class Forecasts extends Effect.Service<Forecasts>()("carbon-poller/Foreca
         const answer = yield* Effect.either(source.forecast(zone, settings.forecastHorizonHours))
         if (Either.isLeft(answer)) {
           const error: SourceError = answer.left
-          return yield* failed(zone, error.reason, error.said, error.message)
+          return yield* failed(zone, error.reason, error.said, error.message, error.alreadyReported === true)
         }
         const series = checkForecast(zone, answer.right)
         if (Either.isLeft(series)) {

@@ -11,7 +11,7 @@ import { whenPollingAgain } from "./RunMode.js"
 export const groupFailures = (errors: ReadonlyArray<SourceError>): ReadonlyArray<ReadonlyArray<SourceError>> => {
   const groups = new Map<string, Array<SourceError>>()
   for (const error of errors) {
-    const key = `${error.reason}\u0000${error.status ?? ""}\u0000${error.said}`
+    const key = `${error.reason}\u0000${error.status ?? ""}\u0000${error.said}\u0000${error.alreadyReported === true}`
     const group = groups.get(key)
     if (group === undefined) groups.set(key, [error])
     else group.push(error)
@@ -19,6 +19,10 @@ export const groupFailures = (errors: ReadonlyArray<SourceError>): ReadonlyArray
   return [...groups.values()]
 }
 
+/**
+ * One line per group of failures; a refusal the provider already gave and was not asked again
+ * for (`alreadyReported`) only at debug: its first line said it, the poll summary still lists it.
+ */
 export const logFetchFailures = (errors: ReadonlyArray<SourceError>) =>
   Effect.forEach(groupFailures(errors), (group) =>
     Effect.gen(function*() {
@@ -31,7 +35,7 @@ export const logFetchFailures = (errors: ReadonlyArray<SourceError>) =>
     }), { discard: true })
 
 const logFailureGroup = (message: string, first: SourceError, zones: ReadonlyArray<string | undefined>) =>
-  Effect.logWarning(message).pipe(
+  (first.alreadyReported === true ? Effect.logDebug(message) : Effect.logWarning(message)).pipe(
     Effect.annotateLogs({
       zone: zones.join(","),
       reason: first.reason,

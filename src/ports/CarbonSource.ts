@@ -73,6 +73,11 @@ export class SourceError extends Data.TaggedError("SourceError")<{
   readonly status?: number | undefined
   /** How long the provider asked us to wait (`Retry-After`), already capped. */
   readonly retryAfter?: Duration.Duration | undefined
+  /**
+   * The provider refused this before (a region outside the plan) and was not asked again: the
+   * first refusal was logged with the provider's words, so this one is said once only, at debug.
+   */
+  readonly alreadyReported?: boolean | undefined
   readonly cause?: unknown
 }> {
   override get message(): string {

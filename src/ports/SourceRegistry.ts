@@ -38,6 +38,7 @@ const aboutKey = (ref: ZoneRef, error: SourceError): SourceError =>
     providerMessage: error.providerMessage,
     status: error.status,
     retryAfter: error.retryAfter,
+    alreadyReported: error.alreadyReported,
     cause: error.cause
   })
 

@@ -29,6 +29,7 @@ import { checkPublishedCache } from "../../src/cluster/PublishedCacheCheck.js"
 import * as Configuration from "../../src/config/Configuration.js"
 import type { CacheFile, SourceProvenance } from "../../src/domain/CacheFile.js"
 import type { ProviderId, Signal } from "../../src/domain/Provider.js"
+import { Forecasts } from "../../src/forecast/Forecasts.js"
 import * as Metrics from "../../src/observability/Metrics.js"
 import * as NodePlatform from "../../src/platform/NodePlatform.js"
 import { Poller } from "../../src/poll/Poller.js"
@@ -202,6 +203,30 @@ describe("a mixed deployment against the simulator's three providers", () => {
       assert.match(why?.message ?? "", /Invalid scope/)
       assert.strictEqual((yield* d.simulator.stats()).wattTimeByRegion["ISONE_WCMA"], 1)
       assert.isTrue(d.logLines.some((line) => line.includes("not among the zones your WattTime account may query")))
+    }))
+
+  it.scopedLive("says a WattTime plan refusal once: later polls and forecast refreshes do not warn again", () =>
+    Effect.gen(function*() {
+      const d = yield* deploy({
+        ...WATTTIME_ONLY,
+        ZONES: "watttime:CAISO_NORTH,watttime:ISONE_WCMA",
+        FORECAST_WINDOWS_MINUTES: "60"
+      })
+      yield* d.run(Effect.gen(function*() {
+        const poller = yield* Poller
+        const forecasts = yield* Forecasts
+        for (let round = 0; round < 3; round++) {
+          yield* poller.pollOnce(["watttime:CAISO_NORTH", "watttime:ISONE_WCMA"])
+          yield* forecasts.refresh
+        }
+      }))
+      const warnings = d.logLines.filter((line) => {
+        const parsed = JSON.parse(line) as { readonly logLevel?: string; readonly message?: unknown }
+        return parsed.logLevel === "WARN" && String(parsed.message).includes("ISONE_WCMA")
+      })
+      assert.strictEqual(warnings.length, 1, warnings.join("\n"))
+      assert.include(warnings[0], "Invalid scope")
+      assert.strictEqual((yield* d.simulator.stats()).wattTimeByRegion["ISONE_WCMA"], 1, "asked once")
     }))
 
   it.scopedLive("a deployment of only out-of-plan WattTime regions fails its poll (exit 1), not the zone check (exit 3)", () =>

@@ -196,5 +196,6 @@ export const toSourceError = (error: WattTimeError): SourceError =>
     reason: error.reason,
     detail: error.message,
     providerMessage: error.said,
-    status: error.status
+    status: error.status,
+    alreadyReported: error.refusal === "PlanKnown"
   })
