@@ -15,13 +15,12 @@ import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as Path from "@effect/platform/Path"
 import { Context, Effect, Layer } from "effect"
 import * as ClusterMode from "../cluster/ClusterMode.js"
-import { BasisConfig } from "../config/BasisConfig.js"
 import * as Configuration from "../config/Configuration.js"
 import { PollingConfig } from "../config/PollingConfig.js"
 import { type ConfigIssue, InvalidConfig } from "../config/Variables.js"
-import { describeBasis, type ProviderId } from "../domain/Provider.js"
+import type { ProviderId } from "../domain/Provider.js"
 import { providerName } from "../domain/ProviderFacts.js"
-import { basisMismatches, providersOf } from "../domain/ZoneChain.js"
+import { providersOf } from "../domain/ZoneChain.js"
 import * as ForecastRefresher from "../forecast/ForecastRefresher.js"
 import { Forecasts } from "../forecast/Forecasts.js"
 import * as HttpEndpoints from "../http/HttpEndpoints.js"
@@ -99,9 +98,9 @@ const unservedIssues = (
  * The sources a run needs, built once, and the key-to-provider routing over them. With `which`
  * "named" (the service), only the providers ZONES names are built, so an unnamed provider's
  * variables and credentials are never read; every link, first or fallback, must then be served by
- * a source whose values are of the deployment's basis, or the start stops with exit 2 naming the
- * zone, the basis asked and the basis its provider gives. With "every" (the `zones` command), every
- * listed provider is built, to list its zones.
+ * a listed source. (That each is of the deployment's basis was checked with the configuration,
+ * from the providers' facts.) With "every" (the `zones` command), every listed provider is built,
+ * to list its zones.
  */
 const registryLayer = <R extends readonly [unknown, ...Array<unknown>]>(
   adapters: SourceAdapters<R>,
@@ -120,25 +119,7 @@ const registryLayer = <R extends readonly [unknown, ...Array<unknown>]>(
         all.filter((adapter) => which === "every" || named.has(adapter.provider)),
         (adapter) => Effect.map(Layer.build(adapter.layer), Context.get(CarbonSource))
       )
-      const registry = makeRegistry(built)
-      if (which === "every") return registry
-      const asked = yield* BasisConfig
-      const givenBy = new Map(registry.sources.map((source) => [source.provider, source.basis] as const))
-      const mismatches = basisMismatches(chains, asked, (provider) => givenBy.get(provider))
-      if (mismatches.length > 0) {
-        return yield* new InvalidConfig({
-          issues: mismatches.map(({ chain, given, link }) => ({
-            variable: "ZONES",
-            value: chain.links.map((each) => each.key).join("|"),
-            expected: `zone ${link.key}: ${providerName(link.provider)} gives ${
-              describeBasis(given)
-            } values, but the deployment ranks ${
-              describeBasis(asked)
-            } (SIGNAL=${asked.signal}, EMISSION_FACTOR_TYPE=${asked.emissionFactorType}); values of different bases are never ranked together`
-          }))
-        })
-      }
-      return registry
+      return makeRegistry(built)
     })
   )
 }

@@ -6,8 +6,9 @@
  */
 import { Config, ConfigError, Context, Effect, Either, Layer, Option, Redacted } from "effect"
 import { describeOverBudget, overBudget } from "../domain/CallBudget.js"
-import type { ProviderId } from "../domain/Provider.js"
-import { parseZoneChains, providersOf } from "../domain/ZoneChain.js"
+import { describeBasis, type ProviderId } from "../domain/Provider.js"
+import { providerName } from "../domain/ProviderFacts.js"
+import { basisMismatches, parseZoneChains, providersOf } from "../domain/ZoneChain.js"
 import {
   ApiConfig,
   apiConfig,
@@ -339,6 +340,28 @@ const warningsOf = (settings: Omit<Configuration, "warnings">): ReadonlyArray<st
 const providersNamed = (zones: string): ReadonlySet<ProviderId> =>
   Either.match(parseZoneChains(zones), { onLeft: () => new Set<ProviderId>(["electricitymaps"]), onRight: providersOf })
 
+/**
+ * Every link of ZONES, first or fallback, whose provider cannot give the deployment's basis
+ * (`SIGNAL`, `EMISSION_FACTOR_TYPE`), judged from the providers' facts. It needs only those three
+ * variables, so it joins the message whatever else is bad; when one of them is unreadable its own
+ * problem is reported instead.
+ */
+const basisIssues = (zones: string) =>
+  Effect.map(Effect.either(basisConfig), (asked): ReadonlyArray<ConfigIssue> => {
+    const chains = parseZoneChains(zones)
+    if (Either.isLeft(asked) || Either.isLeft(chains)) return []
+    const basis = asked.right
+    return basisMismatches(chains.right, basis).map(({ chain, given, link }) => ({
+      variable: "ZONES",
+      value: chain.links.map((each) => each.key).join("|"),
+      expected: `zone ${link.key}: ${providerName(link.provider)} gives ${
+        describeBasis(given)
+      } values, but the deployment ranks ${
+        describeBasis(basis)
+      } (SIGNAL=${basis.signal}, EMISSION_FACTOR_TYPE=${basis.emissionFactorType}); values of different bases are never ranked together`
+    }))
+  })
+
 /** The consumer token's settings, or its problems (joined to the others in one message). */
 const resolveConsumer = Effect.gen(function*() {
   const source = yield* Effect.either(consumerTokenSource)
@@ -350,8 +373,9 @@ const resolveConsumer = Effect.gen(function*() {
 export interface LoadOptions {
   readonly stdoutIsTerminal: boolean
   /**
-   * False only for commands that can work without a key (listing the zone catalogue). When true,
-   * a provider's credentials are required only if ZONES names one of its zones.
+   * False only for commands that can work without a key and rank nothing (listing the zone
+   * catalogue, printing the plan). When true, a provider's credentials are required only if ZONES
+   * names one of its zones, and every zone must be of the deployment's basis.
    */
   readonly keyRequired: boolean
 }
@@ -387,7 +411,8 @@ export const loadConfiguration = (options: LoadOptions) =>
     const problems: Array<ConfigIssue> = Either.isLeft(described) ? [...yield* toIssues(leaves(described.left))] : []
     // Credentials are resolved even when other variables are bad, so their problems join the same
     // message. Each provider's are required only when ZONES names one of its zones.
-    const named = providersNamed(Option.getOrElse(Option.fromNullable(yield* rawValue("ZONES")), () => DEFAULT_ZONES))
+    const zones = Option.getOrElse(Option.fromNullable(yield* rawValue("ZONES")), () => DEFAULT_ZONES)
+    const named = providersNamed(zones)
     const source = yield* Effect.either(keySource)
     let apiKey = Option.none<Redacted.Redacted<string>>()
     const keyNeeded = options.keyRequired && named.has("electricitymaps")
@@ -408,6 +433,10 @@ export const loadConfiguration = (options: LoadOptions) =>
     if (Either.isLeft(login)) { for (const issue of login.left) problems.push(issue) }
     else if (Option.isNone(login.right) && options.keyRequired && named.has("watttime")) {
       for (const issue of credentialsRequired()) problems.push(issue)
+    }
+    // Only a run ranks values: listing the catalogue or printing the plan asks no basis of a zone.
+    if (options.keyRequired) {
+      for (const issue of yield* basisIssues(zones)) problems.push(issue)
     }
     if (Either.isRight(described) && Option.isSome(apiKey) && Either.isRight(login) && Either.isRight(consumer)) {
       const { ukciUrl, wattTimeUrl, ...rest } = described.right

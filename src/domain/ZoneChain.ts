@@ -5,6 +5,7 @@
  */
 import { Either } from "effect"
 import { type Basis, parseZoneRef, type ProviderId, sameBasis, type ZoneRef } from "./Provider.js"
+import { basisGiven } from "./ProviderFacts.js"
 import { ZONE_KEY_PATTERN } from "./Reading.js"
 
 export interface ZoneChain {
@@ -93,17 +94,13 @@ export interface BasisMismatch {
 }
 
 /**
- * Every link, first or fallback, whose provider cannot give the `asked` basis: never is a value of
- * one basis ranked against another. `givenBy` answers undefined for a provider it cannot judge.
+ * Every link, first or fallback, whose provider cannot give the `asked` basis, as its facts say
+ * (`basisGiven`): never is a value of one basis ranked against another.
  */
-export const basisMismatches = (
-  chains: ReadonlyArray<ZoneChain>,
-  asked: Basis,
-  givenBy: (provider: ProviderId) => Basis | undefined
-): ReadonlyArray<BasisMismatch> =>
+export const basisMismatches = (chains: ReadonlyArray<ZoneChain>, asked: Basis): ReadonlyArray<BasisMismatch> =>
   chains.flatMap((chain) =>
     chain.links.flatMap((link) => {
-      const given = givenBy(link.provider)
-      return given === undefined || sameBasis(given, asked) ? [] : [{ chain, link, given }]
+      const given = basisGiven(link.provider, asked.emissionFactorType)
+      return sameBasis(given, asked) ? [] : [{ chain, link, given }]
     })
   )

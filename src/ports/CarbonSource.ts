@@ -94,7 +94,10 @@ export interface CarbonSourceShape {
   readonly provider: ProviderId
   /** Provider name for logs and messages, e.g. "Electricity Maps". */
   readonly name: string
-  /** The basis of every value this source gives, as configured; the core refuses a zone whose basis differs. */
+  /**
+   * The basis of every value this source gives: its provider's `basisGiven` (src/domain/ProviderFacts.ts),
+   * from which the configuration already refused a zone whose basis differs.
+   */
   readonly basis: Basis
   /**
    * How long one request may go unanswered before it fails as `Timeout`: a poll can run this much

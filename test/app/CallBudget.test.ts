@@ -47,7 +47,7 @@ describe("the planned calls", () => {
       yield* TestClock.adjust("59 seconds")
       yield* Fiber.interrupt(fiber)
       const plan = plannedCalls({
-        chains: (yield* Effect.either(load({ ZONES: zones.join(",") }))).pipe(
+        chains: (yield* Effect.either(load({ ZONES: zones.join(","), EMISSION_FACTOR_TYPE: "direct" }))).pipe(
           Either.match({ onLeft: () => [], onRight: (settings) => settings.polling.chains })
         ),
         pollIntervalMinutes: 5,

@@ -1,8 +1,9 @@
 /**
  * More than one provider in one run, over the real assembly with stand-ins: Electricity Maps from
  * the fake API, the UK and WattTime providers as static sources keyed by their own ids. Keys are
- * routed to their provider, only the named providers are built, every link must give the ranked
- * basis, a chain's next link answers in the same poll, and the file says where each value came from.
+ * routed to their provider, only the named providers are built, a marginal deployment ranks
+ * WattTime's values, a chain's next link answers in the same poll, and the file says where each
+ * value came from.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either, Layer, Metric, MetricLabel } from "effect"
@@ -108,39 +109,7 @@ describe("a registry of sources", () => {
 })
 
 describe("like with like", () => {
-  const refusal = (settings: Partial<Settings>) =>
-    Effect.gen(function*() {
-      const h = harness(settings)
-      const outcome = yield* Effect.either(pollOnceAndExit.pipe(Effect.provide(h.over(appWith().ServicesLayer))))
-      assert.isTrue(Either.isLeft(outcome), "the start must be refused")
-      const error = Either.isLeft(outcome) ? outcome.left : undefined
-      assert.strictEqual(error?._tag, "InvalidConfig")
-      assert.strictEqual(error === undefined ? 0 : exitCodeOf(error), 2)
-      assert.strictEqual(h.api.requests.length, 0, "nothing is asked before the refusal")
-      return error?.message ?? ""
-    })
-
-  it.effect("refuses a fallback whose provider gives another emission factor, naming zone, asked and given", () =>
-    Effect.gen(function*() {
-      const message = yield* refusal({ zones: ["DE", "GB|ukci:national"], emissionFactorType: "lifecycle" })
-      assert.match(message, /zone ukci:national: UK Carbon Intensity API gives average, direct values/)
-      assert.match(message, /the deployment ranks average, lifecycle/)
-      assert.notMatch(message, /zone DE/)
-    }))
-
-  it.effect("refuses a marginal provider in an average deployment, and an average one in a marginal deployment", () =>
-    Effect.gen(function*() {
-      const marginal = yield* refusal({ zones: ["watttime:CAISO_NORTH"], emissionFactorType: "direct" })
-      assert.match(marginal, /zone watttime:CAISO_NORTH: WattTime gives marginal, direct values/)
-      const average = yield* refusal({
-        zones: ["watttime:CAISO_NORTH|ukci:national"],
-        signal: "marginal",
-        emissionFactorType: "direct"
-      })
-      assert.match(average, /zone ukci:national: UK Carbon Intensity API gives average, direct values/)
-      assert.match(average, /the deployment ranks marginal, direct/)
-    }))
-
+  // A zone of another basis is refused while the configuration is read (test/config/BasisCheck.test.ts).
   it.effect("accepts a WattTime deployment ranking marginal values", () =>
     Effect.gen(function*() {
       const h = harness({ zones: ["watttime:CAISO_NORTH"], signal: "marginal", emissionFactorType: "direct" })

@@ -65,7 +65,11 @@ describe("configuration", () => {
 
   it.effect("reads ZONES as chains: each entry's first key is its key, the links in order", () =>
     Effect.gen(function*() {
-      const s = yield* settingsOf({ ELECTRICITY_MAPS_API_KEY: KEY, ZONES: "DE, GB | ukci:national ,ukci:13" })
+      const s = yield* settingsOf({
+        ELECTRICITY_MAPS_API_KEY: KEY,
+        ZONES: "DE, GB | ukci:national ,ukci:13",
+        EMISSION_FACTOR_TYPE: "direct"
+      })
       assert.deepStrictEqual(s.polling.zones, ["DE", "GB", "ukci:13"])
       assert.deepStrictEqual(
         s.polling.chains.map((chain) => chain.links.map((link) => `${link.provider}/${link.id}`)),
@@ -76,8 +80,15 @@ describe("configuration", () => {
   it.effect("ranks average values unless SIGNAL says marginal", () =>
     Effect.gen(function*() {
       assert.strictEqual((yield* settingsOf({ ELECTRICITY_MAPS_API_KEY: KEY })).basis.signal, "average")
-      const marginal = yield* settingsOf({ ELECTRICITY_MAPS_API_KEY: KEY, SIGNAL: " marginal " })
-      assert.deepStrictEqual(marginal.basis, { signal: "marginal", emissionFactorType: "lifecycle" })
+      // Marginal values are WattTime's, of the direct factor: a deployment of that basis.
+      const marginal = yield* settingsOf({
+        ZONES: "watttime:CAISO_NORTH",
+        WATTTIME_USERNAME: "user",
+        WATTTIME_PASSWORD: "password-5b2c",
+        SIGNAL: " marginal ",
+        EMISSION_FACTOR_TYPE: "direct"
+      })
+      assert.deepStrictEqual(marginal.basis, { signal: "marginal", emissionFactorType: "direct" })
     }))
 
   it.effect("accepts fractional minutes and a loopback http URL", () =>

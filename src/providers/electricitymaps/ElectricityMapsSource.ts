@@ -10,6 +10,7 @@ import { Effect, Either, Layer, Redacted } from "effect"
 import { ApiConfig } from "../../config/ApiConfig.js"
 import { BasisConfig } from "../../config/BasisConfig.js"
 import type { Forecast } from "../../domain/Forecast.js"
+import { basisGiven } from "../../domain/ProviderFacts.js"
 import type { Reading, ZoneCatalogue } from "../../domain/Reading.js"
 import { CarbonSource, type SourceError } from "../../ports/CarbonSource.js"
 import { makeProviderCalls, shapeClient } from "../http/ProviderCalls.js"
@@ -147,7 +148,7 @@ export const make = Effect.gen(function*() {
     provider: "electricitymaps",
     name: "Electricity Maps",
     // Electricity Maps gives average values of the factor it is asked for.
-    basis: { signal: "average", emissionFactorType },
+    basis: basisGiven("electricitymaps", emissionFactorType),
     requestTimeout: settings.requestTimeout,
     latest,
     forecast,

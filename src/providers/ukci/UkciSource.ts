@@ -12,6 +12,7 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Array, Clock, Effect, Either, Layer } from "effect"
 import { UkciConfig } from "../../config/UkciConfig.js"
 import type { Forecast } from "../../domain/Forecast.js"
+import { basisGiven } from "../../domain/ProviderFacts.js"
 import type { Reading, ZoneCatalogue } from "../../domain/Reading.js"
 import { CarbonSource, type CarbonSourceShape, type SourceError } from "../../ports/CarbonSource.js"
 import { makeProviderCalls, reasonForStatus, shapeClient } from "../http/ProviderCalls.js"
@@ -132,7 +133,8 @@ export const make: Effect.Effect<CarbonSourceShape, never, HttpClient.HttpClient
     return {
       provider: "ukci",
       name: "UK Carbon Intensity API",
-      basis: { signal: "average", emissionFactorType: "direct" },
+      // Average, direct, whatever factor the deployment asks for.
+      basis: basisGiven("ukci", "direct"),
       requestTimeout: settings.requestTimeout,
       latest,
       forecast,

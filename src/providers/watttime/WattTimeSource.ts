@@ -21,6 +21,7 @@ import * as UrlParams from "@effect/platform/UrlParams"
 import { Effect, Either, Layer, Option, Redacted } from "effect"
 import { WattTimeConfig } from "../../config/WattTimeConfig.js"
 import type { Forecast } from "../../domain/Forecast.js"
+import { basisGiven } from "../../domain/ProviderFacts.js"
 import type { Reading, ZoneCatalogue } from "../../domain/Reading.js"
 import { CarbonSource } from "../../ports/CarbonSource.js"
 import { exchange } from "../http/Exchange.js"
@@ -243,7 +244,7 @@ export const makeWith = (options: Options) =>
       provider: "watttime",
       name: "WattTime",
       // co2_moer: the marginal operating emissions rate, combustion only.
-      basis: { signal: "marginal", emissionFactorType: "direct" },
+      basis: basisGiven("watttime", "direct"),
       requestTimeout: settings.requestTimeout,
       // Errors cross the port here, and only here.
       latest: (region) => Effect.mapError(latest(region), toSourceError),
