@@ -28,11 +28,19 @@ export const plannedCalls = (inputs: PlanInputs): ReadonlyArray<ProviderCalls> =
  */
 const count = (n: number): string => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",")
 
-/** One line per provider, e.g. `Electricity Maps: 5 zones, 61 calls in the first hour, 43,201 per 30 days`. */
+const zonesOf = (n: number): string => `${n} zone${n === 1 ? "" : "s"}`
+
+/**
+ * One line per provider, e.g. `Electricity Maps: 5 zones, 61 calls in the first hour, 43,201 per 30
+ * days`; a provider that is also (or only) a fallback says for how many zones, and that its
+ * readings for them come on top only when the links before fail.
+ */
 export const describeCalls = (calls: ProviderCalls, budget: number | undefined): string =>
-  `${PROVIDER_FACTS[calls.provider].name}: ${calls.zones} zone${calls.zones === 1 ? "" : "s"}, ${
-    count(calls.perHour)
-  } calls in the first hour, ${count(calls.per30Days)} per 30 days${
+  `${PROVIDER_FACTS[calls.provider].name}: ${zonesOf(calls.zones)}${
+    calls.fallbackFor === 0
+      ? ""
+      : ` (and fallback for ${zonesOf(calls.fallbackFor)}: asked only when the links before fail)`
+  }, ${count(calls.perHour)} calls in the first hour, ${count(calls.per30Days)} per 30 days${
     budget === undefined ? "" : ` (budget ${count(budget)})`
   }`
 

@@ -4,8 +4,9 @@
  * say the same, and a test can hold it against the calls a stand-in counted.
  *
  * Counted: each first link's `latest` per poll, each zone's forecast per refresh (when forecasts
- * are on), the catalogue asked at start, and logins (a provider whose token expires). Not counted:
- * retries and fallback links, which are spent only when something fails.
+ * are on), the catalogue asked at start (of every provider ZONES names, fallbacks included), and
+ * logins (a provider whose token expires). Not counted: retries and fallback links' readings,
+ * which are spent only when something fails.
  */
 import type { ProviderId } from "./Provider.js"
 import type { ZoneChain } from "./ZoneChain.js"
@@ -32,7 +33,10 @@ export interface CallPlanSettings {
 
 export interface ProviderCalls {
   readonly provider: ProviderId
+  /** Chains whose first link is this provider's: polled every interval. */
   readonly zones: number
+  /** Chains that name this provider only in a later link: asked only when the links before fail. */
+  readonly fallbackFor: number
   /** In the first hour after start: start-up calls included. */
   readonly perHour: number
   readonly per30Days: number
@@ -47,20 +51,39 @@ const callsWithin = (minutes: number, zones: number, settings: CallPlanSettings,
   (settings.forecastRefreshMinutes !== undefined && facts.forecasts
     ? zones * occurrences(minutes, settings.forecastRefreshMinutes)
     : 0) +
-  (facts.loginEveryMinutes !== undefined && zones > 0 ? occurrences(minutes, facts.loginEveryMinutes) : 0)
+  (facts.loginEveryMinutes === undefined
+    ? 0
+    : zones > 0
+    ? occurrences(minutes, facts.loginEveryMinutes)
+    // A fallback-only provider still logs in once for its catalogue at start.
+    : facts.catalogueCallsAtStart > 0
+    ? 1
+    : 0)
 
-/** Planned calls of every provider that is a chain's first link, in the order first named. */
+/**
+ * Planned calls of every provider ZONES names, in the order first named: a provider named only as
+ * a fallback plans its catalogue call at start, its readings being spent only on failures.
+ */
 export const planCalls = (settings: CallPlanSettings): ReadonlyArray<ProviderCalls> => {
-  const zonesByProvider = new Map<ProviderId, number>()
-  for (const chain of settings.chains) {
-    const provider = chain.links[0].provider
-    zonesByProvider.set(provider, (zonesByProvider.get(provider) ?? 0) + 1)
+  const counts = new Map<ProviderId, { zones: number; fallbackFor: number }>()
+  const countOf = (provider: ProviderId) => {
+    const found = counts.get(provider) ?? { zones: 0, fallbackFor: 0 }
+    counts.set(provider, found)
+    return found
   }
-  return [...zonesByProvider].map(([provider, zones]) => {
+  for (const chain of settings.chains) {
+    const first = chain.links[0].provider
+    countOf(first).zones++
+    for (const provider of new Set(chain.links.slice(1).map((link) => link.provider))) {
+      if (provider !== first) countOf(provider).fallbackFor++
+    }
+  }
+  return [...counts].map(([provider, { fallbackFor, zones }]) => {
     const facts = settings.facts(provider)
     return {
       provider,
       zones,
+      fallbackFor,
       perHour: callsWithin(60, zones, settings, facts),
       per30Days: callsWithin(MINUTES_PER_30_DAYS, zones, settings, facts)
     }

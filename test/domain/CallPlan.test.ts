@@ -22,11 +22,28 @@ describe("planned calls", () => {
     const plan = planCalls(settings("DE,FR|ukci:national,ukci:13,watttime:CAISO_NORTH", 5, 60))
     assert.deepStrictEqual(plan, [
       // 2 zones × 12 polls + 2 forecasts + 1 catalogue; 30 days: 2 × 8640 + 2 × 720 + 1
-      { provider: "electricitymaps", zones: 2, perHour: 27, per30Days: 18_721 },
-      { provider: "ukci", zones: 1, perHour: 13, per30Days: 9_360 },
+      { provider: "electricitymaps", zones: 2, fallbackFor: 0, perHour: 27, per30Days: 18_721 },
+      // ukci:13, and the fallback of FR
+      { provider: "ukci", zones: 1, fallbackFor: 1, perHour: 13, per30Days: 9_360 },
       // 12 polls + 1 forecast + 1 catalogue + logins at 0, 25 and 50 minutes
-      { provider: "watttime", zones: 1, perHour: 17, per30Days: 8_640 + 720 + 1 + 1_728 }
+      { provider: "watttime", zones: 1, fallbackFor: 0, perHour: 17, per30Days: 8_640 + 720 + 1 + 1_728 }
     ])
+  })
+
+  it("plans the catalogue call at start of a provider named only as a fallback", () => {
+    // The zone check asks every named provider's catalogue, Electricity Maps' /zones included.
+    assert.deepStrictEqual(planCalls(settings("ukci:1|GB", 5)), [
+      { provider: "ukci", zones: 1, fallbackFor: 0, perHour: 12, per30Days: 8_640 },
+      { provider: "electricitymaps", zones: 0, fallbackFor: 1, perHour: 1, per30Days: 1 }
+    ])
+    // WattTime's region list needs a login first.
+    assert.deepStrictEqual(planCalls(settings("ukci:1|watttime:CAISO_NORTH", 5))[1], {
+      provider: "watttime",
+      zones: 0,
+      fallbackFor: 1,
+      perHour: 2,
+      per30Days: 2
+    })
   })
 
   it("leaves forecasts out when they are off", () => {

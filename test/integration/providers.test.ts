@@ -399,6 +399,18 @@ describe("the planned calls", () => {
       assert.isAbove(stats.byEndpoint["ukci-forecast"] ?? 0, 0)
     }))
 
+  it.scopedLive("count the catalogue of a provider named only as a fallback, asked at start", () =>
+    Effect.gen(function*() {
+      const d = yield* deploy({ ZONES: "ukci:1|GB", EMISSION_FACTOR_TYPE: "direct", ELECTRICITY_MAPS_API_KEY: KEY })
+      yield* d.run(pollOnceAndExit)
+      const stats = yield* d.simulator.stats()
+      const counted = countedByProvider(stats)
+      assert.deepStrictEqual(loggedPlan(d.logLines), { ukci: 1 + 11, electricitymaps: 1 })
+      // --once makes the first poll only: the UK API's one reading, Electricity Maps' /zones.
+      assert.deepStrictEqual([counted.ukci, counted.electricitymaps], [1, 1])
+      assert.strictEqual(stats.byEndpoint["zones"], 1)
+    }))
+
   it.scoped("equal what the simulator counted over an hour of virtual time: WattTime, logins included", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(Date.parse("2026-12-07T12:10:00Z"))
