@@ -32,7 +32,7 @@ import * as HistoryFile from "../history/HistoryFile.js"
 import { type ReadingHistory, record } from "../history/ReadingHistory.js"
 import { PollStatus, type WrittenCache } from "../poll/PollStatus.js"
 import * as CachedBody from "./CachedBody.js"
-import { type ApiVersion, type ConsumerView, renderView } from "./ConsumerBodies.js"
+import { type ApiVersion, type ConsumerView, consumerZone, renderView } from "./ConsumerBodies.js"
 
 export type ReadRoute = "latest" | "history" | "forecast" | "zones"
 
@@ -64,7 +64,7 @@ const refusal = (status: number, error: string, message?: string) =>
 
 /** The zones with a value, for a message: a long list is cut, the rest counted. */
 const servedZones = (view: ConsumerView): string => {
-  const zones = [...view.zones.keys()]
+  const zones = [...view.zones.keys()].map(consumerZone)
   return zones.length <= 20 ? zones.join(", ") : `${zones.slice(0, 20).join(", ")} and ${zones.length - 20} more`
 }
 
@@ -125,6 +125,10 @@ export class ConsumerApi extends Effect.Service<ConsumerApi>()("carbon-poller/Co
     const polling = yield* PollingConfig
     /** The keys a cache can hold an entry for: each `ZONES` entry's first key. */
     const configuredKeys: ReadonlySet<string> = new Set(polling.chains.map((chain) => chain.key))
+    /** Configured as `em:FR`, asked for as `FR` by a client of Electricity Maps: one zone. */
+    const byConsumerZone = new Map(polling.chains.map((chain) => [consumerZone(chain.key), chain.key] as const))
+    const configuredKeyOf = (asked: string): string =>
+      configuredKeys.has(asked) ? asked : byConsumerZone.get(asked) ?? asked
     const { cacheFile } = yield* CacheConfig
     const { consumerToken } = yield* ConsumerConfig
     const expected = Option.map(consumerToken, (token) => digest(Redacted.value(token)))
@@ -237,7 +241,9 @@ export class ConsumerApi extends Effect.Service<ConsumerApi>()("carbon-poller/Co
     }
 
     const answer = (route: ReadRoute, version: ApiVersion, view: ConsumerView, query: Query) => {
-      const { zone } = query
+      // Looked up by the key as configured, named in refusals as the client asked for it.
+      const zone = query.zone
+      const key = configuredKeyOf(zone)
       if (route === "forecast") {
         if (view.forecasts === undefined) {
           return refusal(
@@ -246,7 +252,7 @@ export class ConsumerApi extends Effect.Service<ConsumerApi>()("carbon-poller/Co
             "forecasts are off on this carbon-poller: set FORECAST_WINDOWS_MINUTES to fetch and serve them"
           )
         }
-        const forecast = view.forecasts.get(zone)
+        const forecast = view.forecasts.get(key)
         if (forecast === undefined) {
           return refusal(404, `No forecast for zone "${zone}"`, `zone ${zone} is not polled by this carbon-poller`)
         }
@@ -254,9 +260,9 @@ export class ConsumerApi extends Effect.Service<ConsumerApi>()("carbon-poller/Co
           ? forecast.body(version)
           : refusal(404, `No forecast for zone "${zone}"`, `${forecast.reason}: ${forecast.message}`)
       }
-      const answers = view.zones.get(zone)
+      const answers = view.zones.get(key)
       if (answers === undefined) {
-        const why = view.unavailable?.[zone]
+        const why = view.unavailable?.[key]
         return why !== undefined
           ? noRecentData(zone, `the last poll had no usable value: ${why.reason}: ${why.message}`)
           : noRecentData(zone, `zone ${zone} is not polled by this carbon-poller; it serves ${servedZones(view)}`)
@@ -278,7 +284,7 @@ export class ConsumerApi extends Effect.Service<ConsumerApi>()("carbon-poller/Co
         const view = yield* current
         if (Option.isNone(view)) {
           // A zone this service will never poll is not "not yet": it is 404 from the start.
-          if (parsed !== undefined && !configuredKeys.has(parsed.query.zone)) {
+          if (parsed !== undefined && !configuredKeys.has(configuredKeyOf(parsed.query.zone))) {
             return noRecentData(
               parsed.query.zone,
               `zone ${parsed.query.zone} is not polled by this carbon-poller; it polls ${

@@ -17,6 +17,7 @@
  * 90 ms of the event loop for 400 zones on this project's 2-core machine, and most are never read.
  */
 import type { CacheEntry, CacheFile } from "../domain/CacheFile.js"
+import { parseZoneRef } from "../domain/Provider.js"
 import { parseRfc3339Instant } from "../domain/Time.js"
 import { verdictOf } from "../forecast/ForecastFileKeys.js"
 import type { ForecastSeries } from "../forecast/ForecastSeries.js"
@@ -67,9 +68,18 @@ export interface ForecastsInput {
   readonly refreshMinutes: number
 }
 
+/**
+ * A key as Electricity Maps' clients know the zone: an Electricity Maps key without the `em:` a
+ * configuration may give it (`em:FR` is `FR`); another provider's key as configured (`ukci:13`).
+ */
+export const consumerZone = (key: string): string => {
+  const ref = parseZoneRef(key)
+  return ref.provider === "electricitymaps" ? ref.id : key
+}
+
 /** The reading as Electricity Maps sends it: its fields in its order, optional ones only when sent. */
 export const readingBody = (entry: CacheEntry) => ({
-  zone: entry.zone,
+  zone: consumerZone(entry.zone),
   carbonIntensity: Math.round(entry.carbonIntensity),
   datetime: entry.datetime,
   updatedAt: entry.updatedAt,
@@ -116,7 +126,7 @@ export const granularityOf = (stepMillis: number): string => {
 
 /** v4's forecast body carries `temporalGranularity` after `updatedAt`, as Electricity Maps sends it; v3's does not. */
 const forecastBody = (zone: string, good: GoodForecast, now: number, version: ApiVersion) => ({
-  zone,
+  zone: consumerZone(zone),
   forecast: remainingPoints(good.series, now).map((point) => ({
     carbonIntensity: Math.round(point.carbonIntensity),
     datetime: new Date(point.at).toISOString()
@@ -169,7 +179,7 @@ export const renderView = (input: {
   for (const [zone, entry] of Object.entries(input.written.cache.regions)) {
     const points = input.history.get(zone) ?? []
     const historyOf = (kept: typeof points) =>
-      cached({ zone, history: kept.map((point) => readingBody(point.entry)) }, until)
+      cached({ zone: consumerZone(zone), history: kept.map((point) => readingBody(point.entry)) }, until)
     zones.set(zone, {
       entry,
       latest: cached(readingBody(entry), until),
@@ -179,9 +189,10 @@ export const renderView = (input: {
   }
   const forecasts = input.forecasts.enabled ? forecastAnswers(input.forecasts, input.now, until) : undefined
   const access: Record<string, { readonly access: ReadonlyArray<string> }> = {}
-  for (const zone of zones.keys()) access[zone] = { access: [LATEST_ACCESS, HISTORY_ACCESS] }
+  for (const zone of zones.keys()) access[consumerZone(zone)] = { access: [LATEST_ACCESS, HISTORY_ACCESS] }
   for (const [zone, answer] of forecasts ?? []) {
-    if (answer._tag === "Served") access[zone] = { access: [...(access[zone]?.access ?? []), FORECAST_ACCESS] }
+    const listed = consumerZone(zone)
+    if (answer._tag === "Served") access[listed] = { access: [...(access[listed]?.access ?? []), FORECAST_ACCESS] }
   }
   return {
     source: input.written,

@@ -128,6 +128,23 @@ describe("GET /v4/carbon-intensity/latest", () => {
       }))
     }))
 
+  it.effect("serves a zone configured as em:FR to a client asking for FR, named FR as Electricity Maps names it", () =>
+    Effect.gen(function*() {
+      const s = makeService({ settings: { zones: ["DE", "em:FR"] } })
+      yield* TestClock.setTime(T0)
+      yield* s.run(Effect.gen(function*() {
+        yield* Effect.flatMap(Poller, (poller) => poller.pollOnce(["DE", "em:FR"]))
+        for (const asked of ["FR", "em:FR"]) {
+          const latest = yield* ask(`/v4/carbon-intensity/latest?zone=${asked}`)
+          assert.strictEqual(latest.status, 200, asked)
+          assert.deepInclude(latest.json as object, { zone: "FR", carbonIntensity: 51 })
+          const history = yield* ask(`/v4/carbon-intensity/history?zone=${asked}`)
+          assert.strictEqual((history.json as { zone: string }).zone, "FR")
+        }
+        assert.hasAllKeys((yield* ask("/v4/zones")).json as object, ["DE", "FR"])
+      }))
+    }))
+
   it.effect("answers 503 before the first cache is written, but 404 at once for a zone it does not poll", () =>
     Effect.gen(function*() {
       const s = makeService()
