@@ -52,7 +52,7 @@ export const reasonForStatus = (status: number): SourceFailureReason => {
 /** How a provider's requests are counted in `carbon_poller_provider_calls_total`. */
 export interface CountedAs {
   readonly provider: ProviderId
-  /** What a request is for, from its path and parameters (before the base URL is prepended). */
+  /** What a request is for, from its URL (the base URL already prepended) and its parameters. */
   readonly kindOf: (request: HttpClientRequest.HttpClientRequest) => Metrics.ProviderCallKind
 }
 
