@@ -7,6 +7,7 @@
  */
 import { Either } from "effect"
 
+import { granularityMinutes } from "../domain/Granularity.js"
 import { parseRfc3339Instant } from "../domain/Time.js"
 
 /** One forecast point as the API sends it. */
@@ -60,17 +61,6 @@ const MILLIS_PER_MINUTE = 60_000
 const DEFAULT_STEP_MINUTES = 60
 
 const refusal = (reason: ForecastRefusalReason, message: string): ForecastRefusal => ({ reason, message })
-
-/**
- * Minutes per step for the granularities Electricity Maps names (`hourly`, `15_minutes`,
- * `5_minutes`, and any other `<n>_minutes`, plus `daily`); `undefined` for anything else.
- */
-export const granularityMinutes = (granularity: string): number | undefined => {
-  if (granularity === "hourly") return 60
-  if (granularity === "daily") return 24 * 60
-  const minutes = /^([1-9]\d*)_minutes$/.exec(granularity)
-  return minutes === null ? undefined : Number(minutes[1])
-}
 
 /**
  * The most common spacing between consecutive points. Among equally common spacings the

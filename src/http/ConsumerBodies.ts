@@ -17,6 +17,7 @@
  * 90 ms of the event loop for 400 zones on this project's 2-core machine, and most are never read.
  */
 import type { CacheEntry, CacheFile } from "../domain/CacheFile.js"
+import { granularityName } from "../domain/Granularity.js"
 import { parseZoneRef } from "../domain/Provider.js"
 import { parseRfc3339Instant } from "../domain/Time.js"
 import { verdictOf } from "../forecast/ForecastFileKeys.js"
@@ -118,12 +119,6 @@ const validUntil = (written: WrittenCache): number => {
 export const remainingPoints = (series: ForecastSeries, now: number) =>
   series.points.filter((point, index) => (series.points[index + 1]?.at ?? point.at + series.stepMillis) > now)
 
-/** Electricity Maps' name for a series' step (`hourly`, `5_minutes`); other steps said the same way (`30_minutes`). */
-export const granularityOf = (stepMillis: number): string => {
-  const minutes = Math.round(stepMillis / 60_000)
-  return minutes === 60 ? "hourly" : minutes === 1440 ? "daily" : `${minutes}_minutes`
-}
-
 /** v4's forecast body carries `temporalGranularity` after `updatedAt`, as Electricity Maps sends it; v3's does not. */
 const forecastBody = (zone: string, good: GoodForecast, now: number, version: ApiVersion) => ({
   zone: consumerZone(zone),
@@ -132,7 +127,8 @@ const forecastBody = (zone: string, good: GoodForecast, now: number, version: Ap
     datetime: new Date(point.at).toISOString()
   })),
   ...(good.updatedAt !== undefined ? { updatedAt: good.updatedAt } : {}),
-  ...(version === "v4" ? { temporalGranularity: granularityOf(good.series.stepMillis) } : {})
+  // A step of whole minutes has a name; one read from oddly spaced points may not, and is left out.
+  ...(version === "v4" ? { temporalGranularity: granularityName(good.series.stepMillis / 60_000) } : {})
 })
 
 const PENDING_MESSAGE =

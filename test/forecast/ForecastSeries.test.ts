@@ -1,11 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Either, FastCheck as fc } from "effect"
 
+import { granularityMinutes } from "../../src/domain/Granularity.js"
 import { parseRfc3339Instant } from "../../src/domain/Time.js"
 import {
   type ForecastInput,
   type ForecastRefusalReason,
-  granularityMinutes,
   mostCommonSpacing,
   type RawForecastPoint,
   toForecastSeries

@@ -3,6 +3,7 @@
  */
 import { type Array, Either } from "effect"
 import type { Forecast } from "../../domain/Forecast.js"
+import { granularityName } from "../../domain/Granularity.js"
 import type { Reading } from "../../domain/Reading.js"
 import { formatInstant, formatRfc3339, parseRfc3339Instant } from "../../domain/Time.js"
 import type { Period } from "./Wire.js"
@@ -75,8 +76,8 @@ const granularityOf = (periods: ReadonlyArray<Period>): string | undefined => {
   if (first === undefined) return undefined
   const from = parseRfc3339Instant(normalizeInstant(first.from))
   const to = parseRfc3339Instant(normalizeInstant(first.to))
-  if (from === undefined || to === undefined || to <= from || (to - from) % MILLIS_PER_MINUTE !== 0) return undefined
-  return `${(to - from) / MILLIS_PER_MINUTE}_minutes`
+  if (from === undefined || to === undefined) return undefined
+  return granularityName((to - from) / MILLIS_PER_MINUTE)
 }
 
 /**

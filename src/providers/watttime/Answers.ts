@@ -8,6 +8,7 @@
  */
 import { Either } from "effect"
 import type { Forecast } from "../../domain/Forecast.js"
+import { granularityName } from "../../domain/Granularity.js"
 import type { Reading, ZoneCatalogue } from "../../domain/Reading.js"
 import { formatInstant, parseRfc3339Instant } from "../../domain/Time.js"
 import type { Redactor } from "../http/Redaction.js"
@@ -27,11 +28,8 @@ const FORECAST_ENDPOINT = /^\/?(?:v3\/)?forecast\/?$/
 export const toGramsPerKwh = (lbsPerMwh: number): number => lbsPerMwh * GRAMS_PER_KWH_PER_LBS_PER_MWH
 
 /** The granularity name the core knows for a point period: 300 s is `5_minutes`, 3600 s `hourly`. */
-export const granularityOf = (periodSeconds: number | undefined): string | undefined => {
-  if (periodSeconds === undefined || !Number.isInteger(periodSeconds) || periodSeconds <= 0) return undefined
-  if (periodSeconds === 3600) return "hourly"
-  return periodSeconds % 60 === 0 ? `${periodSeconds / 60}_minutes` : undefined
-}
+export const granularityOf = (periodSeconds: number | undefined): string | undefined =>
+  periodSeconds === undefined ? undefined : granularityName(periodSeconds / 60)
 
 const utc = (time: string, redactor: Redactor): string => {
   const at = parseRfc3339Instant(time)
